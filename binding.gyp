@@ -1,0 +1,38 @@
+{
+  "variables": {
+    # RTIMER_PORTABLE=1 builds the steady-clock fallback used off Linux, so it is compiled and
+    # tested here too and cannot rot.
+    "rtimer_portable%": "<!(node -p \"process.env.RTIMER_PORTABLE === '1' ? 1 : 0\")"
+  },
+  "targets": [
+    {
+      "target_name": "rtimer",
+      "sources": [
+        "native/addon.cc",
+        "native/clock.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": [
+        "-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
+        "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fvisibility=hidden"
+      ],
+      "conditions": [
+        ["OS=='linux' and rtimer_portable==0", {
+          "defines": ["RTIMER_WAIT_LINUX=1"],
+          "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-pthread"]
+        }, {
+          "defines": ["RTIMER_WAIT_PORTABLE=1"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } }
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,59 @@
+import type { IntervalUnit } from './interval.js';
+
+export type MissedTickPolicy = 'skip' | 'burst' | 'delay';
+
+/** Real-time knobs of a native timer; each is opt-in and reported as applied or refused. */
+export interface RealtimeOptions {
+  /** SCHED_FIFO (or `schedPolicy: 'rr'`) priority 1..99 for the timer's thread. */
+  priority?: number;
+  schedPolicy?: 'fifo' | 'rr';
+  /** CPUs the timer's thread may run on. */
+  cpus?: number[];
+  /** mlockall(MCL_CURRENT|MCL_FUTURE) for the process that runs the timer. */
+  lockMemory?: boolean;
+}
+
+export interface PrecisionOptions {
+  /** Largest share of one core the early-wake spin may use, 0 < budget <= 0.5. Default 0.05. */
+  budget?: number;
+}
+
+/** A timer as a typed object, the alternative to the Kamailio string `name=ta;mode=1;interval=10`. */
+export interface TimerSpec extends RealtimeOptions {
+  name: string;
+  /** Seconds as a number, or a string with a unit: `'10'`, `'10s'`, `'250ms'`, `'100000u'`, `'100us'`. */
+  interval?: number | string;
+  /** 0: shared main timer; N > 0: N dedicated processes; `'inline'`: native timer in this process. */
+  mode?: number | 'inline';
+  policy?: MissedTickPolicy;
+  /** With `policy: 'burst'`, the most late ticks caught up at once. Default 10. */
+  maxBurst?: number;
+  /** Opt-in early wake + short spin for the lowest lateness. */
+  precision?: boolean | PrecisionOptions;
+  /** `'own'` gives the timer a thread of its own; the default shares one thread between timers. */
+  thread?: 'shared' | 'own';
+  /** Spread a mode=N timer's workers over the interval instead of firing them together. */
+  stagger?: boolean;
+}
+
+export interface ExecSpec { timer: string; route: string }
+
+/** A timer after parsing, defaults applied and its execs attached. */
+export interface TimerConfig {
+  name: string;
+  mode: number | 'inline';
+  /** The interval as written, in `unit`. */
+  interval: number;
+  unit: IntervalUnit;
+  intervalUs: number;
+  /** Routes in the order they run. */
+  routes: string[];
+  policy: MissedTickPolicy;
+  maxBurst: number;
+  precision: { budget: number } | null;
+  thread: 'shared' | 'own';
+  realtime: RealtimeOptions;
+  stagger: boolean;
+  /** Where it was declared, for error messages. */
+  source?: { file?: string; line?: number };
+}

@@ -1,0 +1,10 @@
+export { RTimer, type RTimerOptions, type TimerStats } from './rtimer.js';
+export { RTimerConfig } from './config/config.js';
+export { loadKamailioConfig, parseKamailioConfig } from './config/kamailio-cfg.js';
+export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';
+export type { TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions } from './config/types.js';
+export { RTimerError, RTimerConfigError, RTimerRouteError } from './errors.js';
+export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
+export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
+export { Histogram, type HistogramJSON } from './stats/histogram.js';
+export { capabilities, now } from './native-info.js';

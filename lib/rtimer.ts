@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { RTimerConfig } from './config/config.js';
+import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
+import { RTimerError, RTimerRouteError } from './errors.js';
+import { loadRoutes, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { TimerRuntime, type TimerCounters } from './schedule/runtime.js';
+import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
+import type { Histogram } from './stats/histogram.js';
+import { ErrorPrinter } from './error-printer.js';
+
+export interface RTimerOptions {
+  /** Route functions by name, or a module (path or file URL) whose exports are the routes. */
+  routes?: RoutesSource;
+  /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
+  defaultInterval?: number;
+  /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
+  config?: RTimerConfig;
+  /** @internal The clock of the shared scheduler, for tests. */
+  clock?: SchedulerClock;
+}
+
+export interface TimerStats extends TimerCounters {
+  name: string;
+  mode: number | 'inline';
+  intervalUs: number;
+  /** Route start minus its ideal time `start + k*interval`, ns. */
+  lateness: Histogram;
+  /** Time from the first route's start to the last route's end, ns. */
+  duration: Histogram;
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Kamailio's rtimer module for Node: named timers that run routes, without drift. */
+export class RTimer extends EventEmitter {
+  readonly config: RTimerConfig;
+  readonly #routes: RoutesSource | undefined;
+  readonly #scheduler: SharedScheduler;
+  readonly #printer = new ErrorPrinter();
+  #state: State = 'idle';
+  #runtimes: TimerRuntime[] = [];
+  #starting: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: RTimerOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('RTimer options must be an object');
+    this.config = options.config ?? new RTimerConfig();
+    if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
+    this.#routes = options.routes;
+    this.#scheduler = new SharedScheduler(options.clock);
+  }
+
+  /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
+  timer(spec: string | TimerSpec): this {
+    this.#assertIdle('timer()');
+    this.config.timer(spec);
+    return this;
+  }
+
+  /** Attaches a route to a timer: `"timer=ta;route=ONTIMER"` or `{ timer, route }`. */
+  exec(spec: string | ExecSpec): this {
+    this.#assertIdle('exec()');
+    this.config.exec(spec);
+    return this;
+  }
+
+  /** The resolved timers, in declaration order, routes in execution order. */
+  timers(): TimerConfig[] { return this.config.resolve(); }
+
+  get state(): State { return this.#state; }
+
+  /** Resolves once every timer is armed; rejects (and leaves nothing running) if any cannot be. */
+  start(): Promise<void> {
+    if (this.#state === 'running') return Promise.resolve();
+    if (this.#state === 'starting') return this.#starting!;
+    if (this.#state !== 'idle') {
+      return Promise.reject(new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again'));
+    }
+    this.#state = 'starting';
+    this.#starting = this.#start().then(() => {
+      if (this.#state === 'starting') this.#state = 'running';
+    }, (err: unknown) => {
+      this.#state = 'idle';
+      throw err;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const timers = this.config.resolve();
+    for (const t of timers) {
+      if (t.mode === 'inline') {
+        throw new RTimerError('ERR_RTIMER_CAPABILITY',
+          `timer "${t.name}": mode "inline" needs the native timer engine, which this build does not have yet`);
+      }
+      if (t.mode !== 0) {
+        throw new RTimerError('ERR_RTIMER_CAPABILITY',
+          `timer "${t.name}": mode=${t.mode} (dedicated timer processes) is not supported by this build yet`);
+      }
+    }
+    const withRoutes = timers.filter((t) => t.routes.length > 0);
+    let found = new Map<string, Route>();
+    if (withRoutes.length) {
+      if (this.#routes === undefined) {
+        throw new RTimerError('ERR_RTIMER_ROUTES_MISSING', `timer "${withRoutes[0].name}" has routes but no routes were given`);
+      }
+      const { routes, from } = await loadRoutes(this.#routes);
+      found = resolveRoutes(routes, from, withRoutes);
+    }
+    if (this.#state !== 'starting') return; // stop() came while the routes module loaded
+    const onError = (err: RTimerRouteError) => this.#reportError(err);
+    this.#runtimes = timers.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError));
+    for (const rt of this.#runtimes) this.#scheduler.add(rt);
+    this.#scheduler.start();
+  }
+
+  /** Cancels every timer; resolves when routes in flight have finished. Safe to call any time, twice. */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#state === 'idle') { this.#state = 'stopped'; return Promise.resolve(); }
+    const wasStarting = this.#starting;
+    this.#state = 'stopping';
+    this.#stopping = (async () => {
+      await wasStarting?.catch(() => undefined);
+      await this.#scheduler.stop();
+      this.#state = 'stopped';
+    })();
+    return this.#stopping;
+  }
+
+  /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
+  ref(): this { this.#scheduler.ref(); return this; }
+  unref(): this { this.#scheduler.unref(); return this; }
+  hasRef(): boolean { return this.#scheduler.hasRef(); }
+
+  stats(): TimerStats[] {
+    return this.#runtimes.map((rt) => ({
+      name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
+      lateness: rt.lateness, duration: rt.duration,
+    }));
+  }
+
+  #assertIdle(what: string): void {
+    if (this.#state !== 'idle') {
+      throw new RTimerError('ERR_RTIMER_RUNNING', `${what} is only allowed before start() (state: ${this.#state})`);
+    }
+  }
+
+  #reportError(err: RTimerRouteError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.#printer.print(err);
+  }
+}

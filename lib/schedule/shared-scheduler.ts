@@ -1,0 +1,94 @@
+import type { TimerRuntime } from './runtime.js';
+
+/** What the scheduler needs of time; tests pass a controllable one. */
+export interface SchedulerClock {
+  now(): bigint;
+  setTimer(ms: number, fn: () => void): { unref?(): unknown; ref?(): unknown };
+  clearTimer(handle: unknown): void;
+}
+
+export const realClock: SchedulerClock = {
+  now: process.hrtime.bigint,
+  setTimer: (ms, fn) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+interface Entry { rt: TimerRuntime; interval: bigint; next: number }
+
+/**
+ * The shared main timer (mode 0): every second-granularity timer of the process on one Node timer,
+ * re-armed for the earliest absolute deadline `start + k*interval`, so nothing drifts however late
+ * a wake-up is. A tick whose previous execution is still running is skipped and counted.
+ */
+export class SharedScheduler {
+  readonly #clock: SchedulerClock;
+  readonly #entries: Entry[] = [];
+  #start = 0n;
+  #handle: ReturnType<SchedulerClock['setTimer']> | null = null;
+  #refed = true;
+  #running = false;
+
+  constructor(clock: SchedulerClock = realClock) {
+    this.#clock = clock;
+  }
+
+  add(rt: TimerRuntime): void {
+    this.#entries.push({ rt, interval: BigInt(rt.config.intervalUs) * 1000n, next: 1 });
+  }
+
+  get size(): number { return this.#entries.length; }
+
+  /** First execution one interval after start, as in Kamailio. */
+  start(): void {
+    if (this.#running || this.#entries.length === 0) return;
+    this.#running = true;
+    this.#start = this.#clock.now();
+    this.#arm();
+  }
+
+  /** Cancels the timer; resolves when executions in flight have finished. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#handle) this.#clock.clearTimer(this.#handle);
+    this.#handle = null;
+    await Promise.all(this.#entries.map((e) => e.rt.inFlight));
+  }
+
+  ref(): void { this.#refed = true; this.#handle?.ref?.(); }
+  unref(): void { this.#refed = false; this.#handle?.unref?.(); }
+  hasRef(): boolean { return this.#refed; }
+
+  #deadline(e: Entry, k: number): bigint { return this.#start + BigInt(k) * e.interval; }
+
+  #arm(): void {
+    if (!this.#running) return;
+    let earliest = this.#deadline(this.#entries[0], this.#entries[0].next);
+    for (const e of this.#entries) {
+      const d = this.#deadline(e, e.next);
+      if (d < earliest) earliest = d;
+    }
+    const waitNs = earliest - this.#clock.now();
+    // Node's timers have 1 ms granularity and may fire up to 1 ms early; #fire re-arms if so.
+    const ms = waitNs <= 0n ? 0 : Number((waitNs + 999_999n) / 1_000_000n);
+    this.#handle = this.#clock.setTimer(ms, () => this.#fire());
+    if (!this.#refed) this.#handle.unref?.();
+  }
+
+  #fire(): void {
+    this.#handle = null;
+    if (!this.#running) return;
+    const now = this.#clock.now();
+    for (const e of this.#entries) {
+      if (this.#deadline(e, e.next) > now) continue;
+      const due = Number((now - this.#start) / e.interval);
+      const passed = due - e.next + 1;
+      const c = e.rt.counters;
+      c.ticks += passed;
+      c.missed += passed - 1; // deadlines the process slept through: counted, not replayed
+      e.next = due + 1;
+      if (e.rt.inFlight) { c.missed++; continue; }
+      e.rt.run(due, this.#deadline(e, due), this.#clock.now());
+    }
+    this.#arm();
+  }
+}

@@ -1,0 +1,35 @@
+#include <napi.h>
+
+#include "clock.h"
+
+namespace rtimer {
+namespace {
+
+Napi::Value Now(const Napi::CallbackInfo& info) {
+  return Napi::BigInt::New(info.Env(), MonotonicNs());
+}
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object caps = Napi::Object::New(env);
+#if defined(RTIMER_WAIT_LINUX)
+  caps.Set("wait", "timerfd");
+#else
+  caps.Set("wait", "steady_clock");
+#endif
+  caps.Set("clock", "monotonic");
+  return caps;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("now", Napi::Function::New(env, Now, "now"));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace rtimer
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return rtimer::Init(env, exports); }
+
+NODE_API_MODULE(rtimer, InitAll)
