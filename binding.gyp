@@ -9,7 +9,11 @@
       "target_name": "rtimer",
       "sources": [
         "native/addon.cc",
-        "native/clock.cc"
+        "native/clock.cc",
+        "native/histogram.cc",
+        "native/native_timer.cc",
+        "native/scheduler.cc",
+        "native/timer_core.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
@@ -21,10 +25,17 @@
       ],
       "conditions": [
         ["OS=='linux' and rtimer_portable==0", {
-          "defines": ["RTIMER_WAIT_LINUX=1"],
+          "sources": ["native/waiter_timerfd.cc"],
+          "defines": ["RTIMER_WAIT_LINUX=1"]
+        }, {
+          "sources": ["native/waiter_steady.cc"],
+          "defines": ["RTIMER_WAIT_PORTABLE=1"]
+        }],
+        ["OS=='linux'", {
+          "sources": ["native/thread_linux.cc"],
           "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-pthread"]
         }, {
-          "defines": ["RTIMER_WAIT_PORTABLE=1"]
+          "sources": ["native/thread_generic.cc"]
         }],
         ["OS=='mac'", {
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }

@@ -8,10 +8,58 @@ export interface Capabilities {
   clock: 'monotonic';
 }
 
+export interface NativeTimerOptions {
+  name: string;
+  intervalNs: number;
+  policy?: 'skip' | 'burst' | 'delay';
+  maxBurst?: number;
+  /** Share of one core for the early-wake spin; 0 or absent: off. */
+  precisionBudget?: number;
+  ownThread?: boolean;
+  priority?: number;
+  schedPolicy?: 'fifo' | 'rr';
+  cpus?: number[];
+  lockMemory?: boolean;
+}
+
+/** Returns true when the routes went async: the timer then waits for complete(). */
+export type NativeDispatch = (tick: number, scheduled: bigint, started: bigint) => boolean;
+
+export interface NativeTimerStats {
+  ticks: number;
+  executions: number;
+  missed: number;
+  /** Dispatches that threw past the dispatcher (environment terminating). */
+  dispatchErrors: number;
+  /** Histogram snapshots: count, min, max, sum, sumSq, exceeds, then the bucket counts. */
+  wake: Float64Array;
+  callback: Float64Array;
+  hop: Float64Array;
+  leadNs: number;
+  spinNs: number;
+  elapsedNs: number;
+  applied: string[];
+  refused: string[];
+  thread: 'own' | 'shared';
+}
+
+export interface NativeTimer {
+  /** Arms the first deadline one interval after `anchorNs` (default: now), or the next one after now. */
+  start(anchorNs?: bigint): void;
+  /** Idempotent; settles when every queued delivery has drained. */
+  stop(): Promise<void>;
+  complete(): void;
+  ref(): NativeTimer;
+  unref(): NativeTimer;
+  hasRef(): boolean;
+  stats(): NativeTimerStats;
+}
+
 /** The addon's exports; nothing else in the package touches the .node file. */
 export interface NativeBinding {
   now(): bigint;
   capabilities(): Capabilities;
+  NativeTimer: new (options: NativeTimerOptions, dispatch: NativeDispatch) => NativeTimer;
 }
 
 const require = createRequire(import.meta.url);

@@ -6,6 +6,7 @@ import { loadRoutes, resolveRoutes, type Route, type RoutesSource } from './rout
 import { TimerRuntime, type TimerCounters } from './schedule/runtime.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import type { Histogram } from './stats/histogram.js';
+import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
 import { ErrorPrinter } from './error-printer.js';
 
 export interface RTimerOptions {
@@ -27,6 +28,8 @@ export interface TimerStats extends TimerCounters {
   lateness: Histogram;
   /** Time from the first route's start to the last route's end, ns. */
   duration: Histogram;
+  /** In-process native timers (mode 'inline'): what the engine measured besides lateness. */
+  native?: NativeDetail;
 }
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -39,6 +42,8 @@ export class RTimer extends EventEmitter {
   readonly #printer = new ErrorPrinter();
   #state: State = 'idle';
   #runtimes: TimerRuntime[] = [];
+  #runners = new Map<TimerRuntime, NativeRunner>();
+  #refed = true;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
 
@@ -89,15 +94,16 @@ export class RTimer extends EventEmitter {
 
   async #start(): Promise<void> {
     const timers = this.config.resolve();
+    const closures = this.#routes !== undefined && typeof this.#routes !== 'string' && !(this.#routes instanceof URL);
     for (const t of timers) {
-      if (t.mode === 'inline') {
-        throw new RTimerError('ERR_RTIMER_CAPABILITY',
-          `timer "${t.name}": mode "inline" needs the native timer engine, which this build does not have yet`);
+      if (typeof t.mode !== 'number' || t.mode === 0) continue;
+      if (closures) {
+        throw new RTimerError('ERR_RTIMER_ROUTES_NOT_MODULE',
+          `timer "${t.name}": mode=${t.mode} runs in dedicated timer processes, which cannot call functions defined ` +
+          `in this process; give routes as a module path (routes: './routes.mjs') or use mode: 'inline' to run it here`);
       }
-      if (t.mode !== 0) {
-        throw new RTimerError('ERR_RTIMER_CAPABILITY',
-          `timer "${t.name}": mode=${t.mode} (dedicated timer processes) is not supported by this build yet`);
-      }
+      throw new RTimerError('ERR_RTIMER_CAPABILITY',
+        `timer "${t.name}": mode=${t.mode} (dedicated timer processes) is not supported by this build yet`);
     }
     const withRoutes = timers.filter((t) => t.routes.length > 0);
     let found = new Map<string, Route>();
@@ -110,8 +116,23 @@ export class RTimer extends EventEmitter {
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
     const onError = (err: RTimerRouteError) => this.#reportError(err);
-    this.#runtimes = timers.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError));
-    for (const rt of this.#runtimes) this.#scheduler.add(rt);
+    this.#runtimes = timers.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0));
+    const runners: NativeRunner[] = [];
+    try {
+      for (const rt of this.#runtimes) {
+        if (rt.config.mode === 0) continue;
+        const runner = new NativeRunner(rt);
+        if (!this.#refed) runner.unref();
+        runners.push(runner);
+        this.#runners.set(rt, runner);
+      }
+      for (const r of runners) r.start();
+    } catch (err) {
+      await Promise.all(runners.map((r) => r.stop()));
+      this.#runners.clear();
+      throw err;
+    }
+    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt);
     this.#scheduler.start();
   }
 
@@ -123,22 +144,38 @@ export class RTimer extends EventEmitter {
     this.#state = 'stopping';
     this.#stopping = (async () => {
       await wasStarting?.catch(() => undefined);
-      await this.#scheduler.stop();
+      await Promise.all([this.#scheduler.stop(), ...[...this.#runners.values()].map((r) => r.stop())]);
       this.#state = 'stopped';
     })();
     return this.#stopping;
   }
 
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
-  ref(): this { this.#scheduler.ref(); return this; }
-  unref(): this { this.#scheduler.unref(); return this; }
-  hasRef(): boolean { return this.#scheduler.hasRef(); }
+  ref(): this {
+    this.#refed = true;
+    this.#scheduler.ref();
+    for (const r of this.#runners.values()) r.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#refed = false;
+    this.#scheduler.unref();
+    for (const r of this.#runners.values()) r.unref();
+    return this;
+  }
+
+  hasRef(): boolean { return this.#refed; }
 
   stats(): TimerStats[] {
-    return this.#runtimes.map((rt) => ({
-      name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-      lateness: rt.lateness, duration: rt.duration,
-    }));
+    return this.#runtimes.map((rt) => {
+      const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
+        lateness: rt.lateness, duration: rt.duration };
+      const runner = this.#runners.get(rt);
+      if (!runner) return base;
+      const { dispatchErrors, ...n } = runner.stats();
+      return { ...base, ...n, errors: base.errors + dispatchErrors };
+    });
   }
 
   #assertIdle(what: string): void {

@@ -1,6 +1,8 @@
 #include <napi.h>
 
+#include "addon_state.h"
 #include "clock.h"
+#include "native_timer.h"
 
 namespace rtimer {
 namespace {
@@ -22,6 +24,8 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<AddonState>(new AddonState());
+  exports.Set("NativeTimer", NativeTimer::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;

@@ -6,7 +6,7 @@
 namespace rtimer {
 
 int64_t MonotonicNs() {
-#if defined(CLOCK_MONOTONIC) && !defined(_WIN32)
+#if defined(RTIMER_WAIT_LINUX)
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;

@@ -35,6 +35,8 @@ export class TimerRuntime {
     private readonly routes: readonly Route[],
     private readonly worker: number,
     private readonly onError: (err: RTimerRouteError) => void,
+    /** False when the native engine measures lateness itself, before the call into JS. */
+    private readonly recordLateness = true,
   ) {}
 
   get name(): string { return this.config.name; }
@@ -42,7 +44,7 @@ export class TimerRuntime {
   /** Returns a promise only when a route returned one; the promise never rejects. */
   run(tick: number, scheduled: bigint, started: bigint): Promise<void> | undefined {
     this.counters.executions++;
-    this.lateness.record(Number(started - scheduled));
+    if (this.recordLateness) this.lateness.record(Number(started - scheduled));
     for (let i = 0; i < this.routes.length; i++) {
       const at = i === 0 ? started : hrtime();
       const result = this.#call(i, tick, scheduled, at);

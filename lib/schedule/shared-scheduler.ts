@@ -56,7 +56,6 @@ export class SharedScheduler {
 
   ref(): void { this.#refed = true; this.#handle?.ref?.(); }
   unref(): void { this.#refed = false; this.#handle?.unref?.(); }
-  hasRef(): boolean { return this.#refed; }
 
   #deadline(e: Entry, k: number): bigint { return this.#start + BigInt(k) * e.interval; }
 

@@ -52,6 +52,11 @@ export class Histogram {
     }
   }
 
+  /** Reads a native snapshot: count, min, max, sum, sumSq, exceeds, then the bucket counts. */
+  static fromSnapshot(s: Float64Array): Histogram {
+    return new Histogram(s.slice(6, 6 + BUCKETS), { count: s[0], min: s[1], max: s[2], sum: s[3], sumSq: s[4], exceeds: s[5] });
+  }
+
   /** Records one value in ns; negatives count as 0. */
   record(ns: number): void {
     const v = ns > 0 ? Math.round(ns) : 0;

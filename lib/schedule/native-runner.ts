@@ -1,0 +1,71 @@
+import { binding, type NativeTimer, type NativeTimerStats } from '../binding.js';
+import { Histogram } from '../stats/histogram.js';
+import type { TimerRuntime } from './runtime.js';
+
+export interface NativeDetail {
+  /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
+  wake: Histogram;
+  /** Arrival in the event loop minus the timer thread's hand-over, ns. */
+  hop: Histogram;
+  /** Precision mode: the current early-wake lead and the share of one core its spin used. */
+  leadNs: number;
+  spinCpu: number;
+  thread: 'own' | 'shared';
+  /** Real-time knobs the system granted, and those it refused, with the reason. */
+  applied: string[];
+  refused: string[];
+}
+
+/** One in-process native timer driving a TimerRuntime: the engine's thread times, JS runs routes. */
+export class NativeRunner {
+  readonly #native: NativeTimer;
+  readonly #rt: TimerRuntime;
+  #stopping: Promise<void> | null = null;
+
+  constructor(rt: TimerRuntime) {
+    const c = rt.config;
+    this.#rt = rt;
+    this.#native = new binding.NativeTimer({
+      name: c.name,
+      intervalNs: c.intervalUs * 1000,
+      policy: c.policy,
+      maxBurst: c.maxBurst,
+      precisionBudget: c.precision?.budget ?? 0,
+      ownThread: c.thread === 'own',
+      priority: c.realtime.priority,
+      schedPolicy: c.realtime.schedPolicy,
+      cpus: c.realtime.cpus,
+      lockMemory: c.realtime.lockMemory,
+    }, (tick, scheduled, started) => {
+      const pending = rt.run(tick, scheduled, started);
+      if (pending === undefined) return false;
+      pending.then(() => this.#native.complete());
+      return true;
+    });
+  }
+
+  start(anchorNs?: bigint): void { this.#native.start(anchorNs); }
+
+  /** Resolves when the thread is joined, queued ticks have drained and the route in flight is done. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#native.stop().then(() => this.#rt.inFlight ?? undefined);
+    return this.#stopping;
+  }
+
+  ref(): void { this.#native.ref(); }
+  unref(): void { this.#native.unref(); }
+
+  /** Counters and lateness as the engine measured them, plus what only the engine knows. */
+  stats(): { ticks: number; executions: number; missed: number; dispatchErrors: number; lateness: Histogram; native: NativeDetail } {
+    const s: NativeTimerStats = this.#native.stats();
+    return {
+      ticks: s.ticks, executions: s.executions, missed: s.missed, dispatchErrors: s.dispatchErrors,
+      lateness: Histogram.fromSnapshot(s.callback),
+      native: {
+        wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
+        leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0,
+        thread: s.thread, applied: s.applied, refused: s.refused,
+      },
+    };
+  }
+}

@@ -1,0 +1,196 @@
+#include "native_timer.h"
+
+#include <cmath>
+#include <exception>
+
+#include "clock.h"
+
+namespace rtimer {
+namespace {
+
+TimerOptions ParseOptions(const Napi::Object& o) {
+  Napi::Env env = o.Env();
+  auto fail = [&](const std::string& what) -> void {
+    throw Napi::TypeError::New(env, "NativeTimer: invalid option " + what);
+  };
+  TimerOptions t;
+  if (!o.Get("name").IsString()) fail("name (a string)");
+  t.name = o.Get("name").As<Napi::String>().Utf8Value();
+  const Napi::Value iv = o.Get("intervalNs");
+  if (!iv.IsNumber()) fail("intervalNs (a number)");
+  const double interval = iv.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(interval) || interval < 1000 || interval > 9.2e18) fail("intervalNs (1000 ns or more)");
+  t.interval_ns = static_cast<int64_t>(interval);
+  const Napi::Value policy = o.Get("policy");
+  if (!policy.IsUndefined()) {
+    const std::string p = policy.ToString().Utf8Value();
+    if (p == "skip") t.policy = Policy::kSkip;
+    else if (p == "burst") t.policy = Policy::kBurst;
+    else if (p == "delay") t.policy = Policy::kDelay;
+    else fail("policy (skip, burst or delay)");
+  }
+  const Napi::Value burst = o.Get("maxBurst");
+  if (!burst.IsUndefined()) {
+    if (!burst.IsNumber() || burst.As<Napi::Number>().DoubleValue() < 1) fail("maxBurst (>= 1)");
+    t.max_burst = burst.As<Napi::Number>().Uint32Value();
+  }
+  const Napi::Value budget = o.Get("precisionBudget");
+  if (!budget.IsUndefined()) {
+    const double b = budget.IsNumber() ? budget.As<Napi::Number>().DoubleValue() : -1;
+    if (!(b >= 0 && b <= 0.5)) fail("precisionBudget (0..0.5)");
+    t.precision_budget = b;
+  }
+  t.own_thread = o.Get("ownThread").ToBoolean();
+  t.lock_memory = o.Get("lockMemory").ToBoolean();
+  t.thread.name = "rtimer:" + t.name;
+  const Napi::Value prio = o.Get("priority");
+  if (!prio.IsUndefined()) {
+    if (!prio.IsNumber()) fail("priority (1..99)");
+    const int p = prio.As<Napi::Number>().Int32Value();
+    if (p < 1 || p > 99) fail("priority (1..99)");
+    t.thread.priority = p;
+  }
+  t.thread.round_robin = o.Get("schedPolicy").IsString() && o.Get("schedPolicy").As<Napi::String>().Utf8Value() == "rr";
+  const Napi::Value cpus = o.Get("cpus");
+  if (cpus.IsArray()) {
+    Napi::Array a = cpus.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) t.thread.cpus.push_back(a.Get(i).ToNumber().Int32Value());
+  } else if (!cpus.IsUndefined()) {
+    fail("cpus (an array)");
+  }
+  if (t.thread.priority > 0 || !t.thread.cpus.empty()) t.own_thread = true;
+  return t;
+}
+
+}  // namespace
+
+Napi::Function NativeTimer::Define(Napi::Env env) {
+  return DefineClass(env, "NativeTimer",
+                     {InstanceMethod<&NativeTimer::Start>("start"), InstanceMethod<&NativeTimer::Stop>("stop"),
+                      InstanceMethod<&NativeTimer::Complete>("complete"), InstanceMethod<&NativeTimer::Ref>("ref"),
+                      InstanceMethod<&NativeTimer::Unref>("unref"), InstanceMethod<&NativeTimer::HasRef>("hasRef"),
+                      InstanceMethod<&NativeTimer::Stats>("stats")});
+}
+
+NativeTimer::NativeTimer(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NativeTimer>(info), env_(info.Env()), state_(info.Env().GetInstanceData<AddonState>()) {
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch): expected an object and a function");
+  }
+  core_ = std::make_shared<TimerCore>(ParseOptions(info[0].As<Napi::Object>()));
+  dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
+}
+
+NativeTimer::~NativeTimer() { StopNow(); }
+
+Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (phase_ != Phase::kIdle) throw Napi::Error::New(env, "NativeTimer: start() after start() or stop()");
+  int64_t anchor = MonotonicNs();
+  const int64_t now = anchor;
+  if (info.Length() > 0 && info[0].IsBigInt()) {
+    bool lossless;
+    anchor = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+  }
+  Scheduler* scheduler;
+  try {
+    if (core_->options().lock_memory) {
+      LockProcessMemory(&core_->report);
+      state_->locked_memory = true;
+    }
+    if (core_->options().own_thread) {
+      own_ = std::make_unique<Scheduler>(core_->options().thread);
+      scheduler = own_.get();
+    } else {
+      scheduler = state_->Shared();
+    }
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("NativeTimer: cannot start a timer thread: ") + e.what());
+  }
+  auto* ctx = new std::shared_ptr<TimerCore>(core_);
+  auto tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, ctx, Closed,
+                                   static_cast<void*>(nullptr));
+  dispatch_.Reset();
+  if (!refed_) tsfn.Unref(env);
+  core_->Arm(tsfn, scheduler, anchor, now);
+  scheduler->Add(core_.get());
+  napi_add_env_cleanup_hook(env, Cleanup, this);
+  hooked_ = true;
+  phase_ = Phase::kRunning;
+  return env.Undefined();
+}
+
+void NativeTimer::Closed(Napi::Env env, void*, std::shared_ptr<TimerCore>* ctx) {
+  napi_deferred d = (*ctx)->on_closed;
+  (*ctx)->on_closed = nullptr;
+  if (d != nullptr && env != nullptr) {
+    napi_value undefined;
+    // Status ignored: during environment teardown there is nobody left to resolve for.
+    if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
+  }
+  delete ctx;
+}
+
+void NativeTimer::StopNow() {
+  if (hooked_) {
+    napi_remove_env_cleanup_hook(env_, Cleanup, this);
+    hooked_ = false;
+  }
+  if (phase_ != Phase::kRunning) {
+    phase_ = Phase::kStopped;
+    return;
+  }
+  phase_ = Phase::kStopped;
+  core_->MarkStopped();
+  if (own_) {
+    own_->Remove(core_.get());
+    own_->Shutdown();
+  } else if (state_ != nullptr && state_->shared) {
+    state_->shared->Remove(core_.get());
+    state_->ReleaseSharedIfIdle();
+  }
+  core_->ReleaseTsfn();
+}
+
+void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow(); }
+
+Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (phase_ == Phase::kRunning) {
+    napi_value promise;
+    napi_deferred d;
+    napi_create_promise(env, &d, &promise);
+    core_->on_closed = d;
+    StopNow();
+    return Napi::Value(env, promise);
+  }
+  StopNow();
+  auto done = Napi::Promise::Deferred::New(env);
+  done.Resolve(env.Undefined());
+  return done.Promise();
+}
+
+Napi::Value NativeTimer::Complete(const Napi::CallbackInfo& info) {
+  if (phase_ != Phase::kIdle) core_->Complete();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeTimer::Ref(const Napi::CallbackInfo& info) {
+  if (phase_ == Phase::kRunning && !refed_) core_->tsfn().Ref(info.Env());
+  refed_ = true;
+  return info.This();
+}
+
+Napi::Value NativeTimer::Unref(const Napi::CallbackInfo& info) {
+  if (phase_ == Phase::kRunning && refed_) core_->tsfn().Unref(info.Env());
+  refed_ = false;
+  return info.This();
+}
+
+Napi::Value NativeTimer::HasRef(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), refed_ && phase_ == Phase::kRunning);
+}
+
+Napi::Value NativeTimer::Stats(const Napi::CallbackInfo& info) { return core_->Stats(info.Env()); }
+
+}  // namespace rtimer

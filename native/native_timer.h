@@ -1,0 +1,44 @@
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "addon_state.h"
+#include "timer_core.h"
+
+namespace rtimer {
+
+// The JS object of one native timer: new NativeTimer(options, dispatch); start(anchorNs?);
+// stop() -> Promise (settles once every queued delivery has drained); complete(); ref/unref/hasRef;
+// stats(). Registers an environment cleanup hook while it runs, so teardown always joins its thread.
+class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NativeTimer(const Napi::CallbackInfo& info);
+  ~NativeTimer() override;
+
+ private:
+  enum class Phase { kIdle, kRunning, kStopped };
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  Napi::Value Complete(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value HasRef(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  void StopNow();
+  static void Cleanup(void* self);
+  static void Closed(Napi::Env env, void*, std::shared_ptr<TimerCore>* ctx);
+
+  napi_env env_;
+  AddonState* state_;
+  std::shared_ptr<TimerCore> core_;
+  std::unique_ptr<Scheduler> own_;
+  Napi::FunctionReference dispatch_;
+  Phase phase_ = Phase::kIdle;
+  bool refed_ = true;
+  bool hooked_ = false;
+};
+
+}  // namespace rtimer

@@ -1,0 +1,53 @@
+#pragma once
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "thread_setup.h"
+#include "waiter.h"
+
+namespace rtimer {
+
+class TimerCore;
+
+// One thread serving any number of timers from a deadline heap: 1,000 timers cost one thread.
+// A timer that wants its own thread (lowest jitter, priority, affinity) gets a Scheduler of its own.
+class Scheduler {
+ public:
+  // Starts the thread and waits until it has applied `setup`, so Report() is complete on return.
+  explicit Scheduler(const ThreadSetup& setup);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void Add(TimerCore* timer);
+  // Once this returns, the thread will not touch `timer` again.
+  void Remove(TimerCore* timer);
+  // Puts a stalled timer back on the schedule, re-anchored at `now`.
+  void Resume(TimerCore* timer, int64_t now);
+  // Stops and joins the thread; idempotent.
+  void Shutdown();
+  size_t Size();
+  const SetupReport& Report() const { return report_; }
+  const char* WaitKind() const { return waiter_->Kind(); }
+
+ private:
+  struct Entry {
+    int64_t wake;
+    TimerCore* timer;
+  };
+  void Run(const ThreadSetup& setup, std::promise<void>* ready);
+  void PushLocked(TimerCore* timer);
+
+  std::mutex mu_;
+  std::vector<Entry> heap_;
+  size_t timers_ = 0;
+  bool stop_ = false;
+  std::unique_ptr<Waiter> waiter_;
+  SetupReport report_;
+  std::thread thread_;
+};
+
+}  // namespace rtimer

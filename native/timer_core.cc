@@ -1,0 +1,220 @@
+#include "timer_core.h"
+
+#include <algorithm>
+
+#include "clock.h"
+#include "scheduler.h"
+
+namespace rtimer {
+
+TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
+  if (options_.precision_budget > 0) {
+    max_lead_ns_ = static_cast<int64_t>(options_.precision_budget * static_cast<double>(options_.interval_ns));
+    lead_ns_.store(std::min<int64_t>(max_lead_ns_, 100000), std::memory_order_relaxed);
+  }
+}
+
+void TimerCore::Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now) {
+  tsfn_ = tsfn;
+  scheduler_ = scheduler;
+  const SetupReport& thread = scheduler->Report();
+  report.applied.insert(report.applied.end(), thread.applied.begin(), thread.applied.end());
+  report.refused.insert(report.refused.end(), thread.refused.begin(), thread.refused.end());
+  armed_at_ = now;
+  base_ = anchor_ns;
+  // A past anchor (a restarted worker keeping its phase) resumes at the next deadline after now.
+  k_ = now < base_ + options_.interval_ns ? 1 : static_cast<uint64_t>((now - base_) / options_.interval_ns) + 1;
+  tick_offset_ = 0;
+}
+
+int64_t TimerCore::NextWake() const { return Deadline(k_) - lead_ns_.load(std::memory_order_relaxed); }
+
+void TimerCore::Fire(int64_t now) {
+  const int64_t lead = lead_ns_.load(std::memory_order_relaxed);
+  wake_.Record(now - (Deadline(k_) - lead));
+  const uint64_t last = std::max<uint64_t>(k_, static_cast<uint64_t>((now + lead - base_) / options_.interval_ns));
+  const uint64_t n = last - k_ + 1;  // deadlines due now; more than one when the thread woke late
+  Add(ticks_, options_.policy == Policy::kDelay ? 1 : n);
+
+  // One compare-and-swap decides: hand a tick to JS (busy was clear), or owe / stall / miss it.
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next = s | kBusy;
+    if (s & kBusy) {
+      if (options_.policy == Policy::kBurst) {
+        const uint64_t owed = s / kOwedUnit;
+        next = s + std::min<uint64_t>(n, options_.max_burst - std::min<uint64_t>(owed, options_.max_burst)) * kOwedUnit;
+      } else if (options_.policy == Policy::kDelay) {
+        stalled_slot_ = {tick_offset_ + k_, Deadline(k_), 0};
+        next = s | kStalled;
+      } else {
+        next = s;
+      }
+    }
+    if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) {
+      if (!(s & kBusy)) {
+        switch (options_.policy) {
+          case Policy::kSkip:
+            Add(missed_, n - 1);
+            Post(tick_offset_ + last, Deadline(last), now);
+            break;
+          case Policy::kBurst: {
+            const uint64_t owe = std::min<uint64_t>(n - 1, options_.max_burst);
+            if (owe) state_.fetch_add(owe * kOwedUnit, std::memory_order_acq_rel);
+            Add(missed_, n - 1 - owe);
+            Post(tick_offset_ + k_, Deadline(k_), now);
+            break;
+          }
+          case Policy::kDelay:
+            Post(tick_offset_ + k_, Deadline(k_), now);
+            // A thread that woke a whole interval late re-anchors rather than running behind.
+            if (n > 1) {
+              Reanchor(now);
+              return;
+            }
+            break;
+        }
+      } else if (options_.policy == Policy::kBurst) {
+        Add(missed_, n - (next - s) / kOwedUnit);
+      } else if (options_.policy == Policy::kDelay) {
+        stalled_ = true;
+        return;
+      } else {
+        Add(missed_, n);
+      }
+      k_ = last + 1;
+      return;
+    }
+  }
+}
+
+void TimerCore::Reanchor(int64_t now) {
+  tick_offset_ += k_;
+  base_ = now;
+  k_ = 1;
+  stalled_ = false;
+}
+
+void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now) {
+  slot_ = {tick, deadline, now};
+  if (tsfn_.NonBlockingCall() != napi_ok) {
+    // The function is closing: nothing will deliver this tick, so it is missed and busy is cleared.
+    Add(missed_, 1);
+    state_.store(0, std::memory_order_release);
+  }
+}
+
+void TimerCore::CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<TimerCore>* ctx, void*) {
+  // env is null when the environment is being torn down; nothing may run then.
+  if (env == nullptr || ctx == nullptr || fn.IsEmpty()) return;
+  (*ctx)->Deliver(env, fn);
+}
+
+void TimerCore::Adapt(int64_t early) {
+  // Tracks the lead that arrives early ~95% of the time: a late arrival pushes it up 19 steps, an
+  // early one lowers it one step; it never exceeds the CPU budget's share of the interval.
+  const int64_t step = std::max<int64_t>(100, options_.interval_ns / 5000);
+  int64_t lead = lead_ns_.load(std::memory_order_relaxed) + (early < 0 ? 19 * step : -step);
+  lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
+}
+
+void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
+  if (stopped_) {
+    Add(missed_, 1);
+    state_.store(0, std::memory_order_release);
+    return;
+  }
+  const Slot slot = slot_;
+  const int64_t arrival = MonotonicNs();
+  hop_.Record(arrival - slot.posted);
+  if (max_lead_ns_ > 0) {
+    const int64_t early = slot.deadline - arrival;
+    Adapt(early);
+    if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(slot.deadline) - arrival));
+  }
+  const int64_t started = MonotonicNs();
+  callback_.Record(started - slot.deadline);
+  Add(executions_, 1);
+  bool async = false;
+  try {
+    Napi::Value r = fn.Call({Napi::Number::New(env, static_cast<double>(slot.tick)),
+                             Napi::BigInt::New(env, slot.deadline), Napi::BigInt::New(env, started)});
+    async = r.IsBoolean() && r.As<Napi::Boolean>().Value();
+  } catch (const Napi::Error&) {
+    // The dispatcher catches route errors itself; this is a terminating environment or our bug.
+    Add(errors_, 1);
+  }
+  if (!async) Complete();
+}
+
+void TimerCore::Complete() {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (stopped_ || !(s & kBusy)) {
+      if (state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) return;
+      continue;
+    }
+    if (s >= kOwedUnit) {
+      if (!state_.compare_exchange_weak(s, s - kOwedUnit, std::memory_order_acq_rel)) continue;
+      Post(slot_.tick + 1, slot_.deadline + options_.interval_ns, MonotonicNs());
+      return;
+    }
+    if (s & kStalled) {
+      if (!state_.compare_exchange_weak(s, s & ~kStalled, std::memory_order_acq_rel)) continue;
+      const int64_t now = MonotonicNs();
+      const Slot late = stalled_slot_;
+      scheduler_->Resume(this, now);
+      Post(late.tick, late.deadline, now);
+      return;
+    }
+    if (state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) return;
+  }
+}
+
+void TimerCore::MarkStopped() {
+  stopped_ = true;
+  // Owed and stalled ticks will never run now.
+  const uint64_t s = state_.fetch_and(kBusy, std::memory_order_acq_rel);
+  Add(missed_, s / kOwedUnit + ((s & kStalled) ? 1 : 0));
+}
+
+void TimerCore::ReleaseTsfn() {
+  if (tsfn_) tsfn_.Release();
+}
+
+namespace {
+Napi::Value Snapshot(Napi::Env env, const Histogram& h) {
+  std::vector<double> v;
+  h.Snapshot(&v);
+  Napi::Float64Array out = Napi::Float64Array::New(env, v.size());
+  std::copy(v.begin(), v.end(), out.Data());
+  return out;
+}
+
+Napi::Array Strings(Napi::Env env, const std::vector<std::string>& list) {
+  Napi::Array a = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); i++) a.Set(i, list[i]);
+  return a;
+}
+}  // namespace
+
+Napi::Object TimerCore::Stats(Napi::Env env) const {
+  Napi::Object o = Napi::Object::New(env);
+  const auto load = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
+  o.Set("ticks", load(ticks_));
+  o.Set("executions", load(executions_));
+  o.Set("missed", load(missed_));
+  o.Set("dispatchErrors", load(errors_));
+  o.Set("wake", Snapshot(env, wake_));
+  o.Set("callback", Snapshot(env, callback_));
+  o.Set("hop", Snapshot(env, hop_));
+  o.Set("leadNs", static_cast<double>(lead_ns_.load(std::memory_order_relaxed)));
+  o.Set("spinNs", load(spin_ns_));
+  o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
+  o.Set("applied", Strings(env, report.applied));
+  o.Set("refused", Strings(env, report.refused));
+  o.Set("thread", options_.own_thread ? "own" : "shared");
+  return o;
+}
+
+}  // namespace rtimer

@@ -1,0 +1,103 @@
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "histogram.h"
+#include "thread_setup.h"
+
+namespace rtimer {
+
+class Scheduler;
+
+enum class Policy { kSkip = 0, kBurst = 1, kDelay = 2 };
+
+struct TimerOptions {
+  std::string name;
+  int64_t interval_ns = 0;
+  Policy policy = Policy::kSkip;
+  uint32_t max_burst = 10;
+  double precision_budget = 0;  // share of one core for the early-wake spin; 0 = off
+  bool own_thread = false;
+  bool lock_memory = false;
+  ThreadSetup thread;
+};
+
+// One native timer: its schedule (advanced by a scheduler thread) and its delivery to JS (on the
+// JS thread, through a thread-safe function). At most one tick is outstanding: the thread takes
+// the busy bit to hand a tick over and the JS side gives it back when the routes are done, so
+// nothing ever queues up behind a slow route; what does not fit is counted, per the policy.
+class TimerCore {
+ public:
+  static void CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<TimerCore>* ctx, void*);
+  using Tsfn = Napi::TypedThreadSafeFunction<std::shared_ptr<TimerCore>, void, CallJs>;
+
+  explicit TimerCore(TimerOptions options);
+
+  const TimerOptions& options() const { return options_; }
+
+  // --- timer thread, with the scheduler's lock held ---
+  int64_t NextWake() const;
+  void Fire(int64_t now);
+  bool Stalled() const { return stalled_; }
+  // Re-bases the schedule at `now` (delay policy, after a stall); JS thread, under the same lock.
+  void Reanchor(int64_t now);
+
+  // --- JS thread ---
+  void Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
+  void Complete();
+  // Stops delivering and counts what is left as missed; the caller then removes it from its scheduler.
+  void MarkStopped();
+  void ReleaseTsfn();
+  Tsfn& tsfn() { return tsfn_; }
+  Napi::Object Stats(Napi::Env env) const;
+
+  SetupReport report;  // knobs applied to the process on the JS thread (mlockall)
+  napi_deferred on_closed = nullptr;
+
+ private:
+  // state_ bits: busy (a tick is with JS), stalled (delay policy: a tick waits for JS), owed << 8.
+  static constexpr uint64_t kBusy = 1, kStalled = 2, kOwedUnit = 256;
+
+  struct Slot {
+    uint64_t tick = 0;
+    int64_t deadline = 0;
+    int64_t posted = 0;
+  };
+
+  int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
+  void Post(uint64_t tick, int64_t deadline, int64_t now);
+  void Deliver(Napi::Env env, Napi::Function fn);
+  void Adapt(int64_t early);
+  void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
+
+  TimerOptions options_;
+  Tsfn tsfn_;
+  Scheduler* scheduler_ = nullptr;
+  bool stopped_ = false;  // JS thread only
+
+  // Schedule: thread-owned, or JS-owned under the scheduler lock while stalled.
+  int64_t base_ = 0;
+  uint64_t k_ = 1;
+  uint64_t tick_offset_ = 0;
+  bool stalled_ = false;
+  Slot stalled_slot_;
+
+  std::atomic<uint64_t> state_{0};
+  Slot slot_;  // written by whoever set the busy bit
+
+  std::atomic<uint64_t> ticks_{0}, executions_{0}, missed_{0}, errors_{0};
+  std::atomic<int64_t> lead_ns_{0};
+  int64_t max_lead_ns_ = 0;
+  std::atomic<uint64_t> spin_ns_{0};
+  int64_t armed_at_ = 0;
+
+  Histogram wake_;      // timer thread: woke vs the time it meant to wake
+  Histogram callback_;  // JS thread: route start vs deadline
+  Histogram hop_;       // JS thread: arrival in the event loop vs the thread's post
+};
+
+}  // namespace rtimer

@@ -1,0 +1,21 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+
+namespace rtimer {
+
+// Sleeps until an absolute CLOCK_MONOTONIC deadline, or until Kick() from any thread. A Kick()
+// that comes before the wait is not lost. Linux: timerfd (TFD_TIMER_ABSTIME) + eventfd in poll();
+// elsewhere (or with RTIMER_PORTABLE=1): a condition variable on the steady clock.
+class Waiter {
+ public:
+  static constexpr int64_t kForever = INT64_MAX;
+  static std::unique_ptr<Waiter> Create();
+  virtual ~Waiter() = default;
+  // Returns false when woken by Kick() before the deadline.
+  virtual bool WaitUntil(int64_t deadline_ns) = 0;
+  virtual void Kick() = 0;
+  virtual const char* Kind() const = 0;
+};
+
+}  // namespace rtimer
