@@ -135,14 +135,22 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
   const int64_t started = MonotonicNs();
   callback_.Record(started - slot.deadline);
   Add(executions_, 1);
+  // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
+  // process.exit()), node-addon-api's exception path would itself abort the process.
   bool async = false;
-  try {
-    Napi::Value r = fn.Call({Napi::Number::New(env, static_cast<double>(slot.tick)),
-                             Napi::BigInt::New(env, slot.deadline), Napi::BigInt::New(env, started)});
-    async = r.IsBoolean() && r.As<Napi::Boolean>().Value();
-  } catch (const Napi::Error&) {
+  napi_value argv[3], recv, result;
+  if (napi_create_double(env, static_cast<double>(slot.tick), &argv[0]) != napi_ok ||
+      napi_create_bigint_int64(env, slot.deadline, &argv[1]) != napi_ok ||
+      napi_create_bigint_int64(env, started, &argv[2]) != napi_ok || napi_get_undefined(env, &recv) != napi_ok ||
+      napi_call_function(env, recv, fn, 3, argv, &result) != napi_ok) {
     // The dispatcher catches route errors itself; this is a terminating environment or our bug.
     Add(errors_, 1);
+    bool pending = false;
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+  } else {
+    napi_valuetype type;
+    if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
   }
   if (!async) Complete();
 }

@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runNode } from './support/run.js';
 
+let dir = '';
+let files = 0;
+
 function tmpCfg(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'rtimer-cli-')), 'kamailio.cfg');
+  const file = join(dir, `kamailio-${++files}.cfg`);
   writeFileSync(file, text);
   return file;
 }
 
 describe('rtimer CLI', () => {
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-cli-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   it('check prints the resolved configuration as JSON and exits 0', async () => {
     const r = await runNode([CLI, 'check', 'examples/kamailio.cfg']);
     assert.equal(r.code, 0, r.stderr);

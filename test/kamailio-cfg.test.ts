@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,6 +52,7 @@ describe('loadKamailioConfig', () => {
     assert.throws(() => loadKamailioConfig(file), (err: unknown) =>
       err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, mode, interval)`);
     assert.throws(() => loadKamailioConfig(join(dir, 'missing.cfg')), { code: 'ERR_RTIMER_CONFIG_READ' });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports errors with the line of the offending parameter', () => {
