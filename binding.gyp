@@ -2,7 +2,9 @@
   "variables": {
     # RTIMER_PORTABLE=1 builds the steady-clock fallback used off Linux, so it is compiled and
     # tested here too and cannot rot.
-    "rtimer_portable%": "<!(node -p \"process.env.RTIMER_PORTABLE === '1' ? 1 : 0\")"
+    "rtimer_portable%": "<!(node -p \"process.env.RTIMER_PORTABLE === '1' ? 1 : 0\")",
+    # RTIMER_ASAN=1 builds with AddressSanitizer for `npm run test:asan`.
+    "rtimer_asan%": "<!(node -p \"process.env.RTIMER_ASAN === '1' ? 1 : 0\")"
   },
   "targets": [
     {
@@ -36,6 +38,10 @@
           "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-pthread"]
         }, {
           "sources": ["native/thread_generic.cc"]
+        }],
+        ["rtimer_asan==1", {
+          "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"],
+          "ldflags": ["-fsanitize=address"]
         }],
         ["OS=='mac'", {
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
