@@ -17,3 +17,13 @@ export async function CLEANUP(module, ctx) {
   await new Promise((resolve) => setTimeout(resolve, 5)); // async routes are awaited, never overlapped
   console.log(`[${ctx.timer} #${ctx.tick}] CLEANUP    done`);
 }
+
+// Runs in two dedicated processes (mode=2); ctx.worker says which one.
+export function MEDIA(module, ctx) {
+  console.log(`[${ctx.timer} #${ctx.tick}] MEDIA      worker ${ctx.worker} pid ${ctx.msg.pid}, late ${us(ctx.started - ctx.scheduled)} µs`);
+}
+
+// Optional per-process hooks of a mode=N timer: open and close a worker's own resources here.
+export function onWorkerStart({ timer, worker, pid }) {
+  console.log(`           ${timer} worker ${worker} started in pid ${pid}`);
+}

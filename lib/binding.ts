@@ -59,6 +59,8 @@ export interface NativeTimer {
 export interface NativeBinding {
   now(): bigint;
   capabilities(): Capabilities;
+  /** Linux: SIGKILL this process when its parent dies. Returns whether it was set. */
+  setParentDeathSignal(): boolean;
   NativeTimer: new (options: NativeTimerOptions, dispatch: NativeDispatch) => NativeTimer;
 }
 

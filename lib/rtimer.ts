@@ -2,11 +2,14 @@ import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
 import { RTimerError, RTimerRouteError } from './errors.js';
-import { loadRoutes, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
 import { TimerRuntime, type TimerCounters } from './schedule/runtime.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
-import type { Histogram } from './stats/histogram.js';
+import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
+import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
+import { binding } from './binding.js';
+import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 
 export interface RTimerOptions {
@@ -16,6 +19,8 @@ export interface RTimerOptions {
   defaultInterval?: number;
   /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
   config?: RTimerConfig;
+  /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
+  supervisor?: SupervisorOptions;
   /** @internal The clock of the shared scheduler, for tests. */
   clock?: SchedulerClock;
 }
@@ -30,6 +35,10 @@ export interface TimerStats extends TimerCounters {
   duration: Histogram;
   /** In-process native timers (mode 'inline'): what the engine measured besides lateness. */
   native?: NativeDetail;
+  /** Dedicated timer processes (mode=N): each worker's figures; the timer's are their sum. */
+  workers?: WorkerStats[];
+  /** A mode=N timer whose worker kept dying past the restart limit. */
+  failed?: boolean;
 }
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -43,6 +52,8 @@ export class RTimer extends EventEmitter {
   #state: State = 'idle';
   #runtimes: TimerRuntime[] = [];
   #runners = new Map<TimerRuntime, NativeRunner>();
+  #processes: ProcessTimer[] = [];
+  readonly #supervisor: SupervisorOptions;
   #refed = true;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -53,6 +64,7 @@ export class RTimer extends EventEmitter {
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
+    this.#supervisor = options.supervisor ?? {};
     this.#scheduler = new SharedScheduler(options.clock);
   }
 
@@ -95,17 +107,18 @@ export class RTimer extends EventEmitter {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     const closures = this.#routes !== undefined && typeof this.#routes !== 'string' && !(this.#routes instanceof URL);
-    for (const t of timers) {
-      if (typeof t.mode !== 'number' || t.mode === 0) continue;
-      if (closures) {
+    const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
+    for (const t of dedicated) {
+      if (closures || this.#routes === undefined) {
         throw new RTimerError('ERR_RTIMER_ROUTES_NOT_MODULE',
           `timer "${t.name}": mode=${t.mode} runs in dedicated timer processes, which cannot call functions defined ` +
           `in this process; give routes as a module path (routes: './routes.mjs') or use mode: 'inline' to run it here`);
       }
-      throw new RTimerError('ERR_RTIMER_CAPABILITY',
-        `timer "${t.name}": mode=${t.mode} (dedicated timer processes) is not supported by this build yet`);
     }
-    const withRoutes = timers.filter((t) => t.routes.length > 0);
+    if (dedicated.length) await this.#startProcesses(dedicated);
+    if (this.#state !== 'starting') return;
+    const local = timers.filter((t) => t.mode === 0 || t.mode === 'inline');
+    const withRoutes = local.filter((t) => t.routes.length > 0);
     let found = new Map<string, Route>();
     if (withRoutes.length) {
       if (this.#routes === undefined) {
@@ -116,7 +129,7 @@ export class RTimer extends EventEmitter {
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
     const onError = (err: RTimerRouteError) => this.#reportError(err);
-    this.#runtimes = timers.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0));
+    this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0));
     const runners: NativeRunner[] = [];
     try {
       for (const rt of this.#runtimes) {
@@ -128,12 +141,33 @@ export class RTimer extends EventEmitter {
       }
       for (const r of runners) r.start();
     } catch (err) {
-      await Promise.all(runners.map((r) => r.stop()));
+      await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();
       throw err;
     }
     for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt);
     this.#scheduler.start();
+  }
+
+  async #startProcesses(timers: TimerConfig[]): Promise<void> {
+    const url = moduleUrl(this.#routes as string | URL);
+    const emit = (event: string, payload: unknown) => {
+      if (event === 'error') this.#reportError(payload as Error);
+      else this.emit(event, payload);
+    };
+    this.#processes = timers.map((t) => new ProcessTimer(t, url, this.#supervisor, emit));
+    if (!this.#refed) for (const p of this.#processes) p.unref();
+    const settle = async (steps: Promise<void>[]) => {
+      const failure = await firstFailure(steps);
+      if (failure === undefined) return;
+      await Promise.all(this.#processes.map((p) => p.stop()));
+      this.#processes = [];
+      throw failure;
+    };
+    // Every process loads first, then all arm on one anchor, so the timers share a phase.
+    await settle(this.#processes.map((p) => p.load()));
+    const anchor = binding.now();
+    await settle(this.#processes.map((p) => p.arm(anchor)));
   }
 
   /** Cancels every timer; resolves when routes in flight have finished. Safe to call any time, twice. */
@@ -144,7 +178,8 @@ export class RTimer extends EventEmitter {
     this.#state = 'stopping';
     this.#stopping = (async () => {
       await wasStarting?.catch(() => undefined);
-      await Promise.all([this.#scheduler.stop(), ...[...this.#runners.values()].map((r) => r.stop())]);
+      await Promise.all([this.#scheduler.stop(), ...[...this.#runners.values()].map((r) => r.stop()),
+        ...this.#processes.map((p) => p.stop())]);
       this.#state = 'stopped';
     })();
     return this.#stopping;
@@ -155,6 +190,7 @@ export class RTimer extends EventEmitter {
     this.#refed = true;
     this.#scheduler.ref();
     for (const r of this.#runners.values()) r.ref();
+    for (const p of this.#processes) p.ref();
     return this;
   }
 
@@ -162,20 +198,34 @@ export class RTimer extends EventEmitter {
     this.#refed = false;
     this.#scheduler.unref();
     for (const r of this.#runners.values()) r.unref();
+    for (const p of this.#processes) p.unref();
     return this;
   }
 
   hasRef(): boolean { return this.#refed; }
 
+  /** Per timer, in declaration order: counters, lateness and duration histograms (ns). */
   stats(): TimerStats[] {
-    return this.#runtimes.map((rt) => {
+    const local = this.#runtimes.map((rt): TimerStats => {
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
         lateness: rt.lateness, duration: rt.duration };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
-      const { dispatchErrors, ...n } = runner.stats();
+      const { dispatchErrors, raw: _raw, ...n } = runner.stats();
       return { ...base, ...n, errors: base.errors + dispatchErrors };
     });
+    const dedicated = this.#processes.map((p): TimerStats => {
+      const workers = p.workers();
+      const sum = (k: 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls') => workers.reduce((n, w) => n + w[k], 0);
+      const lateness = new Histogram();
+      const duration = new Histogram();
+      for (const w of workers) { lateness.add(w.lateness); duration.add(w.duration); }
+      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'),
+        executions: sum('executions'), missed: sum('missed'), errors: sum('errors'), routeCalls: sum('routeCalls'),
+        lateness, duration, workers, failed: p.failed };
+    });
+    const order = this.config.resolve().map((t) => t.name);
+    return [...local, ...dedicated].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   }
 
   #assertIdle(what: string): void {
@@ -184,7 +234,7 @@ export class RTimer extends EventEmitter {
     }
   }
 
-  #reportError(err: RTimerRouteError): void {
+  #reportError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else this.#printer.print(err);
   }

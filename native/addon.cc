@@ -3,6 +3,7 @@
 #include "addon_state.h"
 #include "clock.h"
 #include "native_timer.h"
+#include "thread_setup.h"
 
 namespace rtimer {
 namespace {
@@ -23,10 +24,15 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   return caps;
 }
 
+Napi::Value ParentDeathSignal(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), SetParentDeathSignal());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("NativeTimer", NativeTimer::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
+  exports.Set("setParentDeathSignal", Napi::Function::New(env, ParentDeathSignal, "setParentDeathSignal"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;
 }

@@ -14,4 +14,6 @@ void LockProcessMemory(SetupReport* report) {
 
 void UnlockProcessMemory() {}
 
+bool SetParentDeathSignal() { return false; }
+
 }  // namespace rtimer

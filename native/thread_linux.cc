@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
@@ -45,5 +46,7 @@ void LockProcessMemory(SetupReport* report) {
 }
 
 void UnlockProcessMemory() { munlockall(); }
+
+bool SetParentDeathSignal() { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0; }
 
 }  // namespace rtimer

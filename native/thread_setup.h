@@ -23,7 +23,11 @@ void SetupCurrentThread(const ThreadSetup& setup, SetupReport* report);
 // mlockall(MCL_CURRENT | MCL_FUTURE) for the whole process.
 void LockProcessMemory(SetupReport* report);
 
-// Undoes it. V8 cannot tear an isolate down over locked pages (it aborts in
+// Linux: the kernel sends SIGKILL to this process when its parent dies, so a dedicated timer
+// process can never outlive the process that started it, even one killed with SIGKILL.
+bool SetParentDeathSignal();
+
+// Undoes LockProcessMemory. V8 cannot tear an isolate down over locked pages (it aborts in
 // OS::SetPermissions), so the environment that locked memory unlocks it before it goes.
 void UnlockProcessMemory();
 

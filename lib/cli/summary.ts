@@ -5,9 +5,12 @@ const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
 /** One line per timer: counters and lateness percentiles in µs. */
 export function formatSummary(stats: TimerStats[]): string {
   const head = ['timer', 'mode', 'ticks', 'executions', 'skipped', 'errors', 'late p50 µs', 'p99 µs', 'max µs'];
-  const rows = stats.map((s) => [
-    s.name, String(s.mode), String(s.ticks), String(s.executions), String(s.missed), String(s.errors),
-    us(s.lateness.percentile(50)), us(s.lateness.percentile(99)), us(s.lateness.max),
+  type Row = Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'lateness'>;
+  const cells = (name: string, mode: string, s: Row) => [name, mode, String(s.ticks), String(s.executions), String(s.missed),
+    String(s.errors), us(s.lateness.percentile(50)), us(s.lateness.percentile(99)), us(s.lateness.max)];
+  const rows = stats.flatMap((s) => [
+    cells(s.name + (s.failed ? ' (FAILED)' : ''), String(s.mode), s),
+    ...(s.workers ?? []).map((w) => cells(`  worker ${w.worker} pid ${w.pid ?? '-'}${w.restarts ? `, ${w.restarts} restarts` : ''}`, '', w)),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

@@ -25,13 +25,17 @@ export type RoutesSource = Routes | string | URL;
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A routes module's file URL: from a path relative to cwd, an absolute path, or a URL. */
+export function moduleUrl(source: string | URL): string {
+  if (source instanceof URL) return source.href;
+  return /^file:/.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
+}
+
 /** Loads a routes module (path relative to cwd, absolute path or file URL), or returns the object. */
 export async function loadRoutes(source: RoutesSource): Promise<{ routes: object; from: string }> {
   if (typeof source === 'string' || source instanceof URL) {
-    const url = source instanceof URL ? source.href
-      : /^file:/.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
     try {
-      return { routes: await import(url), from: String(source) };
+      return { routes: await import(moduleUrl(source)), from: String(source) };
     } catch (err) {
       throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${String(source)}": ${(err as Error).message}`,
         { cause: err });

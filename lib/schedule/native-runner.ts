@@ -16,6 +16,16 @@ export interface NativeDetail {
   refused: string[];
 }
 
+export interface NativeRunnerStats {
+  ticks: number;
+  executions: number;
+  missed: number;
+  dispatchErrors: number;
+  lateness: Histogram;
+  native: NativeDetail;
+  raw: NativeTimerStats;
+}
+
 /** One in-process native timer driving a TimerRuntime: the engine's thread times, JS runs routes. */
 export class NativeRunner {
   readonly #native: NativeTimer;
@@ -56,16 +66,20 @@ export class NativeRunner {
   unref(): void { this.#native.unref(); }
 
   /** Counters and lateness as the engine measured them, plus what only the engine knows. */
-  stats(): { ticks: number; executions: number; missed: number; dispatchErrors: number; lateness: Histogram; native: NativeDetail } {
-    const s: NativeTimerStats = this.#native.stats();
-    return {
-      ticks: s.ticks, executions: s.executions, missed: s.missed, dispatchErrors: s.dispatchErrors,
-      lateness: Histogram.fromSnapshot(s.callback),
-      native: {
-        wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
-        leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0,
-        thread: s.thread, applied: s.applied, refused: s.refused,
-      },
-    };
+  stats(): NativeRunnerStats {
+    return nativeDetail(this.#native.stats());
   }
+}
+
+/** The engine's raw snapshot as counters, histograms and detail (also for snapshots sent by workers). */
+export function nativeDetail(s: NativeTimerStats): NativeRunnerStats {
+  return {
+    ticks: s.ticks, executions: s.executions, missed: s.missed, dispatchErrors: s.dispatchErrors,
+    lateness: Histogram.fromSnapshot(s.callback), raw: s,
+    native: {
+      wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
+      leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0,
+      thread: s.thread, applied: s.applied, refused: s.refused,
+    },
+  };
 }

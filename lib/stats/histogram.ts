@@ -57,6 +57,14 @@ export class Histogram {
     return new Histogram(s.slice(6, 6 + BUCKETS), { count: s[0], min: s[1], max: s[2], sum: s[3], sumSq: s[4], exceeds: s[5] });
   }
 
+  /** The native snapshot layout, for sending a histogram between processes. */
+  toSnapshot(): Float64Array {
+    const out = new Float64Array(6 + BUCKETS);
+    out.set([this.count, this.min, this.max, this.#sum, this.#sumSq, this.exceeds]);
+    out.set(this.counts, 6);
+    return out;
+  }
+
   /** Records one value in ns; negatives count as 0. */
   record(ns: number): void {
     const v = ns > 0 ? Math.round(ns) : 0;
