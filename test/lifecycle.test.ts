@@ -45,6 +45,6 @@ const cfg = loadKamailioConfig('examples/kamailio.cfg');
 const rt = new RTimer({ config: cfg });
 console.log(rt.timers().map((t) => t.name).join(','));`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'heartbeat,cleanup');
+    assert.equal(r.stdout.trim(), 'heartbeat,cleanup,media');
   });
 });
