@@ -1,0 +1,171 @@
+// npm run bench [-- --quick] [-- --repeat N] [-- --scenarios 1,3]
+// Measures node-rtimer against the alternatives, side by side in one run, and writes
+// bench/results/<timestamp>/: results.json, results.md, SVG charts and HdrHistogram .hgrm files.
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { overTimeChart, percentileChart } from './charts.js';
+import type { ChildJob } from './child.js';
+import { cyclictest, kamailio, nativeFloor, type External } from './external.js';
+import { combine, figures, histogram, type Trace } from './measure.js';
+import { markdown, table, text, type Row } from './report.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const value = (name: string, dflt: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt; };
+const quick = flag('quick');
+const repeat = Math.max(1, Number(value('repeat', '1')));
+const only = new Set(value('scenarios', '1,2,3,4,5').split(',').map(Number));
+const outDir = value('out', fileURLToPath(new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}/`, import.meta.url)));
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  kernel: `${os.type()} ${os.release()}`, node: process.version, date: new Date().toISOString(), quick, repeat,
+};
+
+let step = 0;
+const progress = (what: string) => process.stderr.write(`[${++step}] ${what}\n`);
+
+function runChild(job: ChildJob): Promise<Trace> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
+    child.once('message', (m: { ok: boolean; trace?: Trace; error?: string }) => (m.ok ? resolve(m.trace!) : reject(new Error(m.error))));
+    child.once('exit', (code) => { if (code) reject(new Error(`${job.candidate} child exited with ${code}`)); });
+    child.send(job);
+  });
+}
+
+interface Candidate { name: string; run(intervalNs: number, durationMs: number): Promise<Trace | { skipped: string }> }
+const node = (name: string, extra: Partial<ChildJob> = {}): Candidate => ({ name, run: (intervalNs, durationMs) => runChild({ candidate: name, intervalNs, durationMs, ...extra }) });
+const ext = (name: string, f: (i: number, d: number) => External | Promise<External>): Candidate => ({
+  name, run: async (i, d) => { const r = await f(i, d); return 'trace' in r ? r.trace : r; },
+});
+
+interface Section { title: string; description: string; rows: Row[]; skipped: string[]; traces: Trace[]; extra?: Record<string, unknown>[] }
+
+async function compare(title: string, description: string, intervalNs: number, durationMs: number, candidates: Candidate[]): Promise<Section> {
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  const traces: Trace[] = [];
+  for (const c of candidates) {
+    const runs = [];
+    for (let r = 0; r < repeat; r++) {
+      progress(`${title}: ${c.name}${repeat > 1 ? ` (run ${r + 1}/${repeat})` : ''}, ${durationMs / 1000} s`);
+      const t = await c.run(intervalNs, durationMs);
+      if ('skipped' in t) { skipped.push(`${c.name}: ${t.skipped}`); break; }
+      runs.push(figures(t));
+      if (r === 0) traces.push(t);
+    }
+    if (runs.length) rows.push(combine(runs));
+  }
+  return { title, description, rows, skipped, traces };
+}
+
+const ms = (n: number) => n * 1_000_000;
+const sections: Section[] = [];
+const charts: Record<string, string> = {};
+
+async function scenarioIdle() {
+  const idle = [
+    node('rtimer'), node('rtimer-precision'), node('rtimer-process'), node('setInterval'), node('setTimeout-corrected'),
+    node('nanotimer'), node('busy-spin'), ext('C clock_nanosleep', nativeFloor), ext('cyclictest', cyclictest), ext('kamailio rtimer', kamailio),
+  ];
+  const plan: [string, number, number][] = quick
+    ? [['100 µs', 100_000, 300], ['1 ms', ms(1), 600], ['20 ms', ms(20), 1200]]
+    : [['100 µs', 100_000, 3000], ['1 ms', ms(1), 5000], ['20 ms', ms(20), 10000]];
+  for (const [label, iv, dur] of plan) {
+    const s = await compare(`1. idle machine, ${label} interval`, `Each candidate alone, ${dur / 1000} s.`, iv, dur, idle);
+    sections.push(s);
+    const slug = label.replace(/\s|µ/g, (c) => (c === 'µ' ? 'u' : ''));
+    charts[`percentiles-${slug}.svg`] = await percentileChart(`Lateness percentiles, ${label} interval`, s.traces);
+    charts[`over-time-${slug}.svg`] = await overTimeChart(`Lateness over time, ${label} interval`, s.traces);
+    for (const t of s.traces) {
+      charts[`${slug}-${t.candidate.replace(/\W+/g, '_')}.hgrm`] = histogram(t.lateNs).outputPercentileDistribution(1000);
+    }
+  }
+}
+
+async function scenarioBusy() {
+  const busy = { busyMs: 5, everyMs: 10 };
+  const s = await compare('2. busy main event loop, 1 ms interval',
+    'The process that owns the timer burns 5 ms of CPU every 10 ms on its event loop. CPU % includes that load.',
+    ms(1), quick ? 1000 : 5000, ['rtimer', 'rtimer-precision', 'rtimer-process', 'setInterval'].map((n) => node(n, { busy })));
+  sections.push(s);
+  charts['busy-percentiles-1ms.svg'] = await percentileChart('Lateness percentiles, 1 ms, busy event loop', s.traces);
+}
+
+async function scenarioRtp() {
+  const rows: Record<string, unknown>[] = [];
+  const candidates = ['rtimer', 'rtimer-precision', 'setInterval', 'setTimeout-corrected'];
+  const wrapped = candidates.map((name): Candidate => ({
+    name,
+    run: async (intervalNs, durationMs) => {
+      const rx = fork(fileURLToPath(new URL('./rtp-receiver.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+      const { port } = await new Promise<{ port: number }>((r) => rx.once('message', r as never));
+      const trace = await runChild({ candidate: name, intervalNs, durationMs, rtpPort: port });
+      await new Promise((r) => setTimeout(r, 50));
+      const report = await new Promise<Record<string, number>>((r) => { rx.once('message', r as never); rx.send('report'); });
+      rows.push({ candidate: name, packets: report.packets, jitterUs: report.jitterUs, ptErrorP50Us: report.ptErrorP50 / 1000,
+        ptErrorP99Us: report.ptErrorP99 / 1000, ptErrorMaxUs: report.ptErrorMax / 1000 });
+      return trace;
+    },
+  }));
+  const s = await compare('3. RTP pacing, 20 ms, 172-byte packets over UDP on 127.0.0.1',
+    'Sender paced by the candidate; receiver in another process computes RFC 3550 interarrival jitter and packet-time error (arrival − ideal send time).',
+    ms(20), quick ? 1500 : 10000, wrapped);
+  s.extra = rows;
+  sections.push(s);
+}
+
+async function scenarioThroughput() {
+  const rows: Row[] = [];
+  const traces: Trace[] = [];
+  for (const hz of [1_000, 10_000, 20_000, 50_000, 100_000]) {
+    const s = await compare(`4. throughput ${hz / 1000} kHz`, '', 1e9 / hz, quick ? 500 : 2000, [node('rtimer')]);
+    for (const r of s.rows) rows.push({ ...r, candidate: `rtimer @ ${hz / 1000} kHz` });
+    traces.push(...s.traces);
+  }
+  const ok = rows.filter((r) => r.missed / r.expected < 0.01 && Math.abs(r.driftNs) < 100_000);
+  sections.push({ title: '4. throughput: one in-process timer, trivial route',
+    description: `Highest rate sustained (missed < 1%, no lateness growth): ${ok.length ? ok[ok.length - 1].candidate.split('@ ')[1] : 'none'}.`,
+    rows, skipped: [], traces });
+}
+
+async function scenarioScale() {
+  const s = await compare('5. scale: 1,000 timers of 10 ms..1 s in one process', 'Lateness over all timers; threads added by the timers.',
+    ms(10), quick ? 1500 : 5000, [node('rtimer-scale'), node('setInterval-scale')]);
+  sections.push(s);
+  charts['scale-percentiles.svg'] = await percentileChart('Lateness percentiles, 1,000 timers in one process', s.traces);
+}
+
+const scenarios: [number, () => Promise<void>][] = [[1, scenarioIdle], [2, scenarioBusy], [3, scenarioRtp], [4, scenarioThroughput], [5, scenarioScale]];
+const t0 = Date.now();
+for (const [n, run] of scenarios) if (only.has(n)) await run();
+
+mkdirSync(outDir, { recursive: true });
+const md: string[] = [
+  `# node-rtimer benchmark${quick ? ' (quick)' : ''}`, '',
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}; ${machine.date}; ` +
+  `${repeat} run(s) per candidate (figures are medians).`, '',
+  'Lateness = callback start − ideal time `t0 + k·interval` (µs). Interval deviation = |gap between consecutive ticks − interval|. ' +
+  'Drift = median lateness of the last 10% of ticks − of the first 10%. CPU % = process CPU time / wall time (100 = one core).', '',
+];
+for (const s of sections) {
+  const t = table(s.rows);
+  console.log(`\n## ${s.title}\n${s.description}\n${text(t)}`);
+  md.push(`## ${s.title}`, '', s.description, '', markdown(t), '');
+  if (s.extra?.length) {
+    const head = Object.keys(s.extra[0]);
+    const body = s.extra.map((r) => head.map((k) => (typeof r[k] === 'number' ? (r[k] as number).toFixed(1) : String(r[k]))));
+    console.log(text({ head, body }));
+    md.push(markdown({ head, body }), '');
+  }
+  for (const k of s.skipped) { console.log(`skipped ${k}`); md.push(`- skipped ${k}`); }
+  md.push('');
+}
+md.push('## Charts', '', ...Object.keys(charts).filter((f) => f.endsWith('.svg')).map((f) => `![${f}](${f})`), '');
+writeFileSync(`${outDir}/results.md`, md.join('\n'));
+writeFileSync(`${outDir}/results.json`, JSON.stringify({ machine, sections: sections.map(({ traces: _t, ...s }) => s) }, null, 2));
+for (const [name, content] of Object.entries(charts)) writeFileSync(`${outDir}/${name}`, content);
+console.log(`\nwrote ${outDir} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
