@@ -4,6 +4,9 @@
     # tested here too and cannot rot.
     "rtimer_portable%": "<!(node -p \"process.env.RTIMER_PORTABLE === '1' ? 1 : 0\")",
     # RTIMER_ASAN=1 builds with AddressSanitizer for `npm run test:asan`.
+    # RTIMER_PREBUILD=1 (npm run prebuild): old glibc and libstdc++ symbol versions, so one binary
+    # loads on every glibc distribution Node.js runs on (see native/glibc_compat.h).
+    "rtimer_prebuild%": "<!(node -p \"process.env.RTIMER_PREBUILD === '1' ? 1 : 0\")",
     "rtimer_asan%": "<!(node -p \"process.env.RTIMER_ASAN === '1' ? 1 : 0\")"
   },
   "targets": [
@@ -38,6 +41,10 @@
           "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-pthread"]
         }, {
           "sources": ["native/thread_generic.cc"]
+        }],
+        ["rtimer_prebuild==1 and OS=='linux'", {
+          "sources": ["native/glibc_compat.cc"],
+          "cflags_cc": ["-include", "<(module_root_dir)/native/glibc_compat.h"]
         }],
         ["rtimer_asan==1", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"],

@@ -72,7 +72,13 @@ function load(): NativeBinding {
   const override = process.env.RTIMER_BINDING;
   if (override) return require(override) as NativeBinding;
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-  return nodeGypBuild(root);
+  try {
+    return nodeGypBuild(root);
+  } catch (err) {
+    throw new Error(`node-rtimer: cannot load its native addon for ${process.platform}-${process.arch} (Node ${process.version}). ` +
+      'No prebuilt binary matches and no local build exists: run `npm rebuild node-rtimer` with a C++17 compiler, make and ' +
+      `Python 3 installed (see the README, Troubleshooting). Cause: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export const binding: NativeBinding = load();

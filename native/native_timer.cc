@@ -77,11 +77,14 @@ NativeTimer::NativeTimer(const Napi::CallbackInfo& info)
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
     throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch): expected an object and a function");
   }
-  core_ = std::make_shared<TimerCore>(ParseOptions(info[0].As<Napi::Object>()));
+  core_ = new TimerCore(ParseOptions(info[0].As<Napi::Object>()));
   dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
 }
 
-NativeTimer::~NativeTimer() { StopNow(); }
+NativeTimer::~NativeTimer() {
+  StopNow();
+  core_->DropRef();
+}
 
 Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -107,28 +110,28 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("NativeTimer: cannot start a timer thread: ") + e.what());
   }
-  auto* ctx = new std::shared_ptr<TimerCore>(core_);
-  auto tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, ctx, Closed,
+  auto tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, core_, Closed,
                                    static_cast<void*>(nullptr));
+  core_->AddRef();  // the function's reference, dropped by Closed()
   dispatch_.Reset();
   if (!refed_) tsfn.Unref(env);
   core_->Arm(tsfn, scheduler, anchor, now);
-  scheduler->Add(core_.get());
+  scheduler->Add(core_);
   napi_add_env_cleanup_hook(env, Cleanup, this);
   hooked_ = true;
   phase_ = Phase::kRunning;
   return env.Undefined();
 }
 
-void NativeTimer::Closed(Napi::Env env, void*, std::shared_ptr<TimerCore>* ctx) {
-  napi_deferred d = (*ctx)->on_closed;
-  (*ctx)->on_closed = nullptr;
+void NativeTimer::Closed(Napi::Env env, void*, TimerCore* core) {
+  napi_deferred d = core->on_closed;
+  core->on_closed = nullptr;
   if (d != nullptr && env != nullptr) {
     napi_value undefined;
     // Status ignored: during environment teardown there is nobody left to resolve for.
     if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
   }
-  delete ctx;
+  core->DropRef();
 }
 
 void NativeTimer::StopNow() {
@@ -143,10 +146,10 @@ void NativeTimer::StopNow() {
   phase_ = Phase::kStopped;
   core_->MarkStopped();
   if (own_) {
-    own_->Remove(core_.get());
+    own_->Remove(core_);
     own_->Shutdown();
   } else if (state_ != nullptr && state_->shared) {
-    state_->shared->Remove(core_.get());
+    state_->shared->Remove(core_);
     state_->ReleaseSharedIfIdle();
   }
   core_->ReleaseTsfn();

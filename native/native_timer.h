@@ -29,11 +29,11 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   void StopNow();
   static void Cleanup(void* self);
-  static void Closed(Napi::Env env, void*, std::shared_ptr<TimerCore>* ctx);
+  static void Closed(Napi::Env env, void*, TimerCore* core);
 
   napi_env env_;
   AddonState* state_;
-  std::shared_ptr<TimerCore> core_;
+  TimerCore* core_;  // one reference, dropped in the destructor
   std::unique_ptr<Scheduler> own_;
   Napi::FunctionReference dispatch_;
   Phase phase_ = Phase::kIdle;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <future>
 
 #include "clock.h"
 #include "timer_core.h"
@@ -17,22 +16,25 @@ struct Later {
 }  // namespace
 
 Scheduler::Scheduler(const ThreadSetup& setup) : waiter_(Waiter::Create()) {
-  std::promise<void> ready;
-  auto started = ready.get_future();
-  thread_ = std::thread([this, setup, &ready] { Run(setup, &ready); });
-  started.wait();
+  thread_ = std::thread([this, setup] { Run(setup); });
+  std::unique_lock<std::mutex> lock(mu_);
+  ready_cv_.wait(lock, [this] { return ready_; });
 }
 
 Scheduler::~Scheduler() { Shutdown(); }
 
-void Scheduler::Run(const ThreadSetup& setup, std::promise<void>* ready) {
+void Scheduler::Run(const ThreadSetup& setup) {
   // Nothing may escape a thread: an exception here would call std::terminate and take Node down.
   try {
     SetupCurrentThread(setup, &report_);
   } catch (...) {
     report_.refused.push_back("thread setup failed");
   }
-  ready->set_value();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_ = true;
+  }
+  ready_cv_.notify_all();
   try {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {

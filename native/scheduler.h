@@ -1,5 +1,5 @@
 #pragma once
-#include <future>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,13 +38,15 @@ class Scheduler {
     int64_t wake;
     TimerCore* timer;
   };
-  void Run(const ThreadSetup& setup, std::promise<void>* ready);
+  void Run(const ThreadSetup& setup);
   void PushLocked(TimerCore* timer);
 
   std::mutex mu_;
   std::vector<Entry> heap_;
   size_t timers_ = 0;
   bool stop_ = false;
+  bool ready_ = false;  // the thread has applied its setup
+  std::condition_variable ready_cv_;
   std::unique_ptr<Waiter> waiter_;
   SetupReport report_;
   std::thread thread_;

@@ -104,10 +104,10 @@ void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now) {
   }
 }
 
-void TimerCore::CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<TimerCore>* ctx, void*) {
+void TimerCore::CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*) {
   // env is null when the environment is being torn down; nothing may run then.
-  if (env == nullptr || ctx == nullptr || fn.IsEmpty()) return;
-  (*ctx)->Deliver(env, fn);
+  if (env == nullptr || core == nullptr || fn.IsEmpty()) return;
+  core->Deliver(env, fn);
 }
 
 void TimerCore::Adapt(int64_t early) {

@@ -3,7 +3,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "histogram.h"
@@ -32,10 +31,18 @@ struct TimerOptions {
 // nothing ever queues up behind a slow route; what does not fit is counted, per the policy.
 class TimerCore {
  public:
-  static void CallJs(Napi::Env env, Napi::Function fn, std::shared_ptr<TimerCore>* ctx, void*);
-  using Tsfn = Napi::TypedThreadSafeFunction<std::shared_ptr<TimerCore>, void, CallJs>;
+  static void CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*);
+  using Tsfn = Napi::TypedThreadSafeFunction<TimerCore, void, CallJs>;
 
   explicit TimerCore(TimerOptions options);
+
+  // Owned by its NativeTimer and, while running, by its thread-safe function (whose queued calls
+  // may outlive the JS object); a plain atomic count, as std::shared_ptr would pull in newer
+  // libstdc++ and glibc symbols than the prebuilt binaries may need.
+  void AddRef() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void DropRef() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
 
   const TimerOptions& options() const { return options_; }
 
@@ -74,6 +81,7 @@ class TimerCore {
   void Adapt(int64_t early);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
 
+  std::atomic<int> refs_{1};
   TimerOptions options_;
   Tsfn tsfn_;
   Scheduler* scheduler_ = nullptr;
