@@ -81,7 +81,7 @@ async function scenarioIdle() {
     charts[`percentiles-${slug}.svg`] = await percentileChart(`Lateness percentiles, ${label} interval`, s.traces);
     charts[`over-time-${slug}.svg`] = await overTimeChart(`Lateness over time, ${label} interval`, s.traces);
     for (const t of s.traces) {
-      charts[`${slug}-${t.candidate.replace(/\W+/g, '_')}.hgrm`] = histogram(t.lateNs).outputPercentileDistribution(1000);
+      charts[`${slug}-${t.candidate.replace(/\W+/g, '_')}.hgrm`] = histogram(t.lateNs).outputPercentileDistribution(5, 1000); // µs
     }
   }
 }
@@ -114,7 +114,12 @@ async function scenarioRtp() {
   const s = await compare('3. RTP pacing, 20 ms, 172-byte packets over UDP on 127.0.0.1',
     'Sender paced by the candidate; receiver in another process computes RFC 3550 interarrival jitter and packet-time error (arrival − ideal send time).',
     ms(20), quick ? 1500 : 10000, wrapped);
-  s.extra = rows;
+  // One row per candidate: the median of each figure over the repeated runs.
+  s.extra = candidates.map((name) => {
+    const mine = rows.filter((r) => r.candidate === name);
+    const med = (k: string) => { const v = mine.map((r) => r[k] as number).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
+    return { candidate: name, ...Object.fromEntries(Object.keys(mine[0] ?? {}).filter((k) => k !== 'candidate').map((k) => [k, med(k)])) };
+  });
   sections.push(s);
 }
 

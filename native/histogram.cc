@@ -1,5 +1,9 @@
 #include "histogram.h"
 
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
 namespace rtimer {
 
 Histogram::Histogram() {
@@ -8,7 +12,13 @@ Histogram::Histogram() {
 
 int Histogram::BucketOf(uint64_t v) {
   if (v < static_cast<uint64_t>(kSub)) return static_cast<int>(v);
+#if defined(_MSC_VER)
+  unsigned long msb;
+  _BitScanReverse64(&msb, v);
+  const int e = static_cast<int>(msb);
+#else
   const int e = 63 - __builtin_clzll(v);
+#endif
   const int sub = static_cast<int>(v >> (e - kSubBits)) - kSub;
   return kSub + (e - kSubBits) * kSub + sub;
 }
