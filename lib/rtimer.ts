@@ -115,8 +115,7 @@ export class RTimer extends EventEmitter {
           `in this process; give routes as a module path (routes: './routes.mjs') or use mode: 'inline' to run it here`);
       }
     }
-    if (dedicated.length) await this.#startProcesses(dedicated);
-    if (this.#state !== 'starting') return;
+    // Routes of this process's timers are checked first: a missing one fails before any fork.
     const local = timers.filter((t) => t.mode === 0 || t.mode === 'inline');
     const withRoutes = local.filter((t) => t.routes.length > 0);
     let found = new Map<string, Route>();
@@ -128,6 +127,8 @@ export class RTimer extends EventEmitter {
       found = resolveRoutes(routes, from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
+    if (dedicated.length) await this.#startProcesses(dedicated);
+    if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
     const onError = (err: RTimerRouteError) => this.#reportError(err);
     this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0));
     const runners: NativeRunner[] = [];
@@ -143,6 +144,7 @@ export class RTimer extends EventEmitter {
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();
+      this.#processes = [];
       throw err;
     }
     for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt);

@@ -92,6 +92,14 @@ describe('dedicated timer processes (mode=N)', function () {
     await assert.rejects(init.start(), /onWorkerStart .* threw: init refused/);
   });
 
+  it('a missing route of an in-process timer fails start() with no worker forked', async () => {
+    const rt = make();
+    rt.timer('name=ta;mode=2;interval=10000u').exec('timer=ta;route=FIRST');
+    rt.timer('name=local;interval=1').exec('timer=local;route=NOPE');
+    await assert.rejects(rt.start(), /route "NOPE" of timer "local"/);
+    assert.deepEqual(read().filter((e) => e.hook === 'start'), [], 'no worker ran its start hook');
+  });
+
   it('restarts a SIGKILLed worker with its index and phase, and says so', async () => {
     const rt = make({ supervisor: { backoffMs: 20 } });
     rt.timer('name=ta;mode=2;interval=20000u').exec('timer=ta;route=FIRST');
