@@ -56,6 +56,11 @@ describe('npm package', function () {
     assert.equal(r.code, 0, r.out + r.err);
     assert.ok(existsSync(join(project, 'node_modules/node-rtimer/package.json')), r.out + r.err);
     assert.ok(!existsSync(join(project, 'node_modules/node-rtimer/build')), 'nothing was built');
+    // npm >= 11 may hold dependency install scripts back until approved; run ours as npm would.
+    const pkgDir = join(project, 'node_modules/node-rtimer');
+    const install = run(join(bin, 'node'), ['native/install.cjs'], { cwd: pkgDir, env: { PATH: bin } });
+    assert.equal(install.code, 0, install.err);
+    assert.ok(!existsSync(join(pkgDir, 'build')), 'the install script found the prebuild and built nothing');
   });
 
   it('runs a microsecond timer and the CLI from the installed package', () => {
