@@ -20,7 +20,6 @@ class Histogram {
   Histogram();
   void Record(int64_t ns);
   void Snapshot(std::vector<double>* out) const;
-  uint64_t Count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   static int BucketOf(uint64_t v);

@@ -29,8 +29,6 @@ export class RTimerConfig {
     return this;
   }
 
-  get defaultInterval(): number { return this.#defaultInterval; }
-
   timer(spec: string | TimerSpec, where: Where = {}): this {
     const timer = typeof spec === 'string' ? this.#fromString(spec, where) : this.#fromObject(spec, where);
     const key = timer.name.toLowerCase();

@@ -36,8 +36,6 @@ export class SharedScheduler {
     this.#entries.push({ rt, interval: BigInt(rt.config.intervalUs) * 1000n, next: 1 });
   }
 
-  get size(): number { return this.#entries.length; }
-
   /** First execution one interval after start, as in Kamailio. */
   start(): void {
     if (this.#running || this.#entries.length === 0) return;

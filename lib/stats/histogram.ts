@@ -120,11 +120,6 @@ export class Histogram {
     return this;
   }
 
-  reset(): void {
-    this.counts.fill(0);
-    this.count = 0; this.exceeds = 0; this.#min = Infinity; this.#max = 0; this.#sum = 0; this.#sumSq = 0;
-  }
-
   toJSON(): HistogramJSON {
     return {
       count: this.count, min: this.min, max: this.max, mean: this.mean, stddev: this.stddev, exceeds: this.exceeds,
