@@ -160,6 +160,9 @@ void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow
 Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (phase_ == Phase::kRunning) {
+    // An unref()'d function would let the loop end before it drains, leaving stop()'s promise
+    // unsettled; held until it closes, the loop lives exactly that long.
+    if (!refed_) core_->tsfn().Ref(env);
     napi_value promise;
     napi_deferred d;
     napi_create_promise(env, &d, &promise);

@@ -56,6 +56,22 @@ const rt2 = new RTimer({ routes: { R() {} } });
 rt2.timer({ name: 'u', interval: '1ms', mode: 'inline', lockMemory: true }).exec('timer=u;route=R');
 await rt2.start(); rt2.unref(); await sleep(50);`));
 
+  it('timers dropped without stop() are collected by the GC, running or not, without a crash', async () => {
+    const r = await runNode(['--expose-gc', '--input-type=module', '-e', `
+import { binding } from './dist/binding.js';
+for (let round = 0; round < 20; round++) {
+  for (let i = 0; i < 50; i++) {
+    const t = new binding.NativeTimer({ name: 'g' + i, intervalNs: 1e5, thread: i % 10 === 0 ? 'own' : 'shared' }, () => false);
+    if (i % 2) { t.start(); t.unref(); }
+    if (i % 4 === 1) await t.stop();
+  }
+  await new Promise((r) => setTimeout(r, 5));
+  globalThis.gc();
+}
+console.log('collected');`]);
+    assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'collected'], r.stderr);
+  });
+
   it('stop() twice, concurrently and after, resolves', () => exitsCleanly(`${inline()} await rt.start(); await Promise.all([rt.stop(), rt.stop()]); await rt.stop();`));
 });
 

@@ -189,6 +189,19 @@ console.log(JSON.stringify(rt.stats()[0].workers.map((w) => w.pid)));`], {
     assert.ok(await waitFor(() => pids.every((p) => !alive(p)), 3000), `still alive: ${pids.filter(alive)}`);
   });
 
+  it('await stop() settles with unref()d workers', async () => {
+    const r = await runNode(['--input-type=module', '-e', `
+import { RTimer } from './dist/index.js';
+const rt = new RTimer({ routes: ${JSON.stringify(ROUTES)} });
+rt.timer('name=ta;mode=1;interval=10000u').exec('timer=ta;route=FIRST');
+rt.timer({ name: 'tb', interval: '1ms', mode: 'inline' }).exec('timer=tb;route=FIRST');
+await rt.start();
+rt.unref();
+await rt.stop();
+console.log('stopped');`], { timeoutMs: 10000 });
+    assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'stopped'], r.stderr);
+  });
+
   it('a parent that ends with unref()d workers exits and takes them along', async () => {
     const r = await runNode(['--input-type=module', '-e', `
 import { RTimer } from './dist/index.js';

@@ -255,6 +255,7 @@ export class ProcessTimer {
     if (!child) { if (w.state !== 'failed') w.state = 'stopped'; return; }
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     if (child.exitCode !== null || child.signalCode !== null) return;
+    child.ref(); // an unref()'d child would let the loop end before stop() settles
     if (child.connected) child.send({ type: 'stop' } satisfies ToWorker, () => undefined);
     const grace = setTimeout(() => child.kill('SIGKILL'), this.#opts.stopGraceMs);
     await exited;
