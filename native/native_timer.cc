@@ -31,7 +31,8 @@ TimerOptions ParseOptions(const Napi::Object& o) {
   }
   const Napi::Value burst = o.Get("maxBurst");
   if (!burst.IsUndefined()) {
-    if (!burst.IsNumber() || burst.As<Napi::Number>().DoubleValue() < 1) fail("maxBurst (>= 1)");
+    const double b = burst.IsNumber() ? burst.As<Napi::Number>().DoubleValue() : 0;
+    if (!(b >= 1 && b <= TimerCore::kMaxBurst)) fail("maxBurst (1.." + std::to_string(TimerCore::kMaxBurst) + ")");
     t.max_burst = burst.As<Napi::Number>().Uint32Value();
   }
   const Napi::Value budget = o.Get("precisionBudget");

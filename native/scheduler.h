@@ -23,8 +23,10 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void Add(TimerCore* timer);
-  // Once this returns, the thread will not touch `timer` again.
+  // Once this returns, the thread will not touch `timer` again (a pending PostSoon is dropped).
   void Remove(TimerCore* timer);
+  // Asks the thread to hand the timer's pending tick over to JS on its next turn.
+  void PostSoon(TimerCore* timer);
   // Puts a stalled timer back on the schedule, re-anchored at `now`.
   void Resume(TimerCore* timer, int64_t now);
   // Stops and joins the thread; idempotent.
@@ -43,6 +45,7 @@ class Scheduler {
 
   std::mutex mu_;
   std::vector<Entry> heap_;
+  std::vector<TimerCore*> soon_;
   size_t timers_ = 0;
   bool stop_ = false;
   bool ready_ = false;  // the thread has applied its setup

@@ -34,57 +34,48 @@ void TimerCore::Fire(int64_t now) {
   wake_.Record(now - (Deadline(k_) - lead));
   const uint64_t last = std::max<uint64_t>(k_, static_cast<uint64_t>((now + lead - base_) / options_.interval_ns));
   const uint64_t n = last - k_ + 1;  // deadlines due now; more than one when the thread woke late
+  const uint64_t max_owed = options_.max_burst;
   Add(ticks_, options_.policy == Policy::kDelay ? 1 : n);
 
   // One compare-and-swap decides: hand a tick to JS (busy was clear), or owe / stall / miss it.
   uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
+    const bool busy = s & kBusy;
     uint64_t next = s | kBusy;
-    if (s & kBusy) {
-      if (options_.policy == Policy::kBurst) {
-        const uint64_t owed = s / kOwedUnit;
-        next = s + std::min<uint64_t>(n, options_.max_burst - std::min<uint64_t>(owed, options_.max_burst)) * kOwedUnit;
-      } else if (options_.policy == Policy::kDelay) {
-        stalled_slot_ = {tick_offset_ + k_, Deadline(k_), 0};
-        next = s | kStalled;
-      } else {
-        next = s;
-      }
+    if (options_.policy == Policy::kBurst) {
+      // The owed window keeps the newest ticks: it ends at the last one due, the oldest drop out.
+      next = Pack(std::min<uint64_t>((busy ? Owed(s) : 0) + (busy ? n : n - 1), max_owed), tick_offset_ + last);
+    } else if (busy && options_.policy == Policy::kDelay) {
+      stalled_slot_ = {tick_offset_ + k_, Deadline(k_), 0};
+      next = s | kStalled;
     }
-    if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) {
-      if (!(s & kBusy)) {
-        switch (options_.policy) {
-          case Policy::kSkip:
-            Add(missed_, n - 1);
-            Post(tick_offset_ + last, Deadline(last), now);
-            break;
-          case Policy::kBurst: {
-            const uint64_t owe = std::min<uint64_t>(n - 1, options_.max_burst);
-            if (owe) state_.fetch_add(owe * kOwedUnit, std::memory_order_acq_rel);
-            Add(missed_, n - 1 - owe);
-            Post(tick_offset_ + k_, Deadline(k_), now);
-            break;
-          }
-          case Policy::kDelay:
-            Post(tick_offset_ + k_, Deadline(k_), now);
-            // A thread that woke a whole interval late re-anchors rather than running behind.
-            if (n > 1) {
-              Reanchor(now);
-              return;
-            }
-            break;
+    if (!state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) continue;
+    switch (options_.policy) {
+      case Policy::kSkip:
+        Add(missed_, busy ? n : n - 1);
+        if (!busy) Post(tick_offset_ + last, Deadline(last), now);
+        break;
+      case Policy::kBurst: {
+        const uint64_t owed = Owed(next);
+        Add(missed_, (busy ? Owed(s) + n : n - 1) - owed);
+        if (!busy) Post(tick_offset_ + last - owed, Deadline(last - owed), now);
+        break;
+      }
+      case Policy::kDelay:
+        if (busy) {
+          stalled_ = true;
+          return;
         }
-      } else if (options_.policy == Policy::kBurst) {
-        Add(missed_, n - (next - s) / kOwedUnit);
-      } else if (options_.policy == Policy::kDelay) {
-        stalled_ = true;
-        return;
-      } else {
-        Add(missed_, n);
-      }
-      k_ = last + 1;
-      return;
+        Post(tick_offset_ + k_, Deadline(k_), now);
+        // A thread that woke a whole interval late re-anchors rather than running behind.
+        if (n > 1) {
+          Reanchor(now);
+          return;
+        }
+        break;
     }
+    k_ = last + 1;
+    return;
   }
 }
 
@@ -152,19 +143,30 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
     napi_valuetype type;
     if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
   }
-  if (!async) Complete();
+  if (!async) Complete(true);
 }
 
-void TimerCore::Complete() {
+void TimerCore::Complete(bool in_delivery) {
   uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
     if (stopped_ || !(s & kBusy)) {
       if (state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) return;
       continue;
     }
-    if (s >= kOwedUnit) {
-      if (!state_.compare_exchange_weak(s, s - kOwedUnit, std::memory_order_acq_rel)) continue;
-      Post(slot_.tick + 1, slot_.deadline + options_.interval_ns, MonotonicNs());
+    if (const uint64_t owed = Owed(s)) {
+      const uint64_t newest_low = s >> kNewestShift;
+      if (!state_.compare_exchange_weak(s, Pack(owed - 1, newest_low), std::memory_order_acq_rel)) continue;
+      // The newest owed tick is at least the one last handed over: widen its low bits from there.
+      uint64_t newest = (slot_.tick & ~kNewestMask) | newest_low;
+      if (newest < slot_.tick) newest += kNewestMask + 1;
+      const uint64_t tick = newest - (owed - 1);  // the oldest owed; burst never re-anchors
+      const int64_t deadline = base_ + static_cast<int64_t>(tick) * options_.interval_ns;
+      if (in_delivery) {
+        slot_ = {tick, deadline, 0};
+        scheduler_->PostSoon(this);
+      } else {
+        Post(tick, deadline, MonotonicNs());
+      }
       return;
     }
     if (s & kStalled) {
@@ -179,11 +181,18 @@ void TimerCore::Complete() {
   }
 }
 
+void TimerCore::PostPending() { Post(slot_.tick, slot_.deadline, MonotonicNs()); }
+
+void TimerCore::DropPending() {
+  Add(missed_, 1);
+  state_.store(0, std::memory_order_release);
+}
+
 void TimerCore::MarkStopped() {
   stopped_ = true;
   // Owed and stalled ticks will never run now.
   const uint64_t s = state_.fetch_and(kBusy, std::memory_order_acq_rel);
-  Add(missed_, s / kOwedUnit + ((s & kStalled) ? 1 : 0));
+  Add(missed_, Owed(s) + ((s & kStalled) ? 1 : 0));
 }
 
 void TimerCore::ReleaseTsfn() {

@@ -55,7 +55,14 @@ class TimerCore {
 
   // --- JS thread ---
   void Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
-  void Complete();
+  // The routes are done. An owed tick (burst) is handed over again; from inside a delivery that
+  // goes through the timer thread, so the event loop gets a turn between catch-up ticks (a
+  // thread-safe function drains up to 1,000 queued calls in one go otherwise).
+  void Complete(bool in_delivery = false);
+  // Timer thread, scheduler lock held: hands over the tick Complete() left in the slot.
+  void PostPending();
+  // The scheduler dropped a pending hand-over (timer stopped): that tick is missed.
+  void DropPending();
   // Stops delivering and counts what is left as missed; the caller then removes it from its scheduler.
   void MarkStopped();
   void ReleaseTsfn();
@@ -66,8 +73,21 @@ class TimerCore {
   napi_deferred on_closed = nullptr;
 
  private:
-  // state_ bits: busy (a tick is with JS), stalled (delay policy: a tick waits for JS), owed << 8.
-  static constexpr uint64_t kBusy = 1, kStalled = 2, kOwedUnit = 256;
+  // state_: bit 0 busy (a tick is with JS), bit 1 stalled (delay policy: a tick waits for JS),
+  // bits 2..21 how many ticks are owed (burst policy), bits 22..63 the newest owed tick (low 42
+  // bits). One word, so the thread and the JS side always agree on which ticks are owed.
+  static constexpr uint64_t kBusy = 1, kStalled = 2;
+  static constexpr int kOwedShift = 2, kNewestShift = 22;
+  static constexpr uint64_t kOwedMask = (1ULL << 20) - 1, kNewestMask = (1ULL << 42) - 1;
+  static uint64_t Owed(uint64_t s) { return (s >> kOwedShift) & kOwedMask; }
+  static uint64_t Pack(uint64_t owed, uint64_t newest) {
+    return kBusy | (owed << kOwedShift) | ((newest & kNewestMask) << kNewestShift);
+  }
+
+ public:
+  static constexpr uint32_t kMaxBurst = static_cast<uint32_t>(kOwedMask);
+
+ private:
 
   struct Slot {
     uint64_t tick = 0;

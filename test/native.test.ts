@@ -55,12 +55,31 @@ describe('native engine (mode inline)', () => {
     assert.equal(seen[after].scheduled, start + BigInt(seen[after].tick) * MS, 'phase kept');
   });
 
-  it('burst: late ticks are caught up, up to maxBurst, the rest counted missed', async () => {
+  it('burst: the newest late ticks (up to maxBurst) run back to back, older ones are counted missed', async () => {
     const { seen, stats } = await runInline({ interval: '1ms', policy: 'burst', maxBurst: 4 },
       (ctx) => { if (ctx.tick === 20) busy(10); }, 300);
     const i = seen.findIndex((c) => c.tick === 20);
-    assert.deepEqual(seen.slice(i, i + 5).map((c) => c.tick), [20, 21, 22, 23, 24], 'owed ticks run back to back');
+    const burst = seen.slice(i + 1, i + 5).map((c) => c.tick);
+    assert.deepEqual(burst, [burst[0], burst[0] + 1, burst[0] + 2, burst[0] + 3], `owed ticks run back to back: ${burst}`);
+    assert.ok(burst[3] >= 29, `the window ends at the newest tick due after the 10 ms block, not at ${burst[3]}`);
+    const start = seen[0].scheduled - BigInt(seen[0].tick) * MS;
+    for (const c of seen) assert.equal(c.scheduled, start + BigInt(c.tick) * MS, 'tick and scheduled time agree');
+    for (let k = 1; k < seen.length; k++) assert.ok(seen[k].tick > seen[k - 1].tick);
     assert.ok(stats.missed >= 4, `missed ${stats.missed}`);
+    assert.equal(stats.executions + stats.missed, stats.ticks);
+  });
+
+  it('burst under sustained overload keeps tick labels truthful, counts the rest, and lets the event loop run', async () => {
+    const t0 = performance.now();
+    const { seen, stats } = await runInline({ interval: '1ms', policy: 'burst', maxBurst: 2 }, () => busy(2.5), 300);
+    // Catch-up ticks go through the timer thread, so a 300 ms setTimeout is not starved for seconds.
+    assert.ok(performance.now() - t0 < 1500, `300 ms run took ${performance.now() - t0} ms`);
+    const start = seen[0].scheduled - BigInt(seen[0].tick) * MS;
+    for (let k = 0; k < seen.length; k++) {
+      assert.equal(seen[k].scheduled, start + BigInt(seen[k].tick) * MS);
+      if (k) assert.ok(seen[k].tick > seen[k - 1].tick, `tick ${seen[k].tick} after ${seen[k - 1].tick}`);
+    }
+    assert.ok(stats.missed > 0 && stats.executions > 50);
     assert.equal(stats.executions + stats.missed, stats.ticks);
   });
 
