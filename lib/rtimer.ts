@@ -188,19 +188,14 @@ export class RTimer extends EventEmitter {
   }
 
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
-  ref(): this {
-    this.#refed = true;
-    this.#scheduler.ref();
-    for (const r of this.#runners.values()) r.ref();
-    for (const p of this.#processes) p.ref();
-    return this;
-  }
+  ref(): this { return this.#setRef(true); }
+  unref(): this { return this.#setRef(false); }
 
-  unref(): this {
-    this.#refed = false;
-    this.#scheduler.unref();
-    for (const r of this.#runners.values()) r.unref();
-    for (const p of this.#processes) p.unref();
+  #setRef(on: boolean): this {
+    this.#refed = on;
+    for (const t of [this.#scheduler, ...this.#runners.values(), ...this.#processes]) {
+      if (on) t.ref(); else t.unref();
+    }
     return this;
   }
 

@@ -44,7 +44,7 @@ void TimerCore::Fire(int64_t now) {
     uint64_t next = s | kBusy;
     if (options_.policy == Policy::kBurst) {
       // The owed window keeps the newest ticks: it ends at the last one due, the oldest drop out.
-      next = Pack(std::min<uint64_t>((busy ? Owed(s) : 0) + (busy ? n : n - 1), max_owed), tick_offset_ + last);
+      next = Pack(std::min<uint64_t>(busy ? Owed(s) + n : n - 1, max_owed), tick_offset_ + last);
     } else if (busy && options_.policy == Policy::kDelay) {
       stalled_slot_ = {tick_offset_ + k_, Deadline(k_), 0};
       next = s | kStalled;

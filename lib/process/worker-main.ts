@@ -19,6 +19,7 @@ let runner: NativeRunner | null = null;
 let runtime: TimerRuntime | null = null;
 let onStop: Route | undefined;
 let hookInfo: { timer: string; worker: number; workers: number; pid: number } | null = null;
+let statsIntervalMs = 1000;
 
 function report(): WorkerReport {
   const s = runner!.stats();
@@ -44,8 +45,6 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   runner = new NativeRunner(runtime);
   statsIntervalMs = m.statsIntervalMs;
 }
-
-let statsIntervalMs = 1000;
 
 process.on('message', (m: ToWorker) => {
   if (m.type === 'start') {
