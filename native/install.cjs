@@ -19,6 +19,10 @@ if (process.env.PREBUILDS_ONLY === '1' || process.env.npm_config_prebuilds_only 
     'Unset PREBUILDS_ONLY to build from source (needs a C++17 compiler, make and Python 3), or see README "Troubleshooting".');
   process.exit(1);
 }
-console.error(`node-rtimer: no prebuilt binary for ${target}; building from source with node-gyp (needs a C++17 compiler, make and Python 3).`);
+// A git checkout has no prebuilds/ at all (they ship in the npm package only): say so, not "no match".
+const why = require('node:fs').existsSync(path.join(root, 'prebuilds'))
+  ? `no prebuilt binary for ${target}`
+  : 'no prebuilds/ folder here (a git checkout: prebuilt binaries ship in the npm package only)';
+console.error(`node-rtimer: ${why}; building from source with node-gyp (needs a C++17 compiler, make and Python 3).`);
 const r = spawnSync(process.execPath, [require.resolve('node-gyp-build/bin.js')], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
