@@ -1,11 +1,15 @@
 // Runs one candidate timer in this process and sends its Trace to the parent over IPC.
+// Lateness is measured the same way for every candidate: `process.hrtime.bigint()` on the
+// callback's first line minus that candidate's own ideal time for the call (see Recorder).
 import { createSocket } from 'node:dgram';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import NanoTimer from 'nanotimer';
 import { RTimer } from '../dist/index.js';
 import type { Trace } from './measure.js';
+import { Recorder } from './recorder.js';
 
 export interface ChildJob {
   candidate: string;
@@ -20,38 +24,35 @@ export interface ChildJob {
 const hr = process.hrtime.bigint;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-class Recorder {
-  readonly ticks: number[] = [];
-  readonly late: number[] = [];
-  onTick: ((tick: number, lateNs: number) => void) | null = null;
-  record(tick: number, lateNs: number) {
-    this.ticks.push(tick);
-    this.late.push(lateNs);
-    this.onTick?.(tick, lateNs);
-  }
-}
-
 /** RTP over UDP: 12-byte header (PT 0, 8 kHz clock) + 160 bytes whose first 8 hold the ideal send time. */
 function rtpSender(port: number, rec: Recorder) {
   const sock = createSocket('udp4');
   const ssrc = 0x1234abcd;
-  rec.onTick = (tick, lateNs) => {
+  rec.onTick = (tick, dueNs) => {
     const pkt = Buffer.alloc(172);
     pkt[0] = 0x80;
     pkt[1] = 0;
     pkt.writeUInt16BE(tick & 0xffff, 2);
     pkt.writeUInt32BE((tick * 160) >>> 0, 4);
     pkt.writeUInt32BE(ssrc, 8);
-    pkt.writeBigInt64BE(hr() - BigInt(Math.round(lateNs)), 12);
+    pkt.writeBigInt64BE(dueNs, 12);
     sock.send(pkt, port, '127.0.0.1');
   };
   return () => sock.close();
 }
 
+/** node-rtimer's route: the timestamp first, then the record (route entry and the engine's `started`). */
+const rtimerRoute = (rec: Recorder) => ({
+  R(_m: unknown, ctx: { tick: number; scheduled: bigint; started: bigint }) {
+    const now = hr();
+    rec.record(ctx.tick, now, ctx.scheduled, ctx.started);
+  },
+});
+
 async function rtimerScale(job: ChildJob, rec: Recorder) {
   const threads = () => readdirSync('/proc/self/task').length;
   const before = threads();
-  const rt = new RTimer({ routes: { R(_m, ctx) { rec.record(ctx.tick, Number(hr() - ctx.scheduled)); } } });
+  const rt = new RTimer({ routes: rtimerRoute(rec) });
   for (let i = 0; i < 1000; i++) {
     rt.timer({ name: `t${i}`, interval: `${scaleIntervalMs(i)}ms`, mode: 'inline' }).exec(`timer=t${i};route=R`);
   }
@@ -60,22 +61,58 @@ async function rtimerScale(job: ChildJob, rec: Recorder) {
   await sleep(job.durationMs);
   await rt.stop();
   const missed = rt.stats().reduce((n, s) => n + s.missed, 0);
-  return { countedMissed: missed, orderless: true, expected: scaleExpected(job.durationMs), note: `${during - before} thread(s) added for 1,000 timers` };
+  return { countedMissed: missed, orderless: true, note: `${during - before} thread(s) added for 1,000 timers` };
 }
 
 const scaleIntervalMs = (i: number) => 10 + Math.round((i * 990) / 999);
 const scaleExpected = (durationMs: number) => Array.from({ length: 1000 }, (_, i) => Math.floor(durationMs / scaleIntervalMs(i))).reduce((a, b) => a + b, 0);
+
+export const SCALE_TIMERS = 1000;
+
+/**
+ * Scenario 6: 1,000 inline timers of one interval. `spread` gives timer i the phase i·interval/1000
+ * through the `phase` option, which only exists once the library has it (see phaseSupported).
+ * Each timer is anchored by start() as it is armed, so "in phase" is only as tight as start() is
+ * quick: the note says how far apart the anchors really were.
+ */
+async function rtimerMany(job: ChildJob, rec: Recorder, spread: boolean) {
+  const iv = BigInt(job.intervalNs);
+  let lo = -1n;
+  let hi = -1n;
+  const rt = new RTimer({ routes: { R(_m, ctx) {
+    const now = hr();
+    rec.record(ctx.tick, now, ctx.scheduled, ctx.started);
+    const anchor = ctx.scheduled - BigInt(ctx.tick) * iv;
+    if (lo < 0n || anchor < lo) lo = anchor;
+    if (anchor > hi) hi = anchor;
+  } } });
+  const stepUs = job.intervalNs / 1000 / SCALE_TIMERS;
+  for (let i = 0; i < SCALE_TIMERS; i++) {
+    const spec = { name: `t${i}`, interval: `${Math.round(job.intervalNs / 1000)}us`, mode: 'inline' as const };
+    rt.timer(spread ? { ...spec, phase: `${Math.round(i * stepUs)}us` } as typeof spec : spec).exec(`timer=t${i};route=R`);
+  }
+  const s0 = hr();
+  await rt.start();
+  const startMs = Number(hr() - s0) / 1e6;
+  await sleep(job.durationMs);
+  await rt.stop();
+  const missed = rt.stats().reduce((n, s) => n + s.missed, 0);
+  const spanUs = Number(hi - lo) / 1000;
+  if (spread && spanUs < job.intervalNs / 2000) throw new Error(`phase was accepted but the deadlines span only ${spanUs.toFixed(0)} µs: not spread`);
+  return { countedMissed: missed, orderless: true,
+    note: `anchors span ${spanUs.toFixed(0)} µs${spread ? '' : ' (in phase = 0)'}; start() took ${startMs.toFixed(1)} ms` };
+}
 
 async function setIntervalScale(job: ChildJob, rec: Recorder) {
   const t0 = hr();
   const handles = Array.from({ length: 1000 }, (_, i) => {
     const iv = BigInt(scaleIntervalMs(i)) * 1_000_000n;
     let k = 0;
-    return setInterval(() => { k++; rec.record(k, Number(hr() - (t0 + BigInt(k) * iv))); }, Number(iv / 1_000_000n));
+    return setInterval(() => { const now = hr(); k++; rec.record(k, now, t0 + BigInt(k) * iv); }, Number(iv / 1_000_000n));
   });
   await sleep(job.durationMs);
   handles.forEach(clearInterval);
-  return { orderless: true, expected: scaleExpected(job.durationMs), note: '0 threads added (the event loop)' };
+  return { orderless: true, note: '0 threads added (the event loop)' };
 }
 
 function spin(ms: number) {
@@ -90,7 +127,7 @@ function procCpuNs(pid: number): number {
 }
 
 async function rtimerInline(job: ChildJob, rec: Recorder, precision: boolean) {
-  const rt = new RTimer({ routes: { R(_m, ctx) { rec.record(ctx.tick, Number(hr() - ctx.scheduled)); } } });
+  const rt = new RTimer({ routes: rtimerRoute(rec) });
   const budget = job.intervalNs >= 10_000_000 ? 0.03 : 0.1;
   rt.timer({ name: 'bench', interval: `${Math.round(job.intervalNs / 1000)}us`, mode: 'inline', precision: precision ? { budget } : false })
     .exec('timer=bench;route=R');
@@ -113,9 +150,9 @@ async function rtimerProcess(job: ChildJob, rec: Recorder) {
   const workerCpu = procCpuNs(pid) - cpu0;
   await rt.stop();
   const file = readdirSync(tmpdir()).find((f) => f.startsWith(`rtimer-bench-${process.pid}.`))!;
-  const data = JSON.parse(readFileSync(join(tmpdir(), file), 'utf8')) as { ticks: number[]; late: number[] };
+  const data = JSON.parse(readFileSync(join(tmpdir(), file), 'utf8')) as { ticks: number[]; late: number[]; engine: number[] };
   rmSync(join(tmpdir(), file));
-  data.ticks.forEach((t, i) => rec.record(t, data.late[i]));
+  data.ticks.forEach((t, i) => rec.push(t, data.late[i], data.engine[i]));
   return { extraCpuNs: workerCpu, countedMissed: rt.stats()[0].missed };
 }
 
@@ -123,7 +160,7 @@ async function setIntervalCandidate(job: ChildJob, rec: Recorder) {
   let k = 0;
   const t0 = hr();
   const iv = BigInt(job.intervalNs);
-  const h = setInterval(() => { k++; rec.record(k, Number(hr() - (t0 + BigInt(k) * iv))); }, job.intervalNs / 1e6);
+  const h = setInterval(() => { const now = hr(); k++; rec.record(k, now, t0 + BigInt(k) * iv); }, job.intervalNs / 1e6);
   await sleep(job.durationMs);
   clearInterval(h);
   return {};
@@ -145,7 +182,7 @@ async function setTimeoutCorrected(job: ChildJob, rec: Recorder) {
     // Re-targets the ideal time; a wake-up past one or more deadlines skips them.
     const due = t0 + BigInt(k) * iv;
     if (now < due) { arm(); return; }
-    rec.record(k, Number(now - due));
+    rec.record(k, now, due);
     k = Number((now - t0) / iv) + 1;
     arm();
   };
@@ -156,12 +193,18 @@ async function setTimeoutCorrected(job: ChildJob, rec: Recorder) {
   return {};
 }
 
+/**
+ * nanotimer's own ideal time for the call it is making: it runs the task once
+ * `hrtime(intervalT1) >= intervalTime · intervalCount`, and re-reads intervalT1 if it ever re-anchors.
+ */
+export function nanotimerDue(timer: Pick<NanoTimer, 'intervalT1' | 'intervalCount' | 'intervalTime'>): bigint {
+  const [s, ns] = timer.intervalT1!;
+  return BigInt(s) * 1_000_000_000n + BigInt(ns) + BigInt(timer.intervalTime) * BigInt(timer.intervalCount);
+}
+
 async function nanotimer(job: ChildJob, rec: Recorder) {
   const timer = new NanoTimer();
-  let k = 0;
-  const t0 = hr();
-  const iv = BigInt(job.intervalNs);
-  timer.setInterval(() => { k++; rec.record(k, Number(hr() - (t0 + BigInt(k) * iv))); }, '', `${Math.round(job.intervalNs / 1000)}u`);
+  timer.setInterval(() => { const now = hr(); rec.record(timer.intervalCount, now, nanotimerDue(timer)); }, '', `${Math.round(job.intervalNs / 1000)}u`);
   await sleep(job.durationMs);
   timer.clearInterval();
   return {};
@@ -178,7 +221,7 @@ async function busySpin(job: ChildJob, rec: Recorder) {
     let now = hr();
     while (now < slice && now < end) {
       const due = t0 + BigInt(k) * iv;
-      if (now >= due) { rec.record(k, Number(now - due)); k = Number((now - t0) / iv) + 1; }
+      if (now >= due) { rec.record(k, now, due); k = Number((now - t0) / iv) + 1; }
       now = hr();
     }
     await new Promise((r) => setImmediate(r));
@@ -186,29 +229,42 @@ async function busySpin(job: ChildJob, rec: Recorder) {
   return {};
 }
 
-interface Outcome { countedMissed?: number; note?: string; extraCpuNs?: number; expected?: number; orderless?: boolean }
+interface Outcome { countedMissed?: number; note?: string; extraCpuNs?: number; orderless?: boolean }
+interface Candidate {
+  run(job: ChildJob, rec: Recorder): Promise<Outcome>;
+  /** Calls due in the run, where it is not durationMs / intervalNs (many timers). */
+  expected?(job: ChildJob): number;
+}
 
-const CANDIDATES: Record<string, (job: ChildJob, rec: Recorder) => Promise<Outcome>> = {
-  'rtimer': (j, r) => rtimerInline(j, r, false),
-  'rtimer-precision': (j, r) => rtimerInline(j, r, true),
-  'rtimer-process': rtimerProcess,
-  'setInterval': setIntervalCandidate,
-  'setTimeout-corrected': setTimeoutCorrected,
-  'nanotimer': nanotimer,
-  'busy-spin': busySpin,
-  'rtimer-scale': rtimerScale,
-  'setInterval-scale': setIntervalScale,
+const perTimer = (job: ChildJob) => Math.floor((job.durationMs * 1e6) / job.intervalNs);
+const many = (job: ChildJob) => SCALE_TIMERS * perTimer(job);
+
+const CANDIDATES: Record<string, Candidate> = {
+  'rtimer': { run: (j, r) => rtimerInline(j, r, false) },
+  'rtimer-precision': { run: (j, r) => rtimerInline(j, r, true) },
+  'rtimer-process': { run: rtimerProcess },
+  'setInterval': { run: setIntervalCandidate },
+  'setTimeout-corrected': { run: setTimeoutCorrected },
+  'nanotimer': { run: nanotimer },
+  'busy-spin': { run: busySpin },
+  'rtimer-scale': { run: rtimerScale, expected: (j) => scaleExpected(j.durationMs) },
+  'setInterval-scale': { run: setIntervalScale, expected: (j) => scaleExpected(j.durationMs) },
+  'rtimer-1000-in-phase': { run: (j, r) => rtimerMany(j, r, false), expected: many },
+  'rtimer-1000-spread': { run: (j, r) => rtimerMany(j, r, true), expected: many },
 };
 
+export const CANDIDATE_NAMES = Object.keys(CANDIDATES);
+
 export async function runJob(job: ChildJob): Promise<Trace> {
-  const run = CANDIDATES[job.candidate];
-  if (!run) throw new Error(`unknown candidate ${job.candidate}`);
-  const rec = new Recorder();
+  const c = CANDIDATES[job.candidate];
+  if (!c) throw new Error(`unknown candidate ${job.candidate}`);
+  const expected = c.expected?.(job) ?? perTimer(job);
+  const rec = new Recorder(expected);
   const closeRtp = job.rtpPort ? rtpSender(job.rtpPort, rec) : null;
   const busy = job.busy ? setInterval(() => spin(job.busy!.busyMs), job.busy.everyMs) : null;
   const cpu0 = process.cpuUsage();
   const t0 = hr();
-  const extra = await run(job, rec);
+  const extra = await c.run(job, rec);
   const wallNs = Number(hr() - t0);
   if (busy) clearInterval(busy);
   closeRtp?.();
@@ -216,13 +272,14 @@ export async function runJob(job: ChildJob): Promise<Trace> {
   return {
     candidate: job.candidate, intervalNs: job.intervalNs, durationMs: job.durationMs,
     // Ticks of many timers interleave: no tick order to read interval deviation or a time axis from.
-    ticks: extra.orderless ? [] : rec.ticks, lateNs: rec.late, expected: extra.expected,
+    ticks: extra.orderless ? [] : rec.ticks, lateNs: rec.late, engineLateNs: rec.engine, expected,
     cpuNs: (cpu.user + cpu.system) * 1000 + (extra.extraCpuNs ?? 0), wallNs,
     countedMissed: extra.countedMissed, note: extra.note,
   };
 }
 
-if (process.send) {
+// Only when forked by main.ts: the smoke test imports this module to call runJob directly.
+if (process.send && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.once('message', async (job: ChildJob) => {
     try {
       process.send!({ ok: true, trace: await runJob(job) }, () => process.exit(0));

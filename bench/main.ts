@@ -1,13 +1,17 @@
-// npm run bench [-- --quick] [-- --repeat N] [-- --scenarios 1,3]
+// npm run bench [-- --quick] [-- --repeat N] [-- --scenarios 1,3] [-- --duration 0.5]
 // Measures node-rtimer against the alternatives, side by side in one run, and writes
 // bench/results/<timestamp>/: results.json, results.md, SVG charts and HdrHistogram .hgrm files.
+// Lateness is taken at route entry for every candidate: `process.hrtime.bigint()` on the callback's
+// first line minus that candidate's own ideal time (bench/recorder.ts). `--duration <seconds>`
+// replaces every run's length (smoke runs only: the figures need the full lengths).
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { overTimeChart, percentileChart } from './charts.js';
 import type { ChildJob } from './child.js';
-import { cyclictest, kamailio, nativeFloor, type External } from './external.js';
+import { RTimer } from '../dist/index.js';
+import { cyclictest, FLOOR_C, FLOOR_CYCLICTEST, kamailio, nativeFloor, type External } from './external.js';
 import { combine, figures, histogram, type Trace } from './measure.js';
 import { markdown, table, text, type Row } from './report.js';
 
@@ -16,13 +20,20 @@ const flag = (name: string) => argv.includes(`--${name}`);
 const value = (name: string, dflt: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt; };
 const quick = flag('quick');
 const repeat = Math.max(1, Number(value('repeat', '1')));
-const only = new Set(value('scenarios', '1,2,3,4,5').split(',').map(Number));
+const only = new Set(value('scenarios', '1,2,3,4,5,6').split(',').map(Number));
+const durationFlag = value('duration', '');
+if (durationFlag && !(Number(durationFlag) > 0)) throw new Error(`--duration ${durationFlag}: expected seconds, a number > 0`);
+/** A run's length in ms: the full one, the --quick one, or the --duration override. */
+const dur = (fullMs: number, quickMs: number) => (durationFlag ? Math.round(Number(durationFlag) * 1000) : quick ? quickMs : fullMs);
 const outDir = value('out', fileURLToPath(new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}/`, import.meta.url)));
 
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   kernel: `${os.type()} ${os.release()}`, node: process.version, date: new Date().toISOString(), quick, repeat,
+  durationOverrideS: durationFlag ? Number(durationFlag) : undefined,
 };
+const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}`;
+console.log(`node-rtimer benchmark on ${machineLine}`);
 
 let step = 0;
 const progress = (what: string) => process.stderr.write(`[${++step}] ${what}\n`);
@@ -69,11 +80,9 @@ const charts: Record<string, string> = {};
 async function scenarioIdle() {
   const idle = [
     node('rtimer'), node('rtimer-precision'), node('rtimer-process'), node('setInterval'), node('setTimeout-corrected'),
-    node('nanotimer'), node('busy-spin'), ext('C clock_nanosleep', nativeFloor), ext('cyclictest', cyclictest), ext('kamailio rtimer', kamailio),
+    node('nanotimer'), node('busy-spin'), ext(FLOOR_C, nativeFloor), ext(FLOOR_CYCLICTEST, cyclictest), ext('kamailio rtimer', kamailio),
   ];
-  const plan: [string, number, number][] = quick
-    ? [['100 µs', 100_000, 300], ['1 ms', ms(1), 600], ['20 ms', ms(20), 1200]]
-    : [['100 µs', 100_000, 3000], ['1 ms', ms(1), 5000], ['20 ms', ms(20), 10000]];
+  const plan: [string, number, number][] = [['100 µs', 100_000, dur(3000, 300)], ['1 ms', ms(1), dur(5000, 600)], ['20 ms', ms(20), dur(10000, 1200)]];
   for (const [label, iv, dur] of plan) {
     const s = await compare(`1. idle machine, ${label} interval`, `Each candidate alone, ${dur / 1000} s.`, iv, dur, idle);
     sections.push(s);
@@ -90,7 +99,7 @@ async function scenarioBusy() {
   const busy = { busyMs: 5, everyMs: 10 };
   const s = await compare('2. busy main event loop, 1 ms interval',
     'The process that owns the timer burns 5 ms of CPU every 10 ms on its event loop. CPU % includes that load.',
-    ms(1), quick ? 1000 : 5000, ['rtimer', 'rtimer-precision', 'rtimer-process', 'setInterval'].map((n) => node(n, { busy })));
+    ms(1), dur(5000, 1000), ['rtimer', 'rtimer-precision', 'rtimer-process', 'setInterval'].map((n) => node(n, { busy })));
   sections.push(s);
   charts['busy-percentiles-1ms.svg'] = await percentileChart('Lateness percentiles, 1 ms, busy event loop', s.traces);
 }
@@ -113,7 +122,7 @@ async function scenarioRtp() {
   }));
   const s = await compare('3. RTP pacing, 20 ms, 172-byte packets over UDP on 127.0.0.1',
     'Sender paced by the candidate; receiver in another process computes RFC 3550 interarrival jitter and packet-time error (arrival − ideal send time).',
-    ms(20), quick ? 1500 : 10000, wrapped);
+    ms(20), dur(10000, 1500), wrapped);
   // One row per candidate: the median of each figure over the repeated runs.
   s.extra = candidates.map((name) => {
     const mine = rows.filter((r) => r.candidate === name);
@@ -127,7 +136,7 @@ async function scenarioThroughput() {
   const rows: Row[] = [];
   const traces: Trace[] = [];
   for (const hz of [1_000, 10_000, 20_000, 50_000, 100_000]) {
-    const s = await compare(`4. throughput ${hz / 1000} kHz`, '', 1e9 / hz, quick ? 500 : 2000, [node('rtimer')]);
+    const s = await compare(`4. throughput ${hz / 1000} kHz`, '', 1e9 / hz, dur(2000, 500), [node('rtimer')]);
     for (const r of s.rows) rows.push({ ...r, candidate: `rtimer @ ${hz / 1000} kHz` });
     traces.push(...s.traces);
   }
@@ -139,21 +148,51 @@ async function scenarioThroughput() {
 
 async function scenarioScale() {
   const s = await compare('5. scale: 1,000 timers of 10 ms..1 s in one process', 'Lateness over all timers; threads added by the timers.',
-    ms(10), quick ? 1500 : 5000, [node('rtimer-scale'), node('setInterval-scale')]);
+    ms(10), dur(5000, 1500), [node('rtimer-scale'), node('setInterval-scale')]);
   sections.push(s);
   charts['scale-percentiles.svg'] = await percentileChart('Lateness percentiles, 1,000 timers in one process', s.traces);
 }
 
-const scenarios: [number, () => Promise<void>][] = [[1, scenarioIdle], [2, scenarioBusy], [3, scenarioRtp], [4, scenarioThroughput], [5, scenarioScale]];
+/** Why the library cannot spread inline timers over the interval yet, or null once it can (a `phase` option). */
+function noInlinePhase(): string | null {
+  try {
+    new RTimer({ routes: {} }).timer({ name: 'probe', interval: '20ms', mode: 'inline', phase: '10ms' } as Parameters<RTimer['timer']>[0]);
+    return null;
+  } catch (err) {
+    return `not yet possible: node-rtimer has no phase/stagger option for inline timers (${(err as Error).message}); ` +
+      '`stagger` spreads only the processes of one mode=N timer';
+  }
+}
+
+async function scenarioInPhase() {
+  const whyNot = noInlinePhase();
+  const spread: Candidate = whyNot
+    ? { name: 'rtimer-1000-spread', run: async () => ({ skipped: whyNot }) }
+    : node('rtimer-1000-spread');
+  const s = await compare('6. scale: 1,000 × 20 ms inline timers, in phase and spread',
+    'One process, 1,000 inline timers (default mode) of 20 ms. In phase: every timer due at once; spread: timer i has phase i × 20 µs. ' +
+    'Route-entry lateness over all timers; CPU % of the whole process.',
+    ms(20), dur(10000, 1500), [node('rtimer-1000-in-phase'), spread]);
+  sections.push(s);
+  charts['in-phase-percentiles.svg'] = await percentileChart('Lateness percentiles, 1,000 × 20 ms inline timers', s.traces);
+}
+
+const scenarios: [number, () => Promise<void>][] = [[1, scenarioIdle], [2, scenarioBusy], [3, scenarioRtp], [4, scenarioThroughput], [5, scenarioScale], [6, scenarioInPhase]];
 const t0 = Date.now();
 for (const [n, run] of scenarios) if (only.has(n)) await run();
 
 mkdirSync(outDir, { recursive: true });
 const md: string[] = [
   `# node-rtimer benchmark${quick ? ' (quick)' : ''}`, '',
-  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}; ${machine.date}; ` +
-  `${repeat} run(s) per candidate (figures are medians).`, '',
-  'Lateness = callback start − ideal time `t0 + k·interval` (µs). Interval deviation = |gap between consecutive ticks − interval|. ' +
+  `Machine: ${machineLine}; ${machine.date}; ${repeat} run(s) per candidate (figures are medians)` +
+  `${durationFlag ? `; every run shortened to ${durationFlag} s (--duration): a smoke run, not figures to quote` : ''}.`, '',
+  'Lateness is measured at route entry, the same way for every candidate: `process.hrtime.bigint()` on the first line of the ' +
+  'route (callback) minus that candidate\'s own ideal time for the call, in µs. node-rtimer (inline, precision, dedicated process): ' +
+  '`ctx.scheduled`. setInterval, setTimeout-corrected, busy-spin: `t0 + k·interval` from their own start. nanotimer: its own schedule ' +
+  'anchor `intervalT1 + k·interval`. The floor rows (C clock_nanosleep, cyclictest) are native threads with no JS call; Kamailio\'s ' +
+  'rtimer is measured from its first execution. "engine p50/p99" is node-rtimer\'s own figure (`ctx.started − ctx.scheduled`, taken ' +
+  'natively before the call into JS): the gap to route entry is what the user feels on top of it.', '',
+  'Interval deviation = |gap between consecutive ticks − interval|. ' +
   'Drift = median lateness of the last 10% of ticks − of the first 10%. CPU % = process CPU time / wall time (100 = one core).', '',
 ];
 for (const s of sections) {

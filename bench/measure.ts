@@ -1,12 +1,17 @@
 import hdr from 'hdr-histogram-js';
 
-/** What one candidate did in one run: per callback, its tick number and lateness (ns). */
+/**
+ * What one candidate did in one run: per callback, its tick number and lateness (ns) at route entry,
+ * i.e. `process.hrtime.bigint()` on the callback's first line minus the candidate's own ideal time.
+ */
 export interface Trace {
   candidate: string;
   intervalNs: number;
   durationMs: number;
   ticks: number[];
   lateNs: number[];
+  /** node-rtimer only: the engine's own lateness per callback (`ctx.started − ctx.scheduled`). */
+  engineLateNs?: number[];
   cpuNs: number;
   wallNs: number;
   /** Ticks the candidate itself counted as missed, where it counts them. */
@@ -25,6 +30,8 @@ export interface Figures {
   intervalDevP99: number;
   driftNs: number;
   cpuPct: number;
+  /** The engine's own lateness, where the candidate reports one (NaN otherwise). */
+  engineP50: number; engineP99: number; engineP999: number;
   note?: string;
 }
 
@@ -49,6 +56,8 @@ export function figures(t: Trace): Figures {
   }
   const tenth = Math.max(1, Math.floor(t.lateNs.length / 10));
   const expected = t.expected ?? Math.floor((t.durationMs * 1e6) / t.intervalNs);
+  const engine = t.engineLateNs?.length ? histogram(t.engineLateNs) : null;
+  const at = (p: number) => (engine ? engine.getValueAtPercentile(p) : NaN);
   return {
     candidate: t.candidate,
     executed: t.lateNs.length,
@@ -58,6 +67,7 @@ export function figures(t: Trace): Figures {
     intervalDevP99: dev.length ? histogram(dev).getValueAtPercentile(99) : NaN,
     driftNs: median(t.lateNs.slice(-tenth)) - median(t.lateNs.slice(0, tenth)),
     cpuPct: t.wallNs > 0 ? (100 * t.cpuNs) / t.wallNs : 0,
+    engineP50: at(50), engineP99: at(99), engineP999: at(99.9),
     note: t.note,
   };
 }
@@ -70,6 +80,7 @@ export function combine(runs: Figures[]): Figures & { runs: number; p50Spread: [
     executed: pick('executed'), expected: pick('expected'), missed: pick('missed'),
     p50: pick('p50'), p99: pick('p99'), p999: pick('p999'), max: pick('max'),
     intervalDevP99: pick('intervalDevP99'), driftNs: pick('driftNs'), cpuPct: pick('cpuPct'),
+    engineP50: pick('engineP50'), engineP99: pick('engineP99'), engineP999: pick('engineP999'),
     p50Spread: [Math.min(...runs.map((r) => r.p50)), Math.max(...runs.map((r) => r.p50))],
     p99Spread: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
   };
