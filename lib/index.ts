@@ -1,6 +1,7 @@
 export { RTimer, type RTimerOptions, type TimerStats } from './rtimer.js';
 export { RTimerConfig } from './config/config.js';
-export { loadKamailioConfig, parseKamailioConfig } from './config/kamailio-cfg.js';
+export { loadKamailioConfig, parseKamailioConfig, type ParseKamailioOptions } from './config/kamailio-cfg.js';
+export { toKamailioString, toKamailioExecStrings } from './config/kamailio-string.js';
 export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';
 export type { TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions } from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError } from './errors.js';

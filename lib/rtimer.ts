@@ -94,6 +94,7 @@ export class RTimer extends EventEmitter {
     if (this.#state !== 'idle') {
       return Promise.reject(new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again'));
     }
+    this.config.freeze();
     this.#state = 'starting';
     this.#starting = this.#start().then(() => {
       if (this.#state === 'starting') this.#state = 'running';

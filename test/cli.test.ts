@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, runNode } from './support/run.js';
+import { fileURLToPath } from 'node:url';
+import { runTimers } from '../lib/cli/commands.js';
+import { MAX_TIMEOUT_MS, waitFor } from '../lib/cli/wait.js';
+import { RTimer } from '../lib/rtimer.js';
+import { sleep } from './support/native.js';
+import { workersOf } from './support/procs.js';
+import { CLI, ROOT, runNode } from './support/run.js';
 
 let dir = '';
 let files = 0;
@@ -66,8 +73,87 @@ describe('rtimer CLI', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read config "nope.cfg"/);
     const noRoutes = await runNode([CLI, 'run', 'examples/kamailio.cfg']);
-    assert.equal(noRoutes.code, 1);
+    assert.equal(noRoutes.code, 2);
     assert.match(noRoutes.stderr, /--routes/);
+  });
+
+  it('check takes a path with a parenthesis as a path: missing is exit 1, present is read (issue 9 #16)', async () => {
+    const gone = await runNode([CLI, 'check', 'kam(1).cfg']);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stdout, '');
+    assert.match(gone.stderr, /^rtimer: cannot read config "kam\(1\)\.cfg"/);
+    const file = join(dir, 'kam(1).cfg');
+    writeFileSync(file, 'modparam("rtimer", "timer", "name=p;interval=3")\n');
+    const r = await runNode([CLI, 'check', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).timers.map((t: { name: string }) => t.name), ['p']);
+  });
+
+  it('check and run exit 1 on a file with no rtimer timer (issue 9 #16)', async () => {
+    const file = tmpCfg('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 30000)\n');
+    for (const args of [['check', file], ['run', file, '--routes', 'examples/routes.mjs', '--duration', '1s']]) {
+      const r = await runNode([CLI, ...args]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr, `rtimer: no rtimer timer in ${file}\n`);
+    }
+  });
+
+  it('every usage error exits 2 with the usage on stderr (issue 9 #21)', async () => {
+    const cfg = 'examples/kamailio.cfg';
+    const bad = [
+      ['check', cfg, '--nope'], ['check', cfg, 'extra.cfg'], ['check', cfg, '--routes='], ['check', cfg, '--routes', ''],
+      ['run', cfg, '--routes', 'examples/routes.mjs', '--duration=abc'], ['run', cfg, '--routes', 'a.mjs', '--routes', 'b.mjs'],
+      ['check', cfg, '--duration', '1s'], ['check'], ['run', cfg, '-x'], ['run', cfg, '--routes', 'examples/routes.mjs', '--quiet=yes'],
+    ];
+    const runs = await Promise.all(bad.map((args) => runNode([CLI, ...args])));
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+    });
+  });
+
+  it('-h and --help print the usage on stdout and exit 0; --version prints the version (issue 9 #21)', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const [h, help, version] = await Promise.all([runNode([CLI, '-h']), runNode([CLI, 'run', '--help']), runNode([CLI, '--version'])]);
+    for (const r of [h, help]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^usage:\n {2}rtimer check/);
+      assert.equal(r.stderr, '');
+    }
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout, `${pkg.version}\n`);
+  });
+
+  it('run --quiet prints only what the routes print (issue 9 #21)', async () => {
+    const file = tmpCfg('modparam("rtimer", "timer", "name=q;interval=1")\nmodparam("rtimer", "exec", "timer=q;route=HEARTBEAT")\n');
+    const r = await runNode([CLI, 'run', file, '--routes', 'examples/routes.mjs', '--duration', '1.5s', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /HEARTBEAT/);
+    assert.doesNotMatch(r.stdout, /^timer\s+mode/m);
+  });
+
+  it('run --duration longer than setTimeout allows keeps running (issue 9 #8)', async () => {
+    const file = tmpCfg('modparam("rtimer", "timer", "name=long;interval=1")\n');
+    const child = spawn(process.execPath, [CLI, 'run', file, '--routes', 'examples/routes.mjs', '--duration', '2147484s'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !stderr.includes('running'); i++) await sleep(100);
+      assert.match(stderr, /running long/);
+      await sleep(1000);
+      assert.equal(child.exitCode, null, `exited early: ${stdout}${stderr}`);
+      assert.doesNotMatch(stderr, /TimeoutOverflowWarning/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /^timer\s+mode\s+ticks\s+executions\s+missed/m);
   });
 
   it('run executes the routes for the duration, then prints a summary and exits 0', async () => {
@@ -78,6 +164,7 @@ describe('rtimer CLI', () => {
     const row = r.stdout.split('\n').find((l) => l.startsWith('fast'));
     assert.ok(row, r.stdout);
     assert.deepEqual(row.trim().split(/\s+/).slice(0, 6), ['fast', '0', '2', '2', '0', '0']);
+    assert.match(r.stdout, /^timer\s+mode\s+ticks\s+executions\s+missed\s+errors/m, 'the word stats() uses (issue 9 #23)');
   });
 
   it('run stops cleanly on SIGINT and prints the summary', async () => {
@@ -88,5 +175,105 @@ describe('rtimer CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.signal, null);
     assert.match(r.stdout, /^timer\s+mode\s+ticks/m);
+  });
+});
+
+describe('waitFor (issue 9 #8)', () => {
+  const fake = () => {
+    const delays: number[] = [];
+    let pending: (() => void) | null = null;
+    let cleared = 0;
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => { delays.push(ms); pending = fn; return delays.length; },
+      clearTimeout: () => { cleared++; pending = null; },
+    };
+    const fire = () => { const fn = pending; pending = null; fn?.(); };
+    return { timers, delays, fire, cleared: () => cleared, pending: () => pending !== null };
+  };
+
+  it('chains timeouts of at most 2^31-1 ms, so a long duration lasts as asked', async () => {
+    const f = fake();
+    let done = false;
+    const wait = waitFor(2_147_484_000 * 2, undefined, f.timers).then(() => { done = true; });
+    assert.deepEqual(f.delays, [MAX_TIMEOUT_MS]);
+    f.fire();
+    f.fire();
+    await Promise.resolve();
+    assert.equal(done, false, 'two maximal timeouts are not yet the duration');
+    assert.deepEqual(f.delays, [MAX_TIMEOUT_MS, MAX_TIMEOUT_MS, 2_147_484_000 * 2 - 2 * MAX_TIMEOUT_MS]);
+    f.fire();
+    await wait;
+    assert.equal(f.pending(), false);
+  });
+
+  it('a short duration is one timeout; an abort ends the wait at once and clears it', async () => {
+    const f = fake();
+    const short = waitFor(250, undefined, f.timers);
+    assert.deepEqual(f.delays, [250]);
+    f.fire();
+    await short;
+    const g = fake();
+    const ac = new AbortController();
+    const aborted = waitFor(2_147_484_000, ac.signal, g.timers);
+    ac.abort();
+    await aborted;
+    assert.equal(g.cleared(), 1);
+    assert.equal(g.pending(), false);
+    const h = fake();
+    await waitFor(undefined, AbortSignal.abort(), h.timers);
+    assert.deepEqual(h.delays, []);
+  });
+});
+
+describe('runTimers exit status (issue 9 #15)', function () {
+  let logDir = '';
+  beforeEach(() => {
+    logDir = mkdtempSync(join(tmpdir(), 'rtimer-cli-fail-'));
+    process.env.RTIMER_TEST_LOG = join(logDir, 'log.jsonl');
+  });
+  afterEach(() => {
+    delete process.env.RTIMER_TEST_LOG;
+    rmSync(logDir, { recursive: true, force: true });
+    assert.deepEqual(workersOf(process.pid), [], 'no worker process left behind');
+  });
+
+  const routes = fileURLToPath(new URL('./fixtures/process-routes.mjs', import.meta.url));
+  const capture = () => {
+    const io = { outText: '', errText: '', out(s: string) { io.outText += s; }, err(s: string) { io.errText += s; } };
+    return io;
+  };
+
+  it('is 1 when a timer failed, though another one ran to the end', async () => {
+    const rt = new RTimer({ routes, supervisor: { maxRestarts: 1, backoffMs: 10 } });
+    rt.timer('name=dies;mode=1;interval=10000u').exec('timer=dies;route=DIE');
+    rt.timer('name=fine;mode=1;interval=10000u').exec('timer=fine;route=FIRST');
+    const io = capture();
+    let failedSeen = false;
+    rt.on('timer-failed', () => { failedSeen = true; });
+    const t0 = Date.now();
+    const code = await runTimers(rt, { durationMs: 1500 }, io, new AbortController().signal);
+    assert.equal(failedSeen, true, io.errText);
+    assert.equal(code, 1, io.errText);
+    assert.ok(Date.now() - t0 >= 1400, 'the healthy timer ran for the duration');
+    assert.match(io.errText, /rtimer: failed: dies\n$/);
+    assert.match(io.outText, /^dies \(FAILED\)/m);
+  });
+
+  it('ends early, with 1, once every timer has failed', async () => {
+    const rt = new RTimer({ routes, supervisor: { maxRestarts: 1, backoffMs: 10 } });
+    rt.timer('name=dies;mode=1;interval=10000u').exec('timer=dies;route=DIE');
+    const io = capture();
+    const t0 = Date.now();
+    const code = await runTimers(rt, { durationMs: 60_000 }, io, new AbortController().signal);
+    assert.equal(code, 1, io.errText);
+    assert.ok(Date.now() - t0 < 15_000, 'did not wait out the duration');
+  });
+
+  it('is 0 when every timer ran', async () => {
+    const rt = new RTimer({ routes });
+    rt.timer('name=fine;mode=1;interval=10000u').exec('timer=fine;route=FIRST');
+    const io = capture();
+    assert.equal(await runTimers(rt, { durationMs: 200, quiet: true }, io, new AbortController().signal), 0, io.errText);
+    assert.equal(io.outText, '');
   });
 });

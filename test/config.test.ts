@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { RTimerConfig } from '../lib/config/config.js';
-import { RTimerConfigError } from '../lib/errors.js';
+import { RTimerConfigError, RTimerError } from '../lib/errors.js';
+import { RTimer } from '../lib/rtimer.js';
 
 const configError = (code: string, text?: string) => (err: unknown) => {
   assert.ok(err instanceof RTimerConfigError, `expected RTimerConfigError, got ${String(err)}`);
@@ -152,11 +153,121 @@ describe('typed timer objects', () => {
     const cfg = () => new RTimerConfig();
     assert.throws(() => cfg().timer({ name: 'a', interval: 1.5 }), configError('ERR_RTIMER_INTERVAL_INVALID', '1.5'));
     assert.throws(() => cfg().timer({ name: 'a', mode: -1 }), configError('ERR_RTIMER_MODE_INVALID', '-1'));
-    assert.throws(() => cfg().timer({ name: 'a', policy: 'later' as never }), configError('ERR_RTIMER_OPTION_INVALID', 'later'));
-    assert.throws(() => cfg().timer({ name: 'a', precision: { budget: 2 } }), configError('ERR_RTIMER_OPTION_INVALID', 'budget'));
-    assert.throws(() => cfg().timer({ name: 'a', priority: 100 }), configError('ERR_RTIMER_OPTION_INVALID', 'priority'));
+    assert.throws(() => cfg().timer({ name: 'a', mode: 'inline', policy: 'later' as never }), configError('ERR_RTIMER_OPTION_INVALID', 'later'));
+    assert.throws(() => cfg().timer({ name: 'a', mode: 'inline', precision: { budget: 2 } }), configError('ERR_RTIMER_OPTION_INVALID', 'budget'));
+    assert.throws(() => cfg().timer({ name: 'a', mode: 2, priority: 100 }), configError('ERR_RTIMER_OPTION_INVALID', 'priority'));
     assert.throws(() => cfg().timer({ name: 'a', intrval: 3 } as never), configError('ERR_RTIMER_PARAM_UNKNOWN_KEY', 'intrval'));
     assert.throws(() => cfg().timer(null as never), configError('ERR_RTIMER_PARAM_EMPTY'));
     assert.throws(() => cfg().timer({} as never), configError('ERR_RTIMER_NAME_MISSING'));
+  });
+});
+
+describe('typed input that is not a configuration (issue 9 #18)', () => {
+  const cfg = () => new RTimerConfig();
+  const circular: Record<string, unknown> = { name: 'a' };
+  circular.self = circular;
+  const revoked = Proxy.revocable({ name: 'a' }, {});
+  revoked.revoke();
+  const throwing = { get name(): string { throw new Error('getter says no'); } };
+  const cases: [string, () => unknown, string, string][] = [
+    ['a BigInt interval', () => cfg().timer({ name: 'a', interval: 10n as never }), 'ERR_RTIMER_INTERVAL_INVALID', '10n'],
+    ['an array interval', () => cfg().timer({ name: 'a', interval: [10] as never }), 'ERR_RTIMER_INTERVAL_INVALID', '[ 10 ]'],
+    ['an array mode', () => cfg().timer({ name: 'a', mode: [2] as never }), 'ERR_RTIMER_MODE_INVALID', '[ 2 ]'],
+    ['a null-prototype interval', () => cfg().timer({ name: 'a', interval: Object.create(null) }), 'ERR_RTIMER_INTERVAL_INVALID', '[Object: null prototype]'],
+    ['a circular spec', () => cfg().timer(circular as never), 'ERR_RTIMER_PARAM_UNKNOWN_KEY', 'self'],
+    ['a circular interval', () => cfg().timer({ name: 'a', interval: circular as never }), 'ERR_RTIMER_INTERVAL_INVALID', '[Circular'],
+    ['a null-prototype spec', () => cfg().timer(Object.create(null)), 'ERR_RTIMER_NAME_MISSING', 'null prototype'],
+    ['an array spec', () => cfg().timer([] as never), 'ERR_RTIMER_SPEC_INVALID', '[]'],
+    ['a number spec', () => cfg().timer(5 as never), 'ERR_RTIMER_SPEC_INVALID', '5'],
+    ['a revoked proxy', () => cfg().timer(revoked.proxy), 'ERR_RTIMER_SPEC_INVALID', ''],
+    ['a throwing getter', () => cfg().timer(throwing), 'ERR_RTIMER_SPEC_INVALID', 'getter says no'],
+    ['a number name', () => cfg().timer({ name: 5 as never }), 'ERR_RTIMER_NAME_INVALID', '5'],
+    ['a BigInt option', () => cfg().timer({ name: 'a', mode: 'inline', policy: 1n as never }), 'ERR_RTIMER_OPTION_INVALID', '1n'],
+    ['a sparse cpus array', () => cfg().timer({ name: 'a', mode: 'inline', cpus: [, 1] as never }), 'ERR_RTIMER_OPTION_INVALID', 'cpus'],
+    ['an array precision', () => cfg().timer({ name: 'a', mode: 'inline', precision: [] as never }), 'ERR_RTIMER_OPTION_INVALID', 'precision'],
+    ['an unknown precision key', () => cfg().timer({ name: 'a', mode: 'inline', precision: { budjet: 0.1 } as never }), 'ERR_RTIMER_OPTION_INVALID', 'budjet'],
+    ['an exec with an unknown key', () => cfg().exec({ timer: 'a', route: 'R', mode: 1 } as never), 'ERR_RTIMER_PARAM_UNKNOWN_KEY', 'mode'],
+    ['an exec with a number route', () => cfg().exec({ timer: 'a', route: 5 } as never), 'ERR_RTIMER_EXEC_INVALID', 'route'],
+    ['an exec with a BigInt timer', () => cfg().exec({ timer: 1n, route: 'R' } as never), 'ERR_RTIMER_EXEC_INVALID', '1n'],
+    ['an array exec', () => cfg().exec(['a', 'R'] as never), 'ERR_RTIMER_SPEC_INVALID', "'a'"],
+    ['a Symbol default_interval', () => cfg().setDefaultInterval(Symbol('x') as never), 'ERR_RTIMER_DEFAULT_INTERVAL_INVALID', 'Symbol(x)'],
+  ];
+  for (const [what, call, code, text] of cases) {
+    it(`refuses ${what} with ${code}`, () => assert.throws(call, configError(code, text)));
+  }
+});
+
+describe('configuration frozen once started (issue 9 #18)', () => {
+  it('freeze() makes timer(), exec() and setDefaultInterval() throw ERR_RTIMER_RUNNING; resolve() still works', () => {
+    const c = new RTimerConfig().timer('name=a;interval=1').freeze();
+    assert.equal(c.frozen, true);
+    for (const call of [() => c.timer('name=b'), () => c.exec('timer=a;route=R'), () => c.setDefaultInterval(5)]) {
+      assert.throws(call, (err: unknown) => err instanceof RTimerError && !(err instanceof RTimerConfigError) && err.code === 'ERR_RTIMER_RUNNING');
+    }
+    assert.deepEqual(c.resolve().map((t) => [t.name, t.routes]), [['a', []]]);
+  });
+
+  it('RTimer.start() freezes rt.config, so exec() through it cannot change a running timer', async () => {
+    const rt = new RTimer({ routes: { R() {} } });
+    rt.timer('name=a;interval=1').exec('timer=a;route=R');
+    await rt.start();
+    try {
+      assert.throws(() => rt.config.exec('timer=a;route=R'), { code: 'ERR_RTIMER_RUNNING' });
+      assert.throws(() => rt.config.timer({ name: 'b' }), { code: 'ERR_RTIMER_RUNNING' });
+      assert.deepEqual(rt.stats().map((s) => s.name), ['a']);
+      assert.deepEqual(rt.timers()[0].routes, ['R']);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('resolve() hands out copies: changing one does not change the configuration', () => {
+    const c = new RTimerConfig().timer({ name: 'a', mode: 'inline', interval: '1ms', cpus: [0], precision: true });
+    const [t] = c.resolve();
+    t.realtime.cpus!.push(1);
+    t.precision!.budget = 0.5;
+    t.routes.push('X');
+    const [again] = c.resolve();
+    assert.deepEqual([again.realtime.cpus, again.precision, again.routes], [[0], { budget: 0.05 }, []]);
+  });
+});
+
+describe('native-only options on mode 0 (issue 9 #19)', () => {
+  const options: [string, Record<string, unknown>][] = [
+    ['policy', { policy: 'burst' }], ['maxBurst', { maxBurst: 3 }], ['precision', { precision: true }],
+    ['thread', { thread: 'own' }], ['priority', { priority: 10 }], ['schedPolicy', { schedPolicy: 'rr' }],
+    ['cpus', { cpus: [0] }], ['lockMemory', { lockMemory: true }], ['stagger', { stagger: true }],
+  ];
+  for (const [option, extra] of options) {
+    it(`refuses ${option} on a mode 0 timer, naming the option and the timer`, () => {
+      assert.throws(() => new RTimerConfig().timer({ name: 'shared1', interval: 5, ...extra }),
+        (err: unknown) => configError('ERR_RTIMER_OPTION_UNSUPPORTED', `"${option}"`)(err) && configError('ERR_RTIMER_OPTION_UNSUPPORTED', '"shared1"')(err));
+    });
+  }
+
+  it('accepts them where a native timer runs: inline, mode N, and a ms interval that leaves mode 0', () => {
+    const [a, b, c] = new RTimerConfig()
+      .timer({ name: 'a', mode: 'inline', interval: '1ms', policy: 'burst' })
+      .timer({ name: 'b', mode: 2, interval: 1, stagger: true, lockMemory: false })
+      .timer({ name: 'c', interval: '20ms', precision: true })
+      .resolve();
+    assert.deepEqual([a.policy, b.stagger, b.realtime, c.mode, c.precision], ['burst', true, { lockMemory: false }, 1, { budget: 0.05 }]);
+  });
+
+  it('refuses stagger on an inline timer: it has no processes to spread', () => {
+    assert.throws(() => new RTimerConfig().timer({ name: 'in', mode: 'inline', interval: '1ms', stagger: true }),
+      configError('ERR_RTIMER_OPTION_UNSUPPORTED', 'stagger'));
+  });
+});
+
+describe('mode=inline in a Kamailio string (issue 9 #23)', () => {
+  it('is accepted case-insensitively, as keys are', () => {
+    const cfg = new RTimerConfig().timer('name=a;mode=inline;interval=1ms').timer('name=b;mode=INLINE;interval=20ms')
+      .timer({ name: 'c', interval: 1, mode: 'Inline' as never }).timer('name=d;mode= Inline ;interval=100u');
+    assert.deepEqual(cfg.resolve().map((t) => t.mode), ['inline', 'inline', 'inline', 'inline']);
+  });
+
+  it('anything else is still an invalid mode', () => {
+    assert.throws(() => one('name=a;mode=in line'), configError('ERR_RTIMER_MODE_INVALID', 'in line'));
   });
 });

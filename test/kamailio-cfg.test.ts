@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadKamailioConfig, parseKamailioConfig } from '../lib/config/kamailio-cfg.js';
+import { RTimerConfig } from '../lib/config/config.js';
 import { RTimerConfigError } from '../lib/errors.js';
 
 const CFG = `#!KAMAILIO
@@ -79,5 +80,59 @@ describe('loadKamailioConfig', () => {
 
   it('gives an empty configuration for a file without rtimer lines', () => {
     assert.deepEqual(parseKamailioConfig('loadmodule "tm.so"\nroute { exit; }\n').resolve(), []);
+  });
+});
+
+describe('a path and a text are told apart (issue 9 #16)', () => {
+  let dir = '';
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-cfg-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loadKamailioConfig reads a path with a parenthesis as a file', () => {
+    const file = join(dir, 'kam(1).cfg');
+    writeFileSync(file, 'modparam("rtimer", "timer", "name=paren;interval=2")\n');
+    assert.deepEqual(loadKamailioConfig(file).resolve().map((t) => t.name), ['paren']);
+  });
+
+  it('a missing file is an error naming the path, whatever the path looks like', () => {
+    for (const name of ['gone(2).cfg', 'missing.cfg']) {
+      const file = join(dir, name);
+      assert.throws(() => loadKamailioConfig(file), (err: unknown) => err instanceof RTimerConfigError &&
+        err.code === 'ERR_RTIMER_CONFIG_READ' && err.file === file && err.message.includes(`"${file}"`));
+    }
+  });
+
+  it('loadKamailioConfig never parses its argument as text, and says where text goes', () => {
+    assert.throws(() => loadKamailioConfig('modparam("rtimer", "timer", "name=a")\n'),
+      (err: unknown) => err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_CONFIG_READ' && /parseKamailioConfig/.test(err.message));
+    for (const bad of ['', 5, null, new URL('http://example.com/kamailio.cfg')]) {
+      assert.throws(() => loadKamailioConfig(bad as never), { code: 'ERR_RTIMER_CONFIG_PATH' });
+    }
+  });
+
+  it('parseKamailioConfig takes text only, with { file, into } or the 0.1 positional file', () => {
+    const bad = 'modparam("rtimer", "timer", "name=a;intrval=1")';
+    assert.throws(() => parseKamailioConfig(bad, { file: 'my.cfg' }), (err: unknown) =>
+      err instanceof RTimerConfigError && err.file === 'my.cfg' && err.message.startsWith('my.cfg:1: '));
+    assert.throws(() => parseKamailioConfig(bad, 'old.cfg'), (err: unknown) => err instanceof RTimerConfigError && err.file === 'old.cfg');
+    const into = new RTimerConfig().timer('name=api;interval=1');
+    parseKamailioConfig('modparam("rtimer", "timer", "name=cfg")', { into });
+    assert.deepEqual(into.resolve().map((t) => t.name), ['api', 'cfg']);
+    assert.throws(() => parseKamailioConfig(Buffer.from('x') as never), { code: 'ERR_RTIMER_CONFIG_TEXT' });
+  });
+
+  it('refuses NUL bytes and invalid UTF-8 with the line; a BOM is fine', () => {
+    const ok = 'modparam("rtimer", "timer", "name=a")\n';
+    const nul = join(dir, 'nul.cfg');
+    writeFileSync(nul, `${ok}# comment\nmodparam("rtimer", "timer", "name=b\0")\n`);
+    assert.throws(() => loadKamailioConfig(nul), where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL'));
+    const latin1 = join(dir, 'latin1.cfg');
+    writeFileSync(latin1, Buffer.concat([Buffer.from(`${ok}# caf`), Buffer.from([0xe9]), Buffer.from('\n' + ok)]));
+    assert.throws(() => loadKamailioConfig(latin1), where('ERR_RTIMER_CONFIG_ENCODING', 2, 'UTF-8'));
+    assert.throws(() => parseKamailioConfig(`\n\n\0${ok}`), where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL'));
+    assert.throws(() => parseKamailioConfig(`${ok}# \uD800\n`), where('ERR_RTIMER_CONFIG_ENCODING', 2));
+    const bom = join(dir, 'bom.cfg');
+    writeFileSync(bom, '\uFEFF' + ok);
+    assert.deepEqual(loadKamailioConfig(bom).resolve().map((t) => t.name), ['a']);
   });
 });

@@ -1,23 +1,83 @@
-export interface CliArgs {
-  command: string | undefined;
-  positional: string[];
-  flags: Map<string, string | true>;
+import { parseArgs } from 'node:util';
+import { parseDurationMs } from '../config/interval.js';
+import { RTimerError } from '../errors.js';
+
+export const USAGE = `usage:
+  rtimer check <kamailio.cfg> [--routes <module>]
+  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet]
+  rtimer --help | --version
+
+options:
+  --routes <module>   the routes module (path or file URL); check verifies every route exists in it
+  --duration <time>   run: stop after this long (10s, 250ms, 2m; a bare number is seconds);
+                      default: until SIGINT or SIGTERM
+  -q, --quiet         run: print neither the "running" line nor the summary (errors still go to stderr)
+  -h, --help          print this text
+  --version           print the version
+
+exit status: 0 done; 1 bad configuration, no rtimer timer, or a timer failed; 2 usage error
+`;
+
+export type CliCommand =
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'check'; file: string; routes?: string }
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean };
+
+/** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
+export class CliUsageError extends RTimerError {
+  constructor(message: string) {
+    super('ERR_RTIMER_USAGE', message);
+    this.name = 'CliUsageError';
+  }
 }
 
-/** `--name value`, `--name=value` and bare `--flag`; everything else is positional. */
-export function parseArgs(argv: string[], withValue: readonly string[]): CliArgs {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) { positional.push(a); continue; }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (eq >= 0) flags.set(name, a.slice(eq + 1));
-    else if (withValue.includes(name)) {
-      if (i + 1 >= argv.length) throw new Error(`--${name} needs a value`);
-      flags.set(name, argv[++i]);
-    } else flags.set(name, true);
+const OPTIONS = {
+  routes: { type: 'string' },
+  duration: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/** The command line, checked strictly: unknown flags, empty or repeated values and extra arguments are usage errors. */
+export function parseCli(argv: string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
   }
-  return { command: positional.shift(), positional, flags };
+  const { values, positionals, tokens } = parsed;
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (seen.has(t.name)) throw new CliUsageError(`--${t.name} given twice`);
+    seen.add(t.name);
+    if (t.value === '') throw new CliUsageError(`--${t.name} needs a value, got an empty one`);
+  }
+  const [command, file, ...extra] = positionals;
+  if (command === undefined) throw new CliUsageError('missing command (check or run)');
+  if (command !== 'check' && command !== 'run') throw new CliUsageError(`unknown command "${command}"`);
+  if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
+  if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
+  if (command === 'check') {
+    for (const flag of ['duration', 'quiet'] as const) {
+      if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
+    }
+    return { command, file, routes: values.routes };
+  }
+  if (values.routes === undefined) throw new CliUsageError('run needs --routes <module>');
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    try {
+      durationMs = parseDurationMs(values.duration);
+    } catch (err) {
+      throw new CliUsageError(`--duration: ${(err as Error).message}`);
+    }
+    if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
+  }
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false };
 }

@@ -4,7 +4,7 @@ const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
 
 /** One line per timer: counters and lateness percentiles in µs. */
 export function formatSummary(stats: TimerStats[]): string {
-  const head = ['timer', 'mode', 'ticks', 'executions', 'skipped', 'errors', 'late p50 µs', 'p99 µs', 'max µs'];
+  const head = ['timer', 'mode', 'ticks', 'executions', 'missed', 'errors', 'late p50 µs', 'p99 µs', 'max µs'];
   type Row = Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'lateness'>;
   const cells = (name: string, mode: string, s: Row) => [name, mode, String(s.ticks), String(s.executions), String(s.missed),
     String(s.errors), us(s.lateness.percentile(50)), us(s.lateness.percentile(99)), us(s.lateness.max)];

@@ -1,11 +1,15 @@
-import { RTimerConfigError } from '../errors.js';
+import { RTimerConfigError, RTimerError } from '../errors.js';
+import { describeValue } from './describe.js';
 import { parseInterval } from './interval.js';
 import { parseParam, type Where } from './param.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './types.js';
+import { validateOptions, OPTION_KEYS } from './options.js';
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 const MAX_MODE = 1024;
 const DEFAULT_INTERVAL_S = 120;
+const TIMER_KEYS = ['name', 'interval', 'mode', ...OPTION_KEYS] as const;
+const EXEC_KEYS = ['timer', 'route'] as const;
 
 interface PendingExec { timer: string; route: string; where: Where; text: string }
 
@@ -15,63 +19,83 @@ interface PendingExec { timer: string; route: string; where: Where; text: string
  */
 export class RTimerConfig {
   #defaultInterval = DEFAULT_INTERVAL_S;
+  #frozen = false;
   readonly #timers = new Map<string, TimerConfig>();
   readonly #execs: PendingExec[] = [];
 
+  /**
+   * Makes the configuration read-only: `timer()`, `exec()` and `setDefaultInterval()` then throw
+   * `ERR_RTIMER_RUNNING`. `RTimer.start()` calls it, so what runs is what `timers()` and `stats()` show.
+   */
+  freeze(): this {
+    this.#frozen = true;
+    return this;
+  }
+
+  get frozen(): boolean { return this.#frozen; }
+
   /** Applies to timers declared after it, as in Kamailio. */
   setDefaultInterval(value: number | string, where: Where = {}): this {
-    const text = String(value).trim();
+    this.#assertOpen('setDefaultInterval()');
+    const at = cleanWhere(where);
+    const text = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : describeValue(value);
     if (!/^[0-9]+$/.test(text) || Number(text) <= 0 || Number(text) > 0xffff_ffff) {
       throw new RTimerConfigError('ERR_RTIMER_DEFAULT_INTERVAL_INVALID',
-        `invalid default_interval "${value}": expected a positive whole number of seconds`, { ...where, text });
+        `invalid default_interval ${describeValue(value)}: expected a positive whole number of seconds`, { ...at, text });
     }
     this.#defaultInterval = Number(text);
     return this;
   }
 
   timer(spec: string | TimerSpec, where: Where = {}): this {
-    const timer = typeof spec === 'string' ? this.#fromString(spec, where) : this.#fromObject(spec, where);
+    this.#assertOpen('timer()');
+    const at = cleanWhere(where);
+    const timer = typeof spec === 'string' ? this.#fromString(spec, at) : guard(spec, at, () => this.#fromObject(spec, at));
     const key = timer.name.toLowerCase();
     const prior = this.#timers.get(key);
     if (prior) {
-      const at = prior.source?.line !== undefined ? ` (first declared at line ${prior.source.line})` : '';
+      const line = prior.source?.line !== undefined ? ` (first declared at line ${prior.source.line})` : '';
       throw new RTimerConfigError('ERR_RTIMER_TIMER_DUPLICATE',
-        `duplicate timer "${timer.name}"${at}: names are case-insensitive`, { ...where, text: timer.name });
+        `duplicate timer "${timer.name}"${line}: names are case-insensitive`, { ...at, text: timer.name });
     }
     this.#timers.set(key, timer);
     return this;
   }
 
   exec(spec: string | ExecSpec, where: Where = {}): this {
-    let timer: string | undefined;
-    let route: string | undefined;
+    this.#assertOpen('exec()');
+    const at = cleanWhere(where);
+    let timer: unknown;
+    let route: unknown;
     let text: string;
     if (typeof spec === 'string') {
-      const kv = parseParam(spec, ['timer', 'route'], where);
+      const kv = parseParam(spec, EXEC_KEYS, at);
       timer = kv.get('timer');
       route = kv.get('route');
       text = spec;
-    } else if (spec !== null && typeof spec === 'object') {
-      timer = spec.timer;
-      route = spec.route;
-      text = JSON.stringify(spec);
     } else {
-      throw new RTimerConfigError('ERR_RTIMER_PARAM_EMPTY', 'exec expects a string or { timer, route }',
-        { ...where, text: String(spec) });
+      ({ timer, route } = guard(spec, at, () => readSpec(spec, EXEC_KEYS, 'exec', '{ timer, route }', at)));
+      text = describeValue(spec);
+    }
+    for (const [key, value] of [['timer', timer], ['route', route]] as const) {
+      if (value !== undefined && typeof value !== 'string') {
+        throw new RTimerConfigError('ERR_RTIMER_EXEC_INVALID',
+          `exec ${text}: "${key}" must be a string, got ${describeValue(value)}`, { ...at, text: describeValue(value) });
+      }
     }
     if (typeof timer !== 'string' || timer.trim() === '') {
-      throw new RTimerConfigError('ERR_RTIMER_EXEC_TIMER_MISSING', `exec "${text}" names no timer`, { ...where, text });
+      throw new RTimerConfigError('ERR_RTIMER_EXEC_TIMER_MISSING', `exec "${text}" names no timer`, { ...at, text });
     }
     if (typeof route !== 'string' || route.trim() === '') {
-      throw new RTimerConfigError('ERR_RTIMER_EXEC_ROUTE_MISSING', `exec "${text}" names no route`, { ...where, text });
+      throw new RTimerConfigError('ERR_RTIMER_EXEC_ROUTE_MISSING', `exec "${text}" names no route`, { ...at, text });
     }
-    this.#execs.push({ timer: timer.trim(), route: route.trim(), where, text });
+    this.#execs.push({ timer: timer.trim(), route: route.trim(), where: at, text });
     return this;
   }
 
   /** The timers in declaration order with their routes attached; throws on an exec naming no timer. */
   resolve(): TimerConfig[] {
-    const timers = [...this.#timers.values()].map((t) => ({ ...t, routes: [] as string[] }));
+    const timers = [...this.#timers.values()].map(copyTimer);
     const byKey = new Map(timers.map((t) => [t.name.toLowerCase(), t]));
     for (const e of this.#execs) {
       const t = byKey.get(e.timer.toLowerCase());
@@ -84,25 +108,41 @@ export class RTimerConfig {
     return timers;
   }
 
+  #assertOpen(what: string): void {
+    if (this.#frozen) {
+      throw new RTimerError('ERR_RTIMER_RUNNING', `${what}: the configuration is read-only once start() has been called`);
+    }
+  }
+
   #fromString(text: string, where: Where): TimerConfig {
     const kv = parseParam(text, ['name', 'mode', 'interval'], where);
-    return this.#build({ name: kv.get('name'), interval: kv.get('interval'), mode: kv.get('mode') }, {}, where, text);
+    return this.#build(kv.get('name'), kv.get('interval'), kv.get('mode'), {}, where, text);
   }
 
   #fromObject(spec: TimerSpec, where: Where): TimerConfig {
-    if (spec === null || typeof spec !== 'object') {
-      throw new RTimerConfigError('ERR_RTIMER_PARAM_EMPTY', 'timer expects a string or { name, interval, mode }',
-        { ...where, text: String(spec) });
+    const { name, interval, mode, ...options } = readSpec(spec, TIMER_KEYS, 'timer', '{ name, interval, mode }', where);
+    const text = describeValue(spec);
+    if (name !== undefined && typeof name !== 'string') {
+      throw new RTimerConfigError('ERR_RTIMER_NAME_INVALID', `timer ${text}: "name" must be a string, got ${describeValue(name)}`,
+        { ...where, text: describeValue(name) });
     }
-    const { name, interval, mode, ...rest } = spec;
-    const modeText = mode === undefined ? undefined : mode === 'inline' ? 'inline' : String(mode);
-    const intervalText = interval === undefined ? undefined : String(interval);
-    return this.#build({ name, interval: intervalText, mode: modeText }, rest, where, JSON.stringify(spec));
+    if (interval !== undefined && typeof interval !== 'number' && typeof interval !== 'string') {
+      throw new RTimerConfigError('ERR_RTIMER_INTERVAL_INVALID',
+        `timer ${text}: invalid interval ${describeValue(interval)}: expected a number of seconds or a string such as "250ms"`,
+        { ...where, text: describeValue(interval) });
+    }
+    if (mode !== undefined && typeof mode !== 'number' && typeof mode !== 'string') {
+      throw new RTimerConfigError('ERR_RTIMER_MODE_INVALID',
+        `timer ${text}: invalid mode ${describeValue(mode)}: expected 0, a number of processes or 'inline'`,
+        { ...where, text: describeValue(mode) });
+    }
+    return this.#build(name, interval === undefined ? undefined : String(interval), mode === undefined ? undefined : String(mode),
+      options, where, text);
   }
 
-  #build(fields: { name?: unknown; interval?: string; mode?: string }, extra: Omit<TimerSpec, 'name' | 'interval' | 'mode'>,
-    where: Where, text: string): TimerConfig {
-    const name = typeof fields.name === 'string' ? fields.name.trim() : '';
+  #build(rawName: string | undefined, intervalText: string | undefined, modeText: string | undefined,
+    options: Record<string, unknown>, where: Where, text: string): TimerConfig {
+    const name = rawName?.trim() ?? '';
     if (name === '') {
       throw new RTimerConfigError('ERR_RTIMER_NAME_MISSING', `timer "${text}" has no name`, { ...where, text });
     }
@@ -110,16 +150,17 @@ export class RTimerConfig {
       throw new RTimerConfigError('ERR_RTIMER_NAME_INVALID',
         `invalid timer name "${name}": use letters, digits, "_", "." and "-"`, { ...where, text: name });
     }
-    const iv = parseInterval(fields.interval ?? '', where);
+    const iv = parseInterval(intervalText ?? '', where);
     const interval = iv.isDefault ? { value: this.#defaultInterval, unit: 's' as const, intervalUs: this.#defaultInterval * 1e6 } : iv;
+    const m = modeText?.trim() ?? '';
     let mode: number | 'inline';
-    if (fields.mode === undefined || fields.mode.trim() === '') mode = 0;
-    else if (fields.mode.trim() === 'inline') mode = 'inline';
-    else if (/^[0-9]+$/.test(fields.mode.trim()) && Number(fields.mode.trim()) <= MAX_MODE) mode = Number(fields.mode.trim());
+    if (m === '') mode = 0;
+    else if (m.toLowerCase() === 'inline') mode = 'inline';
+    else if (/^[0-9]+$/.test(m) && Number(m) <= MAX_MODE) mode = Number(m);
     else {
       throw new RTimerConfigError('ERR_RTIMER_MODE_INVALID',
-        `invalid mode "${fields.mode}": expected 0 (shared timer) or a number of processes from 1 to ${MAX_MODE}`,
-        { ...where, text: fields.mode });
+        `invalid mode "${modeText}": expected 0 (shared timer), a number of processes from 1 to ${MAX_MODE}, or inline`,
+        { ...where, text: modeText });
     }
     // Kamailio moves a microsecond timer off the main timer; ms and us are ours, treated alike.
     if (mode === 0 && interval.unit !== 's') mode = 1;
@@ -130,55 +171,61 @@ export class RTimerConfig {
       unit: interval.unit,
       intervalUs: interval.intervalUs,
       routes: [],
-      ...validateExtra(extra, name, where),
+      ...validateOptions(options, name, mode, where),
       source: where.line !== undefined || where.file !== undefined ? { ...where } : undefined,
     };
   }
 }
 
-function validateExtra(extra: Omit<TimerSpec, 'name' | 'interval' | 'mode'>, name: string, where: Where) {
-  const bad = (field: string, value: unknown, expected: string): never => {
-    throw new RTimerConfigError('ERR_RTIMER_OPTION_INVALID',
-      `timer "${name}": invalid ${field} ${JSON.stringify(value)}: expected ${expected}`, { ...where, text: String(value) });
+/**
+ * The allowed keys of a typed spec, read once (a getter runs once); an own key outside `keys` is an error.
+ */
+function readSpec<K extends string>(spec: unknown, keys: readonly K[], what: string, shape: string,
+  where: Where): Partial<Record<K, unknown>> {
+  if (spec === null || spec === undefined) {
+    throw new RTimerConfigError('ERR_RTIMER_PARAM_EMPTY', `${what} expects a string or ${shape}, got ${spec}`,
+      { ...where, text: String(spec) });
+  }
+  if (typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new RTimerConfigError('ERR_RTIMER_SPEC_INVALID', `${what} expects a string or ${shape}, got ${describeValue(spec)}`,
+      { ...where, text: describeValue(spec) });
+  }
+  for (const k of Object.keys(spec)) {
+    if (!(keys as readonly string[]).includes(k)) {
+      throw new RTimerConfigError('ERR_RTIMER_PARAM_UNKNOWN_KEY',
+        `${what} ${describeValue(spec)}: unknown option "${k}" (expected ${keys.join(', ')})`, { ...where, text: k });
+    }
+  }
+  const out: Partial<Record<K, unknown>> = {};
+  for (const k of keys) {
+    const value = (spec as Record<string, unknown>)[k];
+    if (value !== undefined) out[k] = value;
+  }
+  return out;
+}
+
+/** Runs `fn`; anything it throws that is not already an RTimerConfigError (a getter, a proxy trap) becomes one. */
+function guard<T>(spec: unknown, where: Where, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RTimerConfigError) throw err;
+    throw new RTimerConfigError('ERR_RTIMER_SPEC_INVALID',
+      `cannot read ${describeValue(spec)}: ${describeValue(err instanceof Error ? err.message : err)}`, { ...where, text: describeValue(spec) });
+  }
+}
+
+function cleanWhere(where: unknown): Where {
+  if (where === null || typeof where !== 'object') return {};
+  const { file, line } = where as Where;
+  return {
+    ...(typeof file === 'string' ? { file } : {}),
+    ...(Number.isInteger(line) ? { line } : {}),
   };
-  const known = new Set(['policy', 'maxBurst', 'precision', 'thread', 'priority', 'schedPolicy', 'cpus', 'lockMemory', 'stagger']);
-  for (const k of Object.keys(extra)) {
-    if (!known.has(k)) {
-      throw new RTimerConfigError('ERR_RTIMER_PARAM_UNKNOWN_KEY', `timer "${name}": unknown option "${k}"`, { ...where, text: k });
-    }
-  }
-  const policy = extra.policy ?? 'skip';
-  if (!['skip', 'burst', 'delay'].includes(policy)) bad('policy', policy, '"skip", "burst" or "delay"');
-  const maxBurst = extra.maxBurst ?? 10;
-  if (!Number.isInteger(maxBurst) || maxBurst < 1 || maxBurst > 1_000_000) bad('maxBurst', maxBurst, 'an integer >= 1');
-  let precision: { budget: number } | null = null;
-  if (extra.precision === true) precision = { budget: 0.05 };
-  else if (extra.precision && typeof extra.precision === 'object') {
-    const budget = extra.precision.budget ?? 0.05;
-    if (typeof budget !== 'number' || !(budget > 0 && budget <= 0.5)) bad('precision.budget', budget, 'a share of one core in (0, 0.5]');
-    precision = { budget };
-  } else if (extra.precision !== undefined && extra.precision !== false) bad('precision', extra.precision, 'true, false or { budget }');
-  const thread = extra.thread ?? 'shared';
-  if (thread !== 'shared' && thread !== 'own') bad('thread', thread, '"shared" or "own"');
-  const realtime: TimerConfig['realtime'] = {};
-  if (extra.priority !== undefined) {
-    if (!Number.isInteger(extra.priority) || extra.priority < 1 || extra.priority > 99) bad('priority', extra.priority, 'an integer 1..99');
-    realtime.priority = extra.priority;
-    realtime.schedPolicy = extra.schedPolicy ?? 'fifo';
-  }
-  if (extra.schedPolicy !== undefined && extra.schedPolicy !== 'fifo' && extra.schedPolicy !== 'rr') bad('schedPolicy', extra.schedPolicy, '"fifo" or "rr"');
-  if (extra.cpus !== undefined) {
-    if (!Array.isArray(extra.cpus) || extra.cpus.length === 0 || !extra.cpus.every((c) => Number.isInteger(c) && c >= 0 && c < 1024)) {
-      bad('cpus', extra.cpus, 'a non-empty array of CPU numbers');
-    }
-    realtime.cpus = [...extra.cpus];
-  }
-  if (extra.lockMemory !== undefined) {
-    if (typeof extra.lockMemory !== 'boolean') bad('lockMemory', extra.lockMemory, 'a boolean');
-    realtime.lockMemory = extra.lockMemory;
-  }
-  if (extra.stagger !== undefined && typeof extra.stagger !== 'boolean') bad('stagger', extra.stagger, 'a boolean');
-  // Priority and affinity belong to a thread, so they give the timer a thread of its own.
-  const ownThread = thread === 'own' || realtime.priority !== undefined || realtime.cpus !== undefined;
-  return { policy, maxBurst, precision, thread: ownThread ? 'own' as const : 'shared' as const, realtime, stagger: extra.stagger ?? false };
+}
+
+function copyTimer(t: TimerConfig): TimerConfig {
+  const realtime = { ...t.realtime };
+  if (realtime.cpus) realtime.cpus = [...realtime.cpus];
+  return { ...t, routes: [], precision: t.precision && { ...t.precision }, realtime, source: t.source && { ...t.source } };
 }

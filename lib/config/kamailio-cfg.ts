@@ -2,29 +2,58 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RTimerConfigError } from '../errors.js';
 import { RTimerConfig } from './config.js';
+import { describeValue } from './describe.js';
 
 interface Token { kind: 'word' | 'string' | 'number' | 'punct'; value: string; line: number }
 
-/**
- * Reads the rtimer `modparam` lines of a kamailio.cfg, from a path, a file URL, or the text itself
- * (any string with a newline or a parenthesis is taken as text). Other modules' lines are ignored.
- */
-export function loadKamailioConfig(source: string | URL, into: RTimerConfig = new RTimerConfig()): RTimerConfig {
-  if (source instanceof URL || !/[\n(]/.test(source)) {
-    const file = source instanceof URL ? fileURLToPath(source) : source;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new RTimerConfigError('ERR_RTIMER_CONFIG_READ', `cannot read config "${file}": ${(err as Error).message}`,
-        { text: file });
-    }
-    return parseKamailioConfig(text, file, into);
-  }
-  return parseKamailioConfig(source, undefined, into);
+export interface ParseKamailioOptions {
+  /** The file the text came from, for error messages. */
+  file?: string;
+  /** A configuration to add to, e.g. one holding timers declared through the API. */
+  into?: RTimerConfig;
 }
 
-export function parseKamailioConfig(text: string, file?: string, into: RTimerConfig = new RTimerConfig()): RTimerConfig {
+/**
+ * Reads the rtimer `modparam` lines of a kamailio.cfg file, given by path or file URL. The argument is
+ * always a file: configuration text goes to `parseKamailioConfig`. A missing or unreadable file,
+ * NUL bytes and invalid UTF-8 are `RTimerConfigError`s naming the file (and the line).
+ */
+export function loadKamailioConfig(source: string | URL, into: RTimerConfig = new RTimerConfig()): RTimerConfig {
+  let file: string;
+  try {
+    file = source instanceof URL ? fileURLToPath(source) : String(source);
+    if (typeof source !== 'string' && !(source instanceof URL)) throw new TypeError('expected a path or a file URL');
+    if (file === '') throw new TypeError('empty path');
+  } catch (err) {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_PATH', `invalid config path ${describeValue(source)}: ${(err as Error).message}`,
+      { text: describeValue(source) });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const hint = /[\n]|modparam/.test(file) ? ' (to parse configuration text, use parseKamailioConfig)' : '';
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_READ', `cannot read config "${file}": ${(err as Error).message}${hint}`,
+      { text: file, file });
+  }
+  return parseKamailioConfig(decodeConfig(bytes, file), { file, into });
+}
+
+/**
+ * Parses kamailio.cfg text (never a path): the rtimer `modparam` lines; other modules' lines are ignored.
+ * `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
+ */
+export function parseKamailioConfig(text: string, options?: ParseKamailioOptions | string, legacyInto?: RTimerConfig): RTimerConfig {
+  const opts: ParseKamailioOptions = typeof options === 'string' ? { file: options, into: legacyInto }
+    : options !== null && typeof options === 'object' ? options : { into: legacyInto };
+  const file = typeof opts.file === 'string' ? opts.file : undefined;
+  const into = opts.into ?? new RTimerConfig();
+  if (typeof text !== 'string') {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT',
+      `parseKamailioConfig expects the configuration text as a string, got ${describeValue(text)} (for a file, use loadKamailioConfig)`,
+      { file, text: describeValue(text) });
+  }
+  checkText(text, file);
   const tokens = tokenize(text, file);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -58,6 +87,42 @@ export function parseKamailioConfig(text: string, file?: string, into: RTimerCon
   }
   into.resolve();
   return into;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's text; invalid UTF-8 is refused with its line (a leading BOM is dropped). */
+function decodeConfig(bytes: Buffer, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl < 0 ? bytes.length : nl;
+      try { utf8.decode(bytes.subarray(start, end)); } catch { break; }
+      if (nl < 0) break;
+      line++;
+      start = nl + 1;
+    }
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_ENCODING', 'invalid UTF-8: a kamailio.cfg is text', { file, line });
+  }
+}
+
+/** NUL bytes and lone UTF-16 surrogates are not configuration text; refused with their line. */
+function checkText(text: string, file?: string): void {
+  const bad = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(text);
+  if (!bad) return;
+  const line = lineAt(text, bad.index);
+  if (bad[0] === '\0') throw new RTimerConfigError('ERR_RTIMER_CONFIG_ENCODING', 'NUL byte: a kamailio.cfg is text', { file, line });
+  throw new RTimerConfigError('ERR_RTIMER_CONFIG_ENCODING', 'unpaired UTF-16 surrogate: not valid text', { file, line });
+}
+
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 function syntax(reason: string, line: number, file?: string): RTimerConfigError {

@@ -18,12 +18,16 @@ export interface PrecisionOptions {
   budget?: number;
 }
 
-/** A timer as a typed object, the alternative to the Kamailio string `name=ta;mode=1;interval=10`. */
+/**
+ * A timer as a typed object, the alternative to the Kamailio string `name=ta;mode=1;interval=10`.
+ * The options besides name, interval and mode are read by the native engine: a timer that stays in
+ * mode 0 refuses them (`ERR_RTIMER_OPTION_UNSUPPORTED`), and `stagger` needs mode N >= 1.
+ */
 export interface TimerSpec extends RealtimeOptions {
   name: string;
   /** Seconds as a number, or a string with a unit: `'10'`, `'10s'`, `'250ms'`, `'100000u'`, `'100us'`. */
   interval?: number | string;
-  /** 0: shared main timer; N > 0: N dedicated processes; `'inline'`: native timer in this process. */
+  /** 0: shared main timer; N > 0: N dedicated processes; `'inline'` (any case): native timer in this process. */
   mode?: number | 'inline';
   policy?: MissedTickPolicy;
   /** With `policy: 'burst'`, the most late ticks caught up at once. Default 10. */
@@ -32,7 +36,7 @@ export interface TimerSpec extends RealtimeOptions {
   precision?: boolean | PrecisionOptions;
   /** `'own'` gives the timer a thread of its own; the default shares one thread between timers. */
   thread?: 'shared' | 'own';
-  /** Spread a mode=N timer's workers over the interval instead of firing them together. */
+  /** Spread a mode=N (N >= 1) timer's workers over the interval instead of firing them together. */
   stagger?: boolean;
 }
 
