@@ -176,6 +176,7 @@ class Preprocessor {
   #file(text: string, src: Source): void {
     this.#files.push(src.file);
     const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the newline that ends the last line
     let state: LexState = { kind: 'code' };
     for (let n = 0; n < lines.length; n++) {
       const raw = lines[n];
