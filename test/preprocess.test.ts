@@ -87,6 +87,12 @@ describe('preprocess: branches', () => {
     assert.deepEqual(r.warnings, [{ file: 'k.cfg', line: 2, message: '"#!ifdfe" is not a preprocessor directive: Kamailio reads this line as a comment' }]);
   });
 
+  it('carries comments and strings over line ends, and refuses them left open at the end of a file', () => {
+    assert.deepEqual(pp('a /* x\n#!define X 1\n y */ b\nc = "s\\\n#!ifdef T\n"\nX\n'), ['a', 'b', 'c = "s\\', '#!ifdef T', '"', 'X']);
+    assert.throws(() => preprocess('a\n/* x /* nested */\n', { file: 'k.cfg' }), fails('ERR_RTIMER_CONFIG_SYNTAX', 'k.cfg', 2, 'unterminated /*'));
+    assert.throws(() => preprocess('a\nb = "open\n', { file: 'k.cfg' }), fails('ERR_RTIMER_CONFIG_SYNTAX', 'k.cfg', 2, 'unterminated " string'));
+  });
+
   it('reports lines with their file and original number, directives and skipped lines left out', () => {
     const r = preprocess('#!define X 1\n#!ifdef NOPE\nskipped\n#!endif\nv=X\n', { file: 'k.cfg' });
     assert.deepEqual(r.lines, [{ file: 'k.cfg', line: 5, text: 'v=1', raw: 'v=X' }]);

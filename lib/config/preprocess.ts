@@ -190,7 +190,6 @@ class Preprocessor {
         if (consumed !== undefined) { n += consumed; continue; }
       }
       state = this.#code(raw, state, src.file, lineNo);
-      if (!this.#live) state = { kind: 'code' };
     }
     if (state.kind === 'comment') throw syntaxError('unterminated /* comment', src.file, state.line);
     if (state.kind === 'string') throw syntaxError(`unterminated ${state.quote} string`, src.file, state.line);
