@@ -178,6 +178,8 @@ describe('preprocess: defines', () => {
     assert.deepEqual(pp(cfg, { defines: ['WITH_X', 'N=5'] }), ['x', 'n=5']);
     assert.deepEqual(pp(cfg, { defines: { WITH_X: true, N: '7' } }), ['x', 'n=7']);
     assert.deepEqual(pp(cfg), ['n=10']);
+    assert.deepEqual(pp(cfg, { defines: 'WITH_X' }), ['x', 'n=10']);
+    assert.deepEqual(preprocess('').lines, []);
     assert.throws(() => preprocess('\n#!define WITH_X\n', { defines: ['WITH_X'], file: 'k.cfg' }),
       fails('ERR_RTIMER_CONFIG_PREPROCESS', 'k.cfg', 2, 'already defined (given from outside)'));
     assert.throws(() => preprocess('', { defines: ['WITH-X'] }), { code: 'ERR_RTIMER_CONFIG_PREPROCESS' });

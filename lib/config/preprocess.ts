@@ -13,7 +13,7 @@ export interface PreprocessOptions {
   /** Name of the source, for errors and for includes relative to it. Default `<config>`. */
   file?: string;
   /** Defines given from outside, as `kamailio -A NAME` / `-A NAME=value`: a record (`true` = no value) or a list of `NAME[=value]`. */
-  defines?: Readonly<Record<string, string | true>> | Iterable<string>;
+  defines?: Readonly<Record<string, string | true>> | Iterable<string> | string;
   /** The environment `#!defenv` reads. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Reads an included file (absolute path); throws when it cannot. Default `fs.readFileSync(path, 'utf8')`. */
@@ -146,12 +146,13 @@ class Preprocessor {
     }
     const given = this.#opts.defines;
     if (!given) return;
-    const entries: [string, string | undefined][] = typeof (given as Iterable<string>)[Symbol.iterator] === 'function'
-      ? [...(given as Iterable<string>)].map((d) => {
+    const list = typeof given === 'string' ? [given] : given;
+    const entries: [string, string | undefined][] = typeof (list as Iterable<string>)[Symbol.iterator] === 'function'
+      ? [...(list as Iterable<string>)].map((d) => {
         const eq = d.indexOf('=');
         return eq < 0 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1)];
       })
-      : Object.entries(given as Record<string, string | true>).map(([k, v]) => [k, v === true ? undefined : v]);
+      : Object.entries(list as Record<string, string | true>).map(([k, v]) => [k, v === true ? undefined : v]);
     for (const [name, value] of entries) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
         throw new RTimerConfigError('ERR_RTIMER_CONFIG_PREPROCESS',
@@ -176,7 +177,7 @@ class Preprocessor {
   #file(text: string, src: Source): void {
     this.#files.push(src.file);
     const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the newline that ends the last line
+    if (lines[lines.length - 1] === '') lines.pop(); // the newline that ends the last line
     let state: LexState = { kind: 'code' };
     for (let n = 0; n < lines.length; n++) {
       const raw = lines[n];
