@@ -107,6 +107,8 @@ describe('preprocess: branch errors', () => {
   it('refuses a missing #!endif, naming the #!ifdef left open', () => {
     assert.throws(() => preprocess('#!ifdef A\n#!endif\n#!ifndef B\n#!ifdef C\n#!endif\nx\n', { file: 'k.cfg' }),
       fails('ERR_RTIMER_CONFIG_PREPROCESS', 'k.cfg', 3, '#!ifndef B', 'missing #!endif'));
+    assert.throws(() => preprocess('#!ifdef A\n#!ifdef B\n#!endif\n', { file: 'k.cfg' }),
+      fails('ERR_RTIMER_CONFIG_PREPROCESS', 'k.cfg', 1, '#!ifdef A is never closed'));
   });
 
   it('refuses text after #!endif or #!else, which Kamailio reads as a comment', () => {

@@ -222,8 +222,8 @@ class Preprocessor {
     if (!d) return;
     const kind = DIRECTIVES.get(d.word);
     if (kind === 'ifdef' || kind === 'ifndef' || kind === 'ifexp') {
-      if (kind !== 'ifexp') this.#ifdefName(d, kind, file, line);
-      this.#frames.push({ live: false, directive: kind, file, line });
+      const name = kind === 'ifexp' ? d.rest.trim() : this.#ifdefName(d, kind, file, line);
+      this.#frames.push({ live: false, directive: `${kind} ${name}`, file, line });
     } else if (kind === 'else' || kind === 'endif') {
       this.#elseEndif(kind, d, file, line);
     }
