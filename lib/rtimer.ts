@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
 import { RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
-import { loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
@@ -15,7 +15,10 @@ import { ErrorPrinter } from './error-printer.js';
 import type { RTimerEvents } from './events.js';
 
 export interface RTimerOptions {
-  /** Route functions by name, or a module (path or file URL) whose exports are the routes. */
+  /**
+   * Route functions by name, or a module whose exports are the routes: a URL (`new URL('./routes.mjs',
+   * import.meta.url)` for a file next to the caller's) or a path, taken from the working directory.
+   */
   routes?: RoutesSource;
   /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
   defaultInterval?: number;
@@ -153,7 +156,7 @@ export class RTimer extends EventEmitter {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
-    const closures = this.#routes !== undefined && typeof this.#routes !== 'string' && !(this.#routes instanceof URL);
+    const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
       if (closures || this.#routes === undefined) {
