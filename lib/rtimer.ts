@@ -231,7 +231,7 @@ export class RTimer extends EventEmitter {
     const caller = callingExecution();
     const own = caller && this.#runtimes.includes(caller.runtime) ? caller : undefined;
     if (!this.#stopping) {
-      if (this.#state === 'idle') { this.#state = 'stopped'; return Promise.resolve(); }
+      if (this.#state === 'idle' || this.#state === 'stopped') { this.#state = 'stopped'; return Promise.resolve(); }
       const wasStarting = this.#starting;
       this.#state = 'stopping';
       this.#halted = (async () => {
