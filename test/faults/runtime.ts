@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RTimer, type TimerSpec } from '../../lib/index.js';
 import { realClock, type SchedulerClock } from '../../lib/schedule/shared-scheduler.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { runNode } from '../support/run.js';
 
 const S = 1_000_000_000n;
 const TIMED_OUT = Symbol('timed out');
@@ -32,6 +33,15 @@ async function catchingUncaught<T>(fn: (caught: unknown[]) => Promise<T>): Promi
   } finally {
     process.off('uncaughtException', collect);
     for (const l of saved) process.on('uncaughtException', l);
+  }
+}
+
+/** Polls until `cond` holds (a loaded machine may be slow to tick); fails after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await sleep(10);
   }
 }
 
@@ -90,10 +100,9 @@ describe('faults: route errors (mode 0 and inline)', () => {
     const errors: Error[] = [];
     rt.on('error', (e) => errors.push(e));
     await rt.start();
-    await sleep(120);
+    await until(() => rt.stats()[0].routeCalls >= 3, 'it ran 3 times');
     await rt.stop();
     const [s] = rt.stats();
-    assert.ok(s.routeCalls > 0, 'it ran');
     assert.equal(s.errors, s.routeCalls, 'one error per failing call, not two');
     assert.equal(errors.length, s.errors);
   });
@@ -136,16 +145,26 @@ describe('faults: a throwing error listener', () => {
     });
   });
 
+  it('without an uncaughtException handler it ends the process, as any throwing EventEmitter listener would', async () => {
+    const r = await runNode(['--input-type=module', '-e', `
+import { RTimer } from './dist/index.js';
+const rt = new RTimer({ routes: { R() { throw new Error('route'); } } });
+rt.timer({ name: 't', interval: '10ms', mode: 'inline' }).exec('timer=t;route=R');
+rt.on('error', () => { throw new Error('listener boom'); });
+await rt.start();`], { timeoutMs: 10_000 });
+    assert.deepEqual([r.code, r.signal], [1, null], r.stderr);
+    assert.match(r.stderr, /Error: listener boom/);
+  });
+
   it('inline, async route: the timer keeps ticking and stop() resolves', async () => {
     await catchingUncaught(async (caught) => {
       const rt = new RTimer({ routes: { async R() { throw new Error('route'); } } });
       rt.timer(inline('t')).exec('timer=t;route=R');
       rt.on('error', () => { throw new Error('listener'); });
       await rt.start();
-      await sleep(150);
+      await until(() => rt.stats()[0].executions >= 3, 'it kept ticking');
       assert.equal(await within(rt.stop(), 2000), undefined, 'stop() resolves');
       const [s] = rt.stats();
-      assert.ok(s.executions > 2, `kept ticking (${s.executions} executions)`);
       assert.equal(s.errors, s.executions);
       assert.equal(caught.length, s.errors);
     });
@@ -237,7 +256,7 @@ describe('faults: a route that never settles (stop grace)', () => {
     const errors: (Error & { code?: string })[] = [];
     rt.on('error', (e) => errors.push(e));
     await rt.start();
-    await sleep(50);
+    await until(() => rt.stats()[0].executions >= 1, 'the route ran');
     assert.equal(await within(rt.stop(), 3000), undefined, 'stop() resolves');
     assert.equal(rt.stats()[0].abandoned, 1);
     assert.deepEqual(errors.map((e) => e.code), ['ERR_RTIMER_STOP_GRACE']);
