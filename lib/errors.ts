@@ -1,4 +1,4 @@
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 
 /** Base class of every error node-rtimer throws or emits; `code` is stable, the message is not. */
 export class RTimerError extends Error {
@@ -76,7 +76,7 @@ const MAX_DETAIL = 1000;
 export function describeThrown(value: unknown): string {
   let text: string;
   try {
-    const message = value instanceof Error ? value.message : undefined;
+    const message = value instanceof Error || types.isNativeError(value) ? (value as Error).message : undefined;
     text = typeof value === 'string' ? value
       : typeof message === 'string' ? message
       : inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: MAX_DETAIL });

@@ -131,7 +131,7 @@ export class RTimer extends EventEmitter {
   }
 
   /** The resolved timers, in declaration order, routes in execution order. */
-  timers(): TimerConfig[] { return this.#resolved ?? this.config.resolve(); }
+  timers(): TimerConfig[] { return this.#resolved ? [...this.#resolved] : this.config.resolve(); }
 
   get state(): State { return this.#state; }
 

@@ -2,6 +2,7 @@
 // may do to a timer, and stop() under each of them (see test/faults.test.ts).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runInNewContext } from 'node:vm';
 import { RTimer, type TimerSpec } from '../../lib/index.js';
 import { realClock, type SchedulerClock } from '../../lib/schedule/shared-scheduler.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -59,6 +60,7 @@ function unprintable(): [string, unknown][] {
     ['object with a throwing toString', { toString() { throw new Error('no string'); } }],
     ['hostile Proxy', hostile],
     ['undefined', undefined],
+    ['Error from another realm', runInNewContext('new Error("elsewhere")')],
   ];
 }
 
@@ -92,6 +94,7 @@ describe('faults: route errors (mode 0 and inline)', () => {
       assert.match(e.message, /^route "(THROW|REJECT)\d" of timer "t" failed: ./);
     }
     assert.match(errors[0].message, /failed: \[Object: null prototype\] \{\}/);
+    assert.ok(errors.some((e) => /failed: elsewhere$/.test(e.message)), 'an Error of another realm gives its message');
   });
 
   it('inline: an unprintable thrown value is counted once per call and emitted', async () => {
