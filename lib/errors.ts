@@ -1,3 +1,5 @@
+import { inspect, types } from 'node:util';
+
 /** Base class of every error node-rtimer throws or emits; `code` is stable, the message is not. */
 export class RTimerError extends Error {
   readonly code: string;
@@ -39,11 +41,60 @@ export class RTimerRouteError extends RTimerError {
   readonly route: string;
   readonly worker: number;
   constructor(timer: string, route: string, worker: number, cause: unknown) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_RTIMER_ROUTE_FAILED', `route "${route}" of timer "${timer}" failed: ${detail}`, { cause });
+    super('ERR_RTIMER_ROUTE_FAILED', `route "${route}" of timer "${timer}" failed: ${describeThrown(cause)}`, { cause });
     this.name = 'RTimerRouteError';
     this.timer = timer;
     this.route = route;
     this.worker = worker;
   }
+}
+
+/** A route still running when stop()'s grace period ran out: stop() resolved without it. */
+export class RTimerStopGraceError extends RTimerError {
+  readonly timer: string;
+  readonly route: string;
+  readonly worker: number;
+  readonly graceMs: number;
+  constructor(timer: string, route: string, worker: number, graceMs: number) {
+    super('ERR_RTIMER_STOP_GRACE', `route "${route}" of timer "${timer}" was still running ${graceMs} ms after stop(); ` +
+      'stop() went on without it (counted in stats().abandoned)');
+    this.name = 'RTimerStopGraceError';
+    this.timer = timer;
+    this.route = route;
+    this.worker = worker;
+    this.graceMs = graceMs;
+  }
+}
+
+const MAX_DETAIL = 1000;
+
+/**
+ * One line describing anything a route may throw, never throwing itself: an Error's message when it
+ * is a string, else util.inspect, else the bare type. Routes can throw values with no string form
+ * (Object.create(null), a throwing toString, a Proxy), and the error path must not fail on them.
+ */
+export function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    const message = value instanceof Error || types.isNativeError(value) ? (value as Error).message : undefined;
+    text = typeof value === 'string' ? value
+      : typeof message === 'string' ? message
+      : inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: MAX_DETAIL });
+  } catch {
+    try {
+      text = `<${Object.prototype.toString.call(value)} that cannot be printed>`;
+    } catch {
+      text = `<${typeof value} that cannot be printed>`;
+    }
+  }
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+
+/**
+ * Rethrows on a later turn, as an uncaught exception: for a user callback (an 'error' listener)
+ * that threw inside our bookkeeping, which must finish first. Like a throwing EventEmitter listener,
+ * it ends the process unless the application handles 'uncaughtException'.
+ */
+export function throwLater(err: unknown): void {
+  process.nextTick(() => { throw err; });
 }

@@ -4,7 +4,8 @@ export { loadKamailioConfig, parseKamailioConfig, type ParseKamailioOptions } fr
 export { toKamailioString, toKamailioExecStrings } from './config/kamailio-string.js';
 export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';
 export type { TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions } from './config/types.js';
-export { RTimerError, RTimerConfigError, RTimerRouteError } from './errors.js';
+export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
+export type { RTimerEvents, TimerFailedEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent } from './events.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
 export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';

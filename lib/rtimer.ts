@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { RTimerError, RTimerRouteError } from './errors.js';
-import { loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
-import { TimerRuntime, type TimerCounters } from './schedule/runtime.js';
+import { RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
+import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
+import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
@@ -11,14 +12,25 @@ import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './proces
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
+import type { RTimerEvents } from './events.js';
 
 export interface RTimerOptions {
-  /** Route functions by name, or a module (path or file URL) whose exports are the routes. */
+  /**
+   * Route functions by name, or a module whose exports are the routes: a URL (`new URL('./routes.mjs',
+   * import.meta.url)` for a file next to the caller's) or a path, taken from the working directory.
+   */
   routes?: RoutesSource;
   /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
   defaultInterval?: number;
   /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
   config?: RTimerConfig;
+  /**
+   * How long stop() waits for a route in flight, in every mode, in ms (default 2000). Past it an
+   * in-process execution is abandoned (counted in `stats().abandoned`, reported as an 'error'
+   * ERR_RTIMER_STOP_GRACE) and a mode=N worker is killed. `supervisor.stopGraceMs`, if also given,
+   * wins for the workers.
+   */
+  stopGraceMs?: number;
   /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
   supervisor?: SupervisorOptions;
   /** @internal The clock of the shared scheduler, for tests. */
@@ -39,9 +51,36 @@ export interface TimerStats extends TimerCounters {
   workers?: WorkerStats[];
   /** A mode=N timer whose worker kept dying past the restart limit. */
   failed?: boolean;
+  /** In-process timers: executions still running when stop()'s grace period ran out. */
+  abandoned?: number;
+}
+
+const DEFAULT_STOP_GRACE_MS = 2000;
+
+function graceOption(value: unknown): number {
+  if (value === undefined) return DEFAULT_STOP_GRACE_MS;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
+      `stopGraceMs must be a whole number of ms from 0 to 2147483647, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
 }
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+type Listener<K extends keyof RTimerEvents> = (...args: RTimerEvents[K]) => void;
+
+/** Typed events (see RTimerEvents); the methods are EventEmitter's. */
+export interface RTimer {
+  on<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  once<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  off<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  addListener<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  removeListener<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  prependListener<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  prependOnceListener<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
+  emit<K extends keyof RTimerEvents>(event: K, ...args: RTimerEvents[K]): boolean;
+}
 
 /** Kamailio's rtimer module for Node: named timers that run routes, without drift. */
 export class RTimer extends EventEmitter {
@@ -57,6 +96,11 @@ export class RTimer extends EventEmitter {
   #refed = true;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
+  /** Settles when nothing runs any more but executions in flight; then waits for those. */
+  #halted: Promise<{ drain: StopDrain; processes: Promise<unknown> }> | null = null;
+  readonly #stopGraceMs: number;
+  /** The timers as resolved at start(): what runs, whatever happens to `config` later. */
+  #resolved: TimerConfig[] | null = null;
 
   constructor(options: RTimerOptions = {}) {
     super();
@@ -65,6 +109,10 @@ export class RTimer extends EventEmitter {
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
     this.#supervisor = options.supervisor ?? {};
+    this.#stopGraceMs = graceOption(options.stopGraceMs ?? options.supervisor?.stopGraceMs);
+    if (options.stopGraceMs !== undefined && options.supervisor?.stopGraceMs === undefined) {
+      this.#supervisor = { ...this.#supervisor, stopGraceMs: this.#stopGraceMs };
+    }
     this.#scheduler = new SharedScheduler(options.clock);
   }
 
@@ -83,7 +131,7 @@ export class RTimer extends EventEmitter {
   }
 
   /** The resolved timers, in declaration order, routes in execution order. */
-  timers(): TimerConfig[] { return this.config.resolve(); }
+  timers(): TimerConfig[] { return this.#resolved ? [...this.#resolved] : this.config.resolve(); }
 
   get state(): State { return this.#state; }
 
@@ -100,6 +148,7 @@ export class RTimer extends EventEmitter {
       if (this.#state === 'starting') this.#state = 'running';
     }, (err: unknown) => {
       this.#state = 'idle';
+      this.#resolved = null;
       throw err;
     });
     return this.#starting;
@@ -107,7 +156,8 @@ export class RTimer extends EventEmitter {
 
   async #start(): Promise<void> {
     const timers = this.config.resolve();
-    const closures = this.#routes !== undefined && typeof this.#routes !== 'string' && !(this.#routes instanceof URL);
+    this.#resolved = timers;
+    const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
       if (closures || this.#routes === undefined) {
@@ -156,7 +206,7 @@ export class RTimer extends EventEmitter {
     const url = moduleUrl(this.#routes as string | URL);
     const emit = (event: string, payload: unknown) => {
       if (event === 'error') this.#reportError(payload as Error);
-      else this.emit(event, payload);
+      else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
     this.#processes = timers.map((t) => new ProcessTimer(t, url, this.#supervisor, emit));
     if (!this.#refed) for (const p of this.#processes) p.unref();
@@ -173,19 +223,38 @@ export class RTimer extends EventEmitter {
     await settle(this.#processes.map((p) => p.arm(anchor)));
   }
 
-  /** Cancels every timer; resolves when routes in flight have finished. Safe to call any time, twice. */
+  /**
+   * Cancels every timer; resolves when routes in flight have finished or, past `stopGraceMs`, been
+   * abandoned. Safe to call any time, twice, and from a route: there it does not wait for the
+   * calling execution (which waits for it); the state becomes 'stopped' once that route returned.
+   */
   stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    if (this.#state === 'idle') { this.#state = 'stopped'; return Promise.resolve(); }
-    const wasStarting = this.#starting;
-    this.#state = 'stopping';
-    this.#stopping = (async () => {
-      await wasStarting?.catch(() => undefined);
-      await Promise.all([this.#scheduler.stop(), ...[...this.#runners.values()].map((r) => r.stop()),
-        ...this.#processes.map((p) => p.stop())]);
-      this.#state = 'stopped';
-    })();
-    return this.#stopping;
+    const caller = callingExecution();
+    const own = caller && this.#runtimes.includes(caller.runtime) ? caller : undefined;
+    if (!this.#stopping) {
+      if (this.#state === 'idle' || this.#state === 'stopped') { this.#state = 'stopped'; return Promise.resolve(); }
+      const wasStarting = this.#starting;
+      this.#state = 'stopping';
+      this.#halted = (async () => {
+        await wasStarting?.catch(() => undefined);
+        const processes = Promise.all(this.#processes.map((p) => p.stop()));
+        processes.catch(() => undefined); // awaited below, after the in-process timers halt
+        this.#scheduler.halt();
+        await Promise.all([...this.#runners.values()].map((r) => r.halt()));
+        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)), processes };
+      })();
+      this.#stopping = this.#halted.then(async ({ drain, processes }) => {
+        await Promise.all([drain.all(), processes]);
+        this.#state = 'stopped';
+      });
+    }
+    if (!own) return this.#stopping;
+    return this.#halted!.then(async ({ drain, processes }) => { await Promise.all([drain.except(own), processes]); });
+  }
+
+  #abandoned(e: Execution): void {
+    const rt = e.runtime;
+    this.#reportError(new RTimerStopGraceError(rt.name, rt.config.routes[e.route], 0, this.#stopGraceMs));
   }
 
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
@@ -206,7 +275,7 @@ export class RTimer extends EventEmitter {
   stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration };
+        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();
@@ -222,7 +291,7 @@ export class RTimer extends EventEmitter {
         executions: sum('executions'), missed: sum('missed'), errors: sum('errors'), routeCalls: sum('routeCalls'),
         lateness, duration, workers, failed: p.failed };
     });
-    const order = this.config.resolve().map((t) => t.name);
+    const order = (this.#resolved ?? []).map((t) => t.name);
     return [...local, ...dedicated].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   }
 
@@ -232,8 +301,13 @@ export class RTimer extends EventEmitter {
     }
   }
 
+  /** Never throws: a throwing 'error' listener surfaces as uncaught on the next tick, after our bookkeeping. */
   #reportError(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
-    else this.#printer.print(err);
+    try {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.#printer.print(err);
+    } catch (thrown) {
+      throwLater(thrown);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { Histogram, bucketOf, bucketRange, BUCKETS } from '../lib/stats/histogram.js';
 
 describe('Histogram', () => {
@@ -49,5 +50,33 @@ describe('Histogram', () => {
   it('is empty and harmless before any value', () => {
     const h = new Histogram();
     assert.deepEqual(h.toJSON(), { count: 0, min: 0, max: 0, mean: 0, stddev: 0, exceeds: 0, p50: 0, p90: 0, p99: 0, p999: 0 });
+  });
+
+  it('gives each percentile within 1/64 of the exact nearest-rank value', () => {
+    let seed = 42;
+    const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const values = Array.from({ length: 20_000 }, () => Math.round(Math.exp(random() * 25))); // 1 ns .. ~72 ms
+    const h = new Histogram();
+    values.forEach((v) => h.record(v));
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const p of [1, 10, 50, 75, 90, 99, 99.9, 99.99, 100]) {
+      const exact = sorted[Math.ceil((p / 100) * sorted.length) - 1];
+      assert.ok(Math.abs(h.percentile(p) - exact) <= exact / 64, `p${p}: ${h.percentile(p)} vs ${exact}`);
+    }
+  });
+
+  it('prints as a one-line summary in µs with console.log, and as a summary in ns with JSON.stringify', () => {
+    const h = new Histogram();
+    for (let v = 1; v <= 1000; v++) h.record(v * 1000);
+    const text = inspect({ lateness: h });
+    assert.doesNotMatch(text, /Float64Array|counts/);
+    assert.match(text, /lateness: Histogram\(µs\) \{ count: 1000, min: 1, p50: [\d.]+, p90: [\d.]+, p99: [\d.]+, 'p99\.9': [\d.]+, max: 1000 \}/);
+    const p50 = Number(/p50: ([\d.]+)/.exec(text)![1]);
+    assert.equal(p50, h.percentile(50) / 1000);
+    assert.match(inspect(new Histogram()), /count: 0, min: 0, .*max: 0 \}$/);
+    assert.equal(inspect({ a: { b: h } }, { depth: 1 }), '{ a: { b: [Histogram] } }');
+    const json = JSON.parse(JSON.stringify({ h }));
+    assert.deepEqual(Object.keys(json.h), ['count', 'min', 'max', 'mean', 'stddev', 'exceeds', 'p50', 'p90', 'p99', 'p999']);
+    assert.deepEqual([json.h.count, json.h.min, json.h.max, json.h.p999], [1000, 1000, 1_000_000, h.percentile(99.9)]);
   });
 });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { RTimer, RTimerError, RTimerConfigError, FAKED_SIP_MSG, type RouteContext } from '../lib/index.js';
 import { ErrorPrinter } from '../lib/error-printer.js';
 import { FakeClock } from './support/fake-clock.js';
+import { ROOT } from './support/run.js';
 
 const S = 1_000_000_000n;
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -124,6 +128,46 @@ describe('RTimer', () => {
     assert.equal(rt.state, 'stopped');
   });
 
+  it('accepts routes as a URL of any kind: FILE: in any case, data:, a URL object of another implementation', async () => {
+    const href = new URL('./fixtures/routes.mjs', import.meta.url).href;
+    const urlLike = { href, protocol: 'file:', toString: () => href } as unknown as URL;
+    for (const routes of [href.replace(/^file:/, 'FILE:'), urlLike, 'data:text/javascript,export function ONTIMER() {}']) {
+      const rt = new RTimer({ routes, clock: new FakeClock() });
+      rt.timer('name=t;interval=1').exec('timer=t;route=ONTIMER');
+      await rt.start();
+      await rt.stop();
+    }
+  });
+
+  it('says a relative routes path is taken from the working directory, and how to name a file next to yours', async () => {
+    const rt = new RTimer({ routes: './no-such-routes.mjs', clock: new FakeClock() });
+    rt.timer('name=t;interval=1').exec('timer=t;route=R');
+    await assert.rejects(rt.start(), (err: RTimerError) => err.code === 'ERR_RTIMER_ROUTES_LOAD' &&
+      err.message.includes(join(process.cwd(), 'no-such-routes.mjs')) && err.message.includes("new URL('./routes.mjs', import.meta.url)"));
+  });
+
+  it('stats() and timers() keep the timers resolved at start(), whatever is done to config later', async () => {
+    const clock = new FakeClock();
+    const rt = new RTimer({ clock, routes: { R() {} } }).timer('name=t;interval=1').exec('timer=t;route=R');
+    await rt.start();
+    try { rt.config.exec('timer=nope;route=R'); } catch { /* refused once started */ }
+    try { rt.config.timer('name=late;interval=1'); } catch { /* refused once started */ }
+    clock.advance(1n * S);
+    assert.deepEqual(rt.stats().map((s) => [s.name, s.executions]), [['t', 1]]);
+    assert.deepEqual(rt.timers().map((t) => t.name), ['t']);
+    await rt.stop();
+    assert.deepEqual(rt.stats().map((s) => s.name), ['t']);
+  });
+
+  it('types its events: listeners get typed payloads, unknown events and wrong payloads do not compile', async function () {
+    this.timeout(30_000);
+    const tsc = join(ROOT, 'node_modules/.bin/tsc');
+    const args = ['--ignoreConfig', '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--types', 'node', '--skipLibCheck', fixture('typed-events.ts')];
+    const r = await promisify(execFile)(tsc, args, { cwd: ROOT }).then(() => ({ out: '' }), (e: { stdout: string }) => ({ out: e.stdout || String(e) }));
+    assert.equal(r.out, '');
+  });
+
   it('lists resolved timers', () => {
     const rt = new RTimer({ defaultInterval: 30 }).timer('name=a').exec('timer=a;route=X');
     assert.deepEqual(rt.timers().map((t) => [t.name, t.interval, t.routes]), [['a', 30, ['X']]]);
@@ -139,5 +183,16 @@ describe('ErrorPrinter', () => {
     assert.equal(lines.length, 5);
     assert.equal(lines[0], 'rtimer: e0\n');
     assert.equal(lines[1], 'rtimer: e20 (19 more route errors suppressed)\n');
+  });
+
+  it('prints anything, never throws, even when writing fails', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const p = new ErrorPrinter((l) => lines.push(l), () => t);
+    const hostile = Object.defineProperty(new Error(), 'message', { get() { throw new Error('trap'); } });
+    for (const e of [hostile, Object.create(null), { message: Symbol('s') }]) { p.print(e); t += 1000; }
+    assert.equal(lines.length, 3);
+    for (const l of lines) assert.match(l, /^rtimer: .+\n$/);
+    assert.doesNotThrow(() => new ErrorPrinter(() => { throw new Error('EPIPE'); }).print(new Error('x')));
   });
 });

@@ -145,4 +145,23 @@ describe('SharedScheduler (mode 0)', () => {
     clock.advance(10n * S);
     assert.equal(rt.counters.ticks, 0);
   });
+
+  it('reaches a deadline past 2^31-1 ms in steps Node accepts, on time and without busy polling', () => {
+    const clock = new FakeClock();
+    const ticks: bigint[] = [];
+    const rt = runtime(`name=t;interval=${2 ** 32 - 1}`, [(_, ctx) => { ticks.push(ctx.scheduled); }]); // ~136 years
+    const s = new SharedScheduler(clock);
+    s.add(rt);
+    const start = clock.t;
+    s.start();
+    const interval = BigInt(2 ** 32 - 1) * S;
+    clock.advance(interval - 1n);
+    assert.equal(ticks.length, 0);
+    clock.advance(1n);
+    assert.deepEqual(ticks, [start + interval]);
+    assert.ok(clock.delays.every((ms) => ms >= 0 && ms <= 2 ** 31 - 1), 'every delay within setTimeout\'s range');
+    // ~4.3e12 ms in steps of ~2.1e9 ms: about 2,000 wake-ups, not one per millisecond.
+    const steps = Math.ceil((2 ** 32 - 1) * 1000 / (2 ** 31 - 1));
+    assert.ok(clock.arms <= steps + 3, `${clock.arms} wake-ups`);
+  });
 });

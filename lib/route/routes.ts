@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { RTimerError } from '../errors.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeThrown, RTimerError } from '../errors.js';
 import type { FakedMessage } from './fmsg.js';
 
 export interface RouteContext {
@@ -25,24 +25,47 @@ export type RoutesSource = Routes | string | URL;
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** A routes module's file URL: from a path relative to cwd, an absolute path, or a URL. */
-export function moduleUrl(source: string | URL): string {
-  if (source instanceof URL) return source.href;
-  return /^file:/.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
+/** A URL object, also one from another realm or URL implementation (as Node's own isURL tells them). */
+export function isUrl(value: unknown): value is URL {
+  if (value instanceof URL) return true;
+  const v = value as { href?: unknown; protocol?: unknown } | null;
+  return v !== null && typeof v === 'object' && typeof v.href === 'string' && typeof v.protocol === 'string';
 }
 
-/** Loads a routes module (path relative to cwd, absolute path or file URL), or returns the object. */
+/** A routes source naming a module (a path or a URL) rather than an object of functions. */
+export function isModuleSource(source: RoutesSource | undefined): source is string | URL {
+  return typeof source === 'string' || isUrl(source);
+}
+
+// Schemes import() takes for a routes module; URL schemes are case-insensitive.
+const URL_STRING = /^(file|data):/i;
+
+/**
+ * A routes module's URL: a URL object or a `file:`/`data:` string as is; a path from the working
+ * directory (not from the caller's file: pass `new URL('./routes.mjs', import.meta.url)` for that).
+ */
+export function moduleUrl(source: string | URL): string {
+  if (isUrl(source)) return source.href;
+  return URL_STRING.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
+}
+
+/** Loads a routes module (path relative to cwd, absolute path or URL), or returns the object. */
 export async function loadRoutes(source: RoutesSource): Promise<{ routes: object; from: string }> {
-  if (typeof source === 'string' || source instanceof URL) {
+  if (isModuleSource(source)) {
+    const name = typeof source === 'string' ? source : source.href;
+    const url = moduleUrl(source);
     try {
-      return { routes: await import(moduleUrl(source)), from: String(source) };
+      return { routes: await import(url), from: name };
     } catch (err) {
-      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${String(source)}": ${(err as Error).message}`,
+      const relative = typeof source === 'string' && !URL_STRING.test(source) && !isAbsolute(source);
+      const hint = relative ? ` (a relative path is taken from the working directory, here ${fileURLToPath(url)}; ` +
+        "to name a file next to yours, pass new URL('./routes.mjs', import.meta.url))" : '';
+      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${name}"${hint}: ${describeThrown(err)}`,
         { cause: err });
     }
   }
   if (source === null || typeof source !== 'object') {
-    throw new RTimerError('ERR_RTIMER_ROUTES_INVALID', 'routes must be an object of functions or a module path');
+    throw new RTimerError('ERR_RTIMER_ROUTES_INVALID', 'routes must be an object of functions, a module path or a URL');
   }
   return { routes: source, from: 'routes object' };
 }

@@ -58,7 +58,12 @@ export class NativeRunner {
 
   /** Resolves when the thread is joined, queued ticks have drained and the route in flight is done. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#native.stop().then(() => this.#rt.inFlight ?? undefined);
+    return this.halt().then(() => this.#rt.inFlight ?? undefined);
+  }
+
+  /** Resolves when the thread is joined and queued ticks have drained: no execution starts after. */
+  halt(): Promise<void> {
+    this.#stopping ??= this.#native.stop();
     return this.#stopping;
   }
 

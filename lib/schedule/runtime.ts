@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TimerConfig } from '../config/types.js';
-import { RTimerRouteError } from '../errors.js';
+import { RTimerRouteError, throwLater } from '../errors.js';
 import { nextFakedMessage } from '../route/fmsg.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram } from '../stats/histogram.js';
@@ -17,18 +18,52 @@ export interface TimerCounters {
   routeCalls: number;
 }
 
+/** One tick's run of a timer's routes. */
+export interface Execution {
+  readonly runtime: TimerRuntime;
+  readonly tick: number;
+  /** Index of the route running now, in the timer's routes. */
+  route: number;
+  /** stop() gave up waiting for it (grace period over); it may still finish on its own. */
+  abandoned: boolean;
+  /** It waits in a stop() one of its routes called: stop() calls do not wait for it meanwhile. */
+  waitingInStop: boolean;
+}
+
 const hrtime = process.hrtime.bigint;
+
+// Which execution a route's code runs in, so that stop() called from a route does not wait for
+// the very execution that awaits it. The synchronous part of every route call is marked with a
+// plain variable (free); async continuations need AsyncLocalStorage, which is used only for timers
+// with async routes, since on Node < 24 it puts a hook on every promise of the process.
+const executions = new AsyncLocalStorage<Execution>();
+let syncCurrent: Execution | null = null;
+
+/** The route execution this code runs in (also in its async continuations), if any. */
+export function callingExecution(): Execution | undefined {
+  return syncCurrent ?? executions.getStore();
+}
+
+const isAsyncFunction = (fn: Route) => Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 
 /**
  * Runs one timer's routes for a tick, in declaration order, and keeps its counters. Sync routes
  * stay synchronous (no promise per tick); the first thenable switches the rest of the tick to async.
+ * Nothing a route does (throw anything, reject with anything, a throwing 'error' listener) escapes
+ * from run() or leaves an execution marked in flight.
  */
 export class TimerRuntime {
   readonly counters: TimerCounters = { ticks: 0, executions: 0, missed: 0, errors: 0, routeCalls: 0 };
   readonly lateness = new Histogram();
   readonly duration = new Histogram();
-  /** Set while an async execution is in flight. */
+  /** Executions stop() stopped waiting for after its grace period. */
+  abandoned = 0;
+  /** Set while an async execution is in flight; never rejects. */
   inFlight: Promise<void> | null = null;
+  /** The async execution in flight, with inFlight. */
+  execution: Execution | null = null;
+  /** Whether executions run inside AsyncLocalStorage (see callingExecution). */
+  #contextual: boolean;
 
   constructor(
     readonly config: TimerConfig,
@@ -37,7 +72,9 @@ export class TimerRuntime {
     private readonly onError: (err: RTimerRouteError) => void,
     /** False when the native engine measures lateness itself, before the call into JS. */
     private readonly recordLateness = true,
-  ) {}
+  ) {
+    this.#contextual = routes.some(isAsyncFunction);
+  }
 
   get name(): string { return this.config.name; }
 
@@ -45,11 +82,27 @@ export class TimerRuntime {
   run(tick: number, scheduled: bigint, started: bigint): Promise<void> | undefined {
     this.counters.executions++;
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
+    const exec: Execution = { runtime: this, tick, route: 0, abandoned: false, waitingInStop: false };
+    return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
+  }
+
+  /** Stops counting `exec` as in flight (stop()'s grace period is over). */
+  abandon(exec: Execution): void {
+    if (this.execution !== exec) return;
+    exec.abandoned = true;
+    this.abandoned++;
+    this.execution = null;
+    this.inFlight = null;
+  }
+
+  #run(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
     for (let i = 0; i < this.routes.length; i++) {
-      const at = i === 0 ? started : hrtime();
-      const result = this.#call(i, tick, scheduled, at);
+      const result = this.#call(exec, i, scheduled, i === 0 ? started : hrtime());
       if (result !== undefined) {
-        const p = this.#finishAsync(result, i + 1, tick, scheduled, started);
+        // A plain function returned a promise: later executions get the context from their start.
+        this.#contextual = true;
+        const p = this.#finishAsync(exec, result, i + 1, scheduled, started);
+        this.execution = exec;
         this.inFlight = p;
         return p;
       }
@@ -58,10 +111,15 @@ export class TimerRuntime {
     return undefined;
   }
 
-  #call(i: number, tick: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
+  #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
     const route = this.config.routes[i];
-    const ctx: RouteContext = { timer: this.config.name, route, worker: this.worker, tick, scheduled, started, msg: nextFakedMessage() };
+    const ctx: RouteContext = {
+      timer: this.config.name, route, worker: this.worker, tick: exec.tick, scheduled, started, msg: nextFakedMessage(),
+    };
     this.counters.routeCalls++;
+    exec.route = i;
+    const outer = syncCurrent;
+    syncCurrent = exec;
     try {
       const r = this.routes[i]('rtimer', ctx);
       if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
@@ -69,22 +127,37 @@ export class TimerRuntime {
       }
     } catch (err) {
       this.#fail(route, err);
+    } finally {
+      syncCurrent = outer;
     }
     return undefined;
   }
 
-  async #finishAsync(first: PromiseLike<unknown>, next: number, tick: number, scheduled: bigint, started: bigint): Promise<void> {
-    await first;
-    for (let i = next; i < this.routes.length; i++) {
-      const r = this.#call(i, tick, scheduled, hrtime());
-      if (r !== undefined) await r;
+  async #finishAsync(exec: Execution, first: PromiseLike<unknown>, next: number, scheduled: bigint, started: bigint): Promise<void> {
+    try {
+      await first;
+      for (let i = next; i < this.routes.length && !exec.abandoned; i++) {
+        const r = this.#call(exec, i, scheduled, hrtime());
+        if (r !== undefined) await r;
+      }
+      if (!exec.abandoned) this.duration.record(Number(hrtime() - started));
+    } catch (err) {
+      throwLater(err); // a bug of ours: surface it, but never leave the execution in flight
+    } finally {
+      if (this.execution === exec) {
+        this.execution = null;
+        this.inFlight = null;
+      }
     }
-    this.duration.record(Number(hrtime() - started));
-    this.inFlight = null;
   }
 
+  /** Counts and reports once. A throwing 'error' listener surfaces as uncaught on the next tick. */
   #fail(route: string, err: unknown): void {
     this.counters.errors++;
-    this.onError(new RTimerRouteError(this.config.name, route, this.worker, err));
+    try {
+      this.onError(new RTimerRouteError(this.config.name, route, this.worker, err));
+    } catch (thrown) {
+      throwLater(thrown);
+    }
   }
 }

@@ -13,6 +13,9 @@ export const realClock: SchedulerClock = {
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** Node's timers take at most 2^31-1 ms (~24.8 days); a later deadline is reached in steps. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Entry { rt: TimerRuntime; interval: bigint; next: number }
 
 /**
@@ -46,10 +49,15 @@ export class SharedScheduler {
 
   /** Cancels the timer; resolves when executions in flight have finished. */
   async stop(): Promise<void> {
+    this.halt();
+    await Promise.all(this.#entries.map((e) => e.rt.inFlight));
+  }
+
+  /** Cancels the timer at once: no execution starts after it, even later in the same wake-up. */
+  halt(): void {
     this.#running = false;
     if (this.#handle) this.#clock.clearTimer(this.#handle);
     this.#handle = null;
-    await Promise.all(this.#entries.map((e) => e.rt.inFlight));
   }
 
   ref(): void { this.#refed = true; this.#handle?.ref?.(); }
@@ -66,7 +74,8 @@ export class SharedScheduler {
     }
     const waitNs = earliest - this.#clock.now();
     // Node's timers have 1 ms granularity and may fire up to 1 ms early; #fire re-arms if so.
-    const ms = waitNs <= 0n ? 0 : Number((waitNs + 999_999n) / 1_000_000n);
+    // Past Node's limit the wait is chained: #fire finds nothing due and re-arms for what is left.
+    const ms = waitNs <= 0n ? 0 : Math.min(MAX_TIMER_MS, Number((waitNs + 999_999n) / 1_000_000n));
     this.#handle = this.#clock.setTimer(ms, () => this.#fire());
     if (!this.#refed) this.#handle.unref?.();
   }
@@ -75,7 +84,16 @@ export class SharedScheduler {
     this.#handle = null;
     if (!this.#running) return;
     const now = this.#clock.now();
+    try {
+      this.#runDue(now);
+    } finally {
+      this.#arm(); // whatever happened above, the other timers keep their schedule
+    }
+  }
+
+  #runDue(now: bigint): void {
     for (const e of this.#entries) {
+      if (!this.#running) return; // a route called stop()
       if (this.#deadline(e, e.next) > now) continue;
       const due = Number((now - this.#start) / e.interval);
       const passed = due - e.next + 1;
@@ -86,6 +104,5 @@ export class SharedScheduler {
       if (e.rt.inFlight) { c.missed++; continue; }
       e.rt.run(due, this.#deadline(e, due), this.#clock.now());
     }
-    this.#arm();
   }
 }

@@ -1,3 +1,5 @@
+import { inspect, type InspectOptions } from 'node:util';
+
 /**
  * Log-linear histogram of nanosecond values with ~3% resolution, the same layout as the native
  * one (native/histogram.h) so native snapshots and JS recordings read alike. Shaped like
@@ -26,10 +28,13 @@ export function bucketRange(i: number): [number, number] {
   return [lo, lo + width - 1];
 }
 
+/** What JSON.stringify writes for a histogram: a summary in ns (the bucket counts are left out). */
 export interface HistogramJSON {
   count: number; min: number; max: number; mean: number; stddev: number; exceeds: number;
   p50: number; p90: number; p99: number; p999: number;
 }
+
+const us = (ns: number) => Math.round(ns) / 1000;
 
 export class Histogram {
   readonly counts: Float64Array;
@@ -120,6 +125,18 @@ export class Histogram {
     return this;
   }
 
+  /** console.log() and util.inspect show a summary in µs rather than 1,500 bucket counts. */
+  [inspect.custom](depth: number, options: InspectOptions, inspectFn: typeof inspect = inspect): string {
+    if (depth < 0) return '[Histogram]';
+    const summary: Record<string, number> = {
+      count: this.count, min: us(this.min), p50: us(this.percentile(50)), p90: us(this.percentile(90)),
+      p99: us(this.percentile(99)), 'p99.9': us(this.percentile(99.9)), max: us(this.max),
+    };
+    if (this.exceeds) summary.exceeds = this.exceeds;
+    return `Histogram(µs) ${inspectFn(summary, { ...options, depth: 0, breakLength: Infinity })}`;
+  }
+
+  /** A stable summary in ns: count, min, max, mean, stddev, exceeds, p50, p90, p99, p999 (99.9th). */
   toJSON(): HistogramJSON {
     return {
       count: this.count, min: this.min, max: this.max, mean: this.mean, stddev: this.stddev, exceeds: this.exceeds,

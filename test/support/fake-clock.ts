@@ -5,6 +5,8 @@ export class FakeClock implements SchedulerClock {
   t = 1_000_000_000n;
   armed: { at: bigint; fn: () => void } | null = null;
   arms = 0;
+  /** Every delay asked for, in ms, as Node's setTimeout would get it. */
+  delays: number[] = [];
 
   now = (): bigint => this.t;
 
@@ -12,6 +14,7 @@ export class FakeClock implements SchedulerClock {
     const h = { at: this.t + BigInt(ms) * 1_000_000n, fn, unref() {}, ref() {} };
     this.armed = h;
     this.arms++;
+    this.delays.push(ms);
     return h;
   };
 
