@@ -184,7 +184,8 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
       if (!registered) return;
       registered = false;
       rt.off('worker-exit', onExit);
-      for (const m of metrics) if (registry.getSingleMetric(m.name) === m) registry.removeSingleMetric(m.name);
+      // By the registered name: an OpenMetrics registry renames counters in place (drops `_total`).
+      metrics.forEach((m, i) => { if (registry.getSingleMetric(names[i]) === m) registry.removeSingleMetric(names[i]); });
     },
   };
 }
