@@ -13,3 +13,7 @@ export { capabilities, now } from './native-info.js';
 export type { SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent } from './process/supervisor.js';
 export type { NativeDetail } from './schedule/native-runner.js';
 export type { TimerCounters } from './schedule/runtime.js';
+export { rtimerCollector, type RTimerCollector, type RTimerCollectorOptions } from './metrics/collector.js';
+export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './metrics/server.js';
+export { parseMetricsAddress, type MetricsAddress } from './metrics/address.js';
+export type { MetricsRegistry } from './metrics/prom-client.js';
