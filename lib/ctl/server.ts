@@ -40,15 +40,17 @@ function serveConnection(socket: Socket, dispatch: (text: string) => Promise<str
   let pending = 0;
   let inputEnded = false;
   let discarding = false;
+  let draining = false;
   // EPIPE / ECONNRESET from a client that disconnected mid-call: nothing to do but drop it.
   socket.on('error', () => socket.destroy());
 
   const write = (line: string) => {
     if (socket.destroyed || !socket.writable) return;
     // A client that sends but never reads: stop reading its requests until it drains our answers.
-    if (!socket.write(line)) {
+    if (!socket.write(line) && !draining) {
+      draining = true;
       socket.pause();
-      socket.once('drain', () => { if (!discarding) socket.resume(); });
+      socket.once('drain', () => { draining = false; if (!discarding) socket.resume(); });
     }
   };
   const finishIfDone = () => {
