@@ -4,9 +4,11 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ctl, CTL_ERROR, listen, RTimerCtlError, runCtl, type CtlServer } from '../lib/ctl/index.js';
 import { RTimerError } from '../lib/errors.js';
 import { FakeTarget } from './fixtures/ctl/fake-target.js';
+import { runNode } from './support/run.js';
 
 interface Response { jsonrpc: '2.0'; id: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string } } }
 
@@ -309,6 +311,28 @@ describe('control socket (rtimer ctl)', () => {
       assert.ok(lstatSync(s.path).isSocket());
       assert.equal(statSync(s.path).mode & 0o777, 0o600);
       assert.equal(statSync(server.path).mode & 0o777, 0o600);
+    });
+
+    it('is 0600 when listen() runs in a worker thread, which cannot set the umask', async () => {
+      const old = process.umask(0);
+      try {
+        const worker = new Worker(new URL('./fixtures/ctl/worker-entry.mjs', import.meta.url), {
+          workerData: { path: sockPath() }, execArgv: [] });
+        const [mode] = await Promise.all([
+          new Promise((res, rej) => { worker.once('message', res); worker.once('error', rej); }),
+          new Promise((res) => worker.once('exit', res)),
+        ]);
+        assert.equal(mode, 0o600);
+      } finally {
+        process.umask(old);
+      }
+    });
+
+    it('an unref()d server lets the process exit, and the socket file goes with it', async () => {
+      const path = sockPath();
+      const r = await runNode(['--import', 'tsx', 'test/fixtures/ctl/unref.ts', path], { timeoutMs: 10_000 });
+      assert.deepEqual([r.code, r.signal, r.stdout], [0, null, `listening ${path}\n`], r.stderr);
+      assert.equal(existsSync(path), false);
     });
 
     it('a stale socket (nobody listening) is replaced', async () => {
