@@ -13,9 +13,11 @@ export const CTL_USAGE = `usage:
 
 interface Out { write(text: string): unknown }
 
-// [least, most] positional arguments after the method; other methods go to the server as they are.
-const ARITY: Record<string, [number, number]> = {
-  list: [0, 1], stats: [0, 1], pause: [1, 1], continue: [1, 1], start: [1, 1], loop: [1, 1], end: [1, 1], trigger: [2, 2],
+// What follows each method: [least, most] arguments and how to write them. Other methods go to the
+// server as they are, which answers "method not found" for the ones it does not have.
+const ARGS: Record<string, [number, number, string]> = {
+  list: [0, 1, '[timer]'], stats: [0, 1, '[timer]'], pause: [1, 1, '<timer>'], continue: [1, 1, '<timer>'],
+  start: [1, 1, '<timer>'], loop: [1, 1, '<timer>'], end: [1, 1, '<timer>'], trigger: [2, 2, '<timer> start|loop|end|tick'],
 };
 
 /** The body of `rtimer ctl`: 0 on success, 1 when the call failed, 2 on a usage error. */
@@ -33,9 +35,9 @@ export async function runCtl(argv: string[], io: { stdout: Out; stderr: Out }): 
   const [path, method, ...args] = positionals;
   if (!path || !method) return usage(!path ? 'missing <socket>' : 'missing <method>');
   const short = method.startsWith('rtimer.') ? method.slice('rtimer.'.length) : method;
-  const arity = ARITY[short];
-  if (arity && (args.length < arity[0] || args.length > arity[1])) {
-    return usage(`${short} takes ${arity[0] === arity[1] ? arity[0] : `${arity[0]} to ${arity[1]}`} argument(s) after the method, got ${args.length}`);
+  const expected = ARGS[short];
+  if (expected && (args.length < expected[0] || args.length > expected[1])) {
+    return usage(`${args.length < expected[0] ? 'missing' : 'too many'} arguments: ${short} ${expected[2]}`);
   }
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {

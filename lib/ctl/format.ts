@@ -10,6 +10,8 @@ function table(head: string[], rows: string[][]): string {
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '-');
 const us = (ns: unknown) => (typeof ns === 'number' && Number.isFinite(ns) ? (ns / 1000).toFixed(ns < 10_000 ? 1 : 0) : '-');
 
+const restarts = (n: unknown) => (typeof n === 'number' && n > 0 ? `, ${n} restart${n === 1 ? '' : 's'}` : '');
+
 function until(deadline: number | null, now: number): string {
   if (deadline === null || !Number.isFinite(deadline)) return '-';
   const s = (deadline - now) / 1000;
@@ -24,7 +26,7 @@ export function formatList(timers: TimerInfo[], now = Date.now()): string {
     return [
       [t.name, t.state, String(t.mode), `${t.interval}${t.unit ?? ''}`, until(t.nextDeadline, now),
         num(c.ticks), num(c.executions), num(c.missed), num(c.paused), num(c.errors), num(c.triggered)],
-      ...(t.workers ?? []).map((w) => [`  worker ${w.worker} pid ${w.pid ?? '-'}${w.restarts ? `, ${w.restarts} restarts` : ''}`,
+      ...(t.workers ?? []).map((w) => [`  worker ${w.worker} pid ${w.pid ?? '-'}${restarts(w.restarts)}`,
         w.state, '', '', '', '', '', '', '', '', '']),
     ];
   });
@@ -47,7 +49,7 @@ export function formatStats(stats: unknown[]): string {
   const rows = (stats as StatsRow[]).flatMap((s) => [
     cells(`${String(s.name)}${s.failed ? ' (FAILED)' : ''}`, String(s.mode ?? '-'), num(s.intervalUs), s),
     ...(Array.isArray(s.workers) ? s.workers : []).map((w) =>
-      cells(`  worker ${String(w.worker)} pid ${w.pid ?? '-'}${w.restarts ? `, ${String(w.restarts)} restarts` : ''}`, '', '', w)),
+      cells(`  worker ${String(w.worker)} pid ${w.pid ?? '-'}${restarts(w.restarts)}`, '', '', w)),
   ]);
   return table(head, rows);
 }
