@@ -368,6 +368,15 @@ describe('control socket (rtimer ctl)', () => {
       assert.equal(existsSync(path.slice(0, 107)), false);
     });
 
+    it('a bad path or maxRequestBytes is refused before anything is created', async () => {
+      await assert.rejects(listen(target, { path: '' }), (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_PATH');
+      const path = sockPath();
+      for (const maxRequestBytes of [0, -1, 1.5, NaN]) {
+        await assert.rejects(listen(target, { path, maxRequestBytes }), (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_OPTION');
+      }
+      assert.equal(existsSync(path), false);
+    });
+
     it('a live socket (another server) is not stolen', async () => {
       await assert.rejects(listen(new FakeTarget(), { path: server.path }),
         (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_IN_USE' && err.message.includes(server.path));

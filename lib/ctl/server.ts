@@ -68,8 +68,10 @@ function serveConnection(socket: Socket, dispatch: (text: string) => Promise<str
     chunks = [];
     write(tooLargeLine(max));
     socket.end();
-    // Unread input must not keep the connection open: drop it once our answer is flushed.
-    socket.once('finish', () => socket.destroy());
+    // Unread input must not keep the connection open: drop it once our answer is flushed, or after
+    // a second if the client does not read it either.
+    const drop = setTimeout(() => socket.destroy(), 1000).unref();
+    socket.once('finish', () => { clearTimeout(drop); socket.destroy(); });
   };
 
   socket.on('data', (data: Buffer) => {
