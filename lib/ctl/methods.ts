@@ -1,0 +1,175 @@
+import {
+  JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse,
+  type JSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse,
+} from 'json-rpc-2.0';
+import { RTimerError } from '../errors.js';
+import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TriggerVerb } from './types.js';
+
+/** JSON-RPC 2.0 error codes the control socket answers with. */
+export const CTL_ERROR = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** The target refused: an RTimerError, whose `code` is in the error's `data.code`. */
+  TIMER_ERROR: -32000,
+} as const;
+
+export const CTL_METHODS = [
+  'rtimer.list', 'rtimer.stats', 'rtimer.pause', 'rtimer.continue',
+  'rtimer.start', 'rtimer.loop', 'rtimer.end', 'rtimer.trigger',
+] as const;
+export type CtlMethod = typeof CTL_METHODS[number];
+
+type Named = { name?: unknown };
+
+function invalidParams(message: string): JSONRPCErrorException {
+  return new JSONRPCErrorException(message, CTL_ERROR.INVALID_PARAMS);
+}
+
+/**
+ * Reads `[a, b]` or `{ a, b }` params against the expected names, the first `required` of them
+ * mandatory; every value a non-empty string. Extra values are refused rather than ignored, so a
+ * typo'd key never turns a targeted call into an untargeted one.
+ */
+function readParams(method: string, params: unknown, names: readonly string[], required: number): Record<string, string | undefined> {
+  const usage = `${method} expects ${names.length ? `[${names.join(', ')}] or { ${names.join(', ')} }` : 'no params'}`;
+  const out: Record<string, string | undefined> = {};
+  let values: [string, unknown][];
+  if (params === undefined) values = [];
+  else if (Array.isArray(params)) {
+    if (params.length > names.length) throw invalidParams(`${usage}, got ${params.length} params`);
+    values = params.map((v, i) => [names[i], v]);
+  } else if (params !== null && typeof params === 'object') {
+    const extra = Object.keys(params).filter((k) => !names.includes(k));
+    if (extra.length) throw invalidParams(`${usage}, got unknown param "${extra[0]}"`);
+    values = Object.entries(params);
+  } else throw invalidParams(`${usage}, got ${JSON.stringify(params)}`);
+  for (const [k, v] of values) {
+    if (typeof v !== 'string' || v === '') throw invalidParams(`${usage}: "${k}" must be a non-empty string, got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  const missing = names.slice(0, required).find((k) => out[k] === undefined);
+  if (missing) throw invalidParams(`${usage}: "${missing}" is missing`);
+  return out;
+}
+
+function unknownTimer(name: string): RTimerError {
+  return new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer "${name}"`);
+}
+
+// Duck-typed too: an RTimerError from another copy of the package (dist/ beside lib/) still counts.
+function isTimerError(err: unknown): err is { code: string; message: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof RTimerError || (err instanceof Error && typeof code === 'string' && code.startsWith('ERR_RTIMER'));
+}
+
+function toErrorResponse(id: JSONRPCID, err: unknown): JSONRPCErrorResponse {
+  if (err instanceof JSONRPCErrorException) return createJSONRPCErrorResponse(id, err.code, err.message, err.data);
+  if (isTimerError(err)) return createJSONRPCErrorResponse(id, CTL_ERROR.TIMER_ERROR, err.message, { code: err.code });
+  const message = err instanceof Error ? err.message : String(err);
+  return createJSONRPCErrorResponse(id, CTL_ERROR.INTERNAL_ERROR, `internal error: ${message}`);
+}
+
+function buildServer(target: Controllable): JSONRPCServer {
+  // Errors are answered to the caller; the library would also console.warn each one.
+  const rpc = new JSONRPCServer({ errorListener: () => {} });
+  rpc.mapErrorToJSONRPCErrorResponse = toErrorResponse;
+  rpc.handleMethodNotFound = async (req: JSONRPCRequest) => req.id === undefined ? null
+    : createJSONRPCErrorResponse(req.id, CTL_ERROR.METHOD_NOT_FOUND,
+      `method "${req.method}" not found (methods: ${CTL_METHODS.join(', ')})`);
+
+  const afterVerb = (name: string): TimerInfo | null => target.list().find((t) => t.name === name) ?? null;
+  const filtered = <T extends Named>(method: string, params: unknown, all: () => T[]): T[] => {
+    const { timer } = readParams(method, params, ['timer'], 0);
+    const rows = all();
+    if (timer === undefined) return rows;
+    const row = rows.filter((r) => r.name === timer);
+    if (!row.length) throw unknownTimer(timer);
+    return row;
+  };
+  const verb = (method: CtlMethod, run: (name: string) => void | Promise<void>) =>
+    rpc.addMethod(method, async (params: unknown) => {
+      const { timer } = readParams(method, params, ['timer'], 1);
+      await run(timer!);
+      return afterVerb(timer!);
+    });
+
+  rpc.addMethod('rtimer.list', (params: unknown) => filtered('rtimer.list', params, () => target.list()));
+  rpc.addMethod('rtimer.stats', (params: unknown) => filtered('rtimer.stats', params, () => target.stats() as Named[]));
+  verb('rtimer.pause', (name) => target.pause(name));
+  verb('rtimer.continue', (name) => target.resume(name));
+  verb('rtimer.start', (name) => target.trigger(name, 'start'));
+  verb('rtimer.loop', (name) => target.trigger(name, 'loop'));
+  verb('rtimer.end', (name) => target.trigger(name, 'end'));
+  rpc.addMethod('rtimer.trigger', async (params: unknown) => {
+    const { timer, verb: v } = readParams('rtimer.trigger', params, ['timer', 'verb'], 2);
+    if (!TRIGGER_VERBS.includes(v as TriggerVerb)) {
+      throw invalidParams(`rtimer.trigger: unknown verb "${v}" (expected ${TRIGGER_VERBS.join(', ')})`);
+    }
+    await target.trigger(timer!, v as TriggerVerb);
+    return afterVerb(timer!);
+  });
+  return rpc;
+}
+
+const isId = (id: unknown): id is JSONRPCID | undefined =>
+  id === undefined || id === null || typeof id === 'string' || typeof id === 'number';
+
+/** Shape checks the library leaves out (it would echo an object id, or take a numeric method). */
+function invalidRequest(req: unknown): JSONRPCResponse | null {
+  if (req === null || typeof req !== 'object' || Array.isArray(req)) {
+    return createJSONRPCErrorResponse(null, CTL_ERROR.INVALID_REQUEST, 'invalid request: not a JSON-RPC request object');
+  }
+  const r = req as Record<string, unknown>;
+  const id = isId(r.id) ? r.id ?? null : null;
+  if (r.jsonrpc !== '2.0') return createJSONRPCErrorResponse(id, CTL_ERROR.INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"');
+  if (!isId(r.id)) return createJSONRPCErrorResponse(null, CTL_ERROR.INVALID_REQUEST, 'invalid request: "id" must be a string, a number or null');
+  if (typeof r.method !== 'string') return createJSONRPCErrorResponse(id, CTL_ERROR.INVALID_REQUEST, 'invalid request: "method" must be a string');
+  return null;
+}
+
+/** Serialises a response; a result JSON cannot carry becomes an internal error rather than a broken line. */
+function serialise(res: JSONRPCResponse | JSONRPCResponse[]): string {
+  try {
+    return JSON.stringify(res);
+  } catch (err) {
+    const id = Array.isArray(res) ? null : res.id;
+    return JSON.stringify(toErrorResponse(id, err));
+  }
+}
+
+/**
+ * The JSON-RPC side of the control socket: one request text (single or batch) in, the response text
+ * out (null for notifications). Never rejects.
+ */
+export function createDispatcher(target: Controllable): (text: string) => Promise<string | null> {
+  const rpc = buildServer(target);
+  const one = async (req: unknown): Promise<JSONRPCResponse | null> => {
+    const bad = invalidRequest(req);
+    if (bad) return bad;
+    try {
+      return await rpc.receive(req as JSONRPCRequest);
+    } catch (err) {
+      const id = (req as JSONRPCRequest).id;
+      return id === undefined ? null : toErrorResponse(id, err);
+    }
+  };
+  return async (text) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return serialise(createJSONRPCErrorResponse(null, CTL_ERROR.PARSE_ERROR, `parse error: ${(err as Error).message}`));
+    }
+    if (!Array.isArray(parsed)) {
+      const res = await one(parsed);
+      return res && serialise(res);
+    }
+    if (parsed.length === 0) return serialise(createJSONRPCErrorResponse(null, CTL_ERROR.INVALID_REQUEST, 'invalid request: empty batch'));
+    // The library answers a one-element batch with a bare object; the spec wants an array.
+    const all = (await Promise.all(parsed.map(one))).filter((r): r is JSONRPCResponse => r !== null);
+    return all.length ? serialise(all) : null;
+  };
+}
