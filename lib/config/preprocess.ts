@@ -408,7 +408,10 @@ class Preprocessor {
       let text: string;
       try {
         text = this.#read(abs);
-      } catch {
+      } catch (err) {
+        // A file that is there but not text is no reason to try the next place (or, for
+        // import_file, to go on without it).
+        if (err instanceof RTimerConfigError) throw err;
         continue;
       }
       const cycle = src.absChain.indexOf(abs);
