@@ -94,7 +94,7 @@ describe('rtimer CLI', () => {
     for (const args of [['check', file], ['run', file, '--routes', 'examples/routes.mjs', '--duration', '1s']]) {
       const r = await runNode([CLI, ...args]);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(r.stderr, `rtimer: no rtimer timer in ${file}\n`);
+      assert.equal(r.stderr, `rtimer: no rtimer or ptimer timer in ${file}\n`);
     }
   });
 

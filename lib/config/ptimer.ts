@@ -153,7 +153,8 @@ export function ptimerInterval(text: string, what: string, where: Where): { valu
   }
   const value = Number(m[1]);
   if (value === 0 || value > MAX_UINT) {
-    throw new RTimerConfigError(what === 'default_interval' ? 'ERR_RTIMER_DEFAULT_INTERVAL_INVALID' : 'ERR_RTIMER_INTERVAL_RANGE',
+    throw new RTimerConfigError(what === 'default_interval' ? 'ERR_RTIMER_DEFAULT_INTERVAL_INVALID'
+      : value === 0 ? 'ERR_RTIMER_INTERVAL_INVALID' : 'ERR_RTIMER_INTERVAL_RANGE',
       `invalid ptimer ${what} "${text}": ${value === 0 ? 'an interval can not be 0' : `at most ${MAX_UINT}`}`, { ...where, text });
   }
   const unit: IntervalUnit = m[2] === 'ms' || m[2] === 'm' ? 'ms' : m[2] === 'us' || m[2] === 'u' ? 'us' : 's';

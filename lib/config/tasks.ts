@@ -17,7 +17,7 @@ export function taskCount(field: 'ntasks' | 'nslices', value: unknown, name: str
     : typeof value === 'string' && /^[0-9]+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n < min || n > MAX_TASKS) {
     throw new RTimerConfigError(field === 'nslices' ? 'ERR_RTIMER_NSLICES_INVALID' : 'ERR_RTIMER_NTASKS_INVALID',
-      `timer "${name}": invalid ${field} ${describeValue(value)}: expected an integer ${min}..${MAX_TASKS}`,
+      `timer "${name}": invalid ${field} ${typeof value === 'string' ? `"${value}"` : describeValue(value)}: expected an integer ${min}..${MAX_TASKS}`,
       { ...where, text: typeof value === 'string' ? value : describeValue(value) });
   }
   return n;
