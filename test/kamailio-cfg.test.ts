@@ -78,6 +78,36 @@ describe('loadKamailioConfig', () => {
     assert.deepEqual(cfg.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['ta', 3, 3]]);
   });
 
+  it('reads values as cfg.lex does: joined double-quoted strings, raw single-quoted ones, numbers in any base (issue 11)', () => {
+    const cfg = String.raw`modparam("acc", "log_extra",
+	"src_user=$fU;"
+	"dst_user=$rU")
+modparam("rtimer", "timer", "name=ta;"  "interval=5")
+modparam('rtimer', 'exec', 'timer=ta;route=A\nB')
+modparam("rtimer", "exec", "timer=ta;route=C\x41\
+D")
+modparam("rtimer", "default_interval", 0x10)
+modparam("rtimer", "timer", "name=tb")
+modparam("rtimer", "default_interval", 010)
+modparam("rtimer", "timer", "name=tc")
+modparam("rtimer", "default_interval", 11b)
+modparam("rtimer", "timer", "name=td")
+modparam("ptimer", "default_nworkers", yes)
+modparam("ptimer", "default_type", off)
+modparam("ptimer", "timer", "name=pa")
+modparam("ptimer", "loop", "timer=pa;route=L")
+`;
+    const timers = parseKamailioConfig(cfg).resolve();
+    assert.deepEqual(timers.map((t) => [t.name, t.interval, t.mode, t.routes, t.source?.line]), [
+      ['ta', 5, 0, ['A\\nB', 'CAD'], 4], ['tb', 16, 0, [], 9], ['tc', 8, 0, [], 11], ['td', 3, 0, [], 13], ['pa', 1, 1, ['L'], 16],
+    ]);
+    assert.equal(timers[4].type, 0);
+    // 09 is no number for cfg.lex (a NUM_ID), and "a" 'b' are two strings.
+    assert.throws(() => parseKamailioConfig('modparam("rtimer", "default_interval", 09)'), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig(`modparam("rtimer", "timer", "name=a" 'x')`), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig('\nmodparam("tm", "fr_timer" "x")'), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '3 arguments'));
+  });
+
   it('gives an empty configuration for a file without rtimer lines', () => {
     assert.deepEqual(parseKamailioConfig('loadmodule "tm.so"\nroute { exit; }\n').resolve(), []);
   });

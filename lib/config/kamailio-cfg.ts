@@ -6,6 +6,7 @@ import { describeValue } from './describe.js';
 import type { Where } from './param.js';
 import { preprocess, type PreprocessOptions, type PreprocessWarning, type PreprocessedLine } from './preprocess.js';
 import { PtimerReader } from './ptimer.js';
+import { decodeString } from './cfg-line-scanner.js';
 
 /** `line` is the 1-based index of the preprocessed line the token starts on. */
 interface Token { kind: 'word' | 'string' | 'number' | 'punct'; value: string; line: number }
@@ -102,9 +103,10 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
       if (sep?.value !== ',') throw syntax('malformed modparam(...): expected "," or ")"', at(sep?.line ?? a.line));
     }
     i = j - 1;
+    // Kamailio's grammar takes modparam(module, name, value) only, whatever the module.
+    if (args.length !== 3) throw syntax(`modparam("${args[0].value}", ...) takes 3 arguments, found ${args.length}`, at(t.line));
     const module = args[0].value.toLowerCase();
     if (module !== 'rtimer' && module !== 'ptimer') continue;
-    if (args.length !== 3) throw syntax(`modparam("${module}", ...) takes 3 arguments, found ${args.length}`, at(t.line));
     const [, param, value] = args;
     const where = at(value.line);
     if (module === 'ptimer') {
@@ -172,6 +174,22 @@ function syntax(reason: string, where: Where): RTimerConfigError {
   return new RTimerConfigError('ERR_RTIMER_CONFIG_SYNTAX', reason, where);
 }
 
+const BLANKS = /[ \t\r\n]*/y;
+// cfg.lex's numbers: hexadecimal, binary (`101b`), octal (a leading 0), decimal; a minus before one
+// belongs to it in a modparam. Digits running into letters are a NUM_ID, not a number.
+const NUMBER = /^-?(0x[0-9a-fA-F]+|[01]+b|0[0-7]+|0|[1-9][0-9]*)(?![A-Za-z0-9_])/;
+// ... and the words it reads as 1 and 0.
+const YES = new Set(['yes', 'true', 'on', 'enable']);
+const NO = new Set(['no', 'false', 'off', 'disable']);
+
+function numberValue(text: string): string {
+  const neg = text.startsWith('-');
+  const t = neg ? text.slice(1) : text;
+  const n = t.startsWith('0x') ? parseInt(t.slice(2), 16) : t.endsWith('b') ? parseInt(t.slice(0, -1), 2)
+    : t.length > 1 && t.startsWith('0') ? parseInt(t, 8) : Number(t);
+  return String(neg ? -n : n);
+}
+
 // Enough of Kamailio's lexer to find modparam calls in preprocessed text (comments are gone, but the
 // lexer still knows them): strings with escapes, words, numbers.
 function tokenize(text: string, at: (line: number) => Where): Token[] {
@@ -197,26 +215,34 @@ function tokenize(text: string, at: (line: number) => Where): Token[] {
     if (c === '"' || c === "'") {
       const startLine = line;
       let value = '';
-      i++;
-      while (i < text.length && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          const e = text[i + 1];
-          value += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e;
-          i += 2;
-          continue;
-        }
-        if (text[i] === '\n') line++;
-        value += text[i++];
+      for (;;) {
+        // cfg.lex: double-quoted strings take backslash escapes, single-quoted ones none.
+        let j = i + 1;
+        while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
+        if (j >= text.length) throw syntax(`unterminated string starting ${c}${text.slice(i + 1, i + 31)}`, at(startLine));
+        const raw = text.slice(i + 1, j);
+        for (const ch of raw) if (ch === '\n') line++;
+        value += decodeString(c, raw);
+        i = j + 1;
+        // ... and joins double-quoted strings that only blanks separate: "a;" "b" is "a;b".
+        BLANKS.lastIndex = i;
+        const gap = BLANKS.exec(text)![0];
+        if (c !== '"' || text[i + gap.length] !== '"') break;
+        for (const ch of gap) if (ch === '\n') line++;
+        i += gap.length;
       }
-      if (i >= text.length) throw syntax(`unterminated string starting ${c}${value.slice(0, 30)}`, at(startLine));
-      i++;
       tokens.push({ kind: 'string', value, line: startLine });
       continue;
     }
-    const word = /^[A-Za-z_$][A-Za-z0-9_.$]*/.exec(text.slice(i, i + 256));
-    if (word) { tokens.push({ kind: 'word', value: word[0], line }); i += word[0].length; continue; }
-    const num = /^-?[0-9]+/.exec(text.slice(i, i + 32));
-    if (num) { tokens.push({ kind: 'number', value: num[0], line }); i += num[0].length; continue; }
+    const num = NUMBER.exec(text.slice(i, i + 64));
+    if (num) { tokens.push({ kind: 'number', value: numberValue(num[0]), line }); i += num[0].length; continue; }
+    const word = /^[A-Za-z0-9_$][A-Za-z0-9_.$]*/.exec(text.slice(i, i + 256));
+    if (word) {
+      const flag = YES.has(word[0]) ? '1' : NO.has(word[0]) ? '0' : undefined;
+      tokens.push(flag !== undefined ? { kind: 'number', value: flag, line } : { kind: 'word', value: word[0], line });
+      i += word[0].length;
+      continue;
+    }
     tokens.push({ kind: 'punct', value: c, line });
     i++;
   }
