@@ -207,3 +207,19 @@ describe('printers with the ptimer keys (issue 11)', () => {
     assert.equal(toPtimerStrings(rt).timer, 'name=r;type=3;interval=5ms;nworkers=3', 'an rtimer timer runs as a synced slice timer');
   });
 });
+
+describe('public surface for issue 11', () => {
+  it('exports the preprocessor, the ptimer printer and slicesTasks; RTimer.exec takes on', async () => {
+    const api = await import('../lib/index.js');
+    for (const name of ['preprocess', 'preprocessFile', 'toPtimerStrings', 'slicesTasks'] as const) {
+      assert.equal(typeof api[name], 'function', name);
+    }
+    assert.equal(api.MAX_TASKS, 2 ** 32 - 1);
+    const r = api.preprocess('#!ifdef X\nA\n#!else\nB\n#!endif\n', { defines: ['X'] });
+    assert.deepEqual(r.lines.map((l) => [l.text, l.line]), [['A', 2]]);
+    const rt = new api.RTimer({ routes: {} });
+    rt.timer({ name: 'ta', interval: 1, ntasks: 4, nslices: 2 }).exec({ timer: 'ta', route: 'S', on: 'start' })
+      .exec({ timer: 'ta', route: 'T' }).exec({ timer: 'ta', route: 'E', on: 'end' });
+    assert.deepEqual(rt.timers().map((t) => [t.start, t.routes, t.end, t.ntasks, t.nslices]), [['S', ['T'], 'E', 4, 2]]);
+  });
+});
