@@ -214,6 +214,9 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
     writeFileSync(join(sub, 'timers.cfg'), 'modparam("ptimer", "timer", "name=p")\n');
     writeFileSync(main, 'include_file "sub/timers.cfg"\n\nmodparam("ptimer", "loop", "timer=p;route=L")\n');
     assert.deepEqual(summary(loadKamailioConfig(main)), ['p 1 1s L type=0']);
+    writeFileSync(main, 'modparam("rtimer", "timer", "name=p")\ninclude_file "sub/timers.cfg"\n');
+    assert.throws(() => loadKamailioConfig(main), (err: unknown) => err instanceof RTimerConfigError &&
+      err.code === 'ERR_RTIMER_TIMER_DUPLICATE' && err.file === join(sub, 'timers.cfg') && err.message.includes(`(first declared at ${main}:1)`));
   });
 
   it('holds included files to the main file\'s rules: no NUL byte, UTF-8 only, even for import_file', () => {

@@ -64,7 +64,8 @@ export class RTimerConfig {
     const key = timer.name.toLowerCase();
     const prior = this.#timers.get(key);
     if (prior) {
-      const line = prior.source?.line !== undefined ? ` (first declared at line ${prior.source.line})` : '';
+      const elsewhere = prior.source?.file !== undefined && prior.source.file !== at.file ? `${prior.source.file}:` : '';
+      const line = prior.source?.line !== undefined ? ` (first declared at ${elsewhere ? elsewhere : 'line '}${prior.source.line})` : '';
       throw new RTimerConfigError('ERR_RTIMER_TIMER_DUPLICATE',
         `duplicate timer "${timer.name}"${line}: names are case-insensitive`, { ...at, text: timer.name });
     }
