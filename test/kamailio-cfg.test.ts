@@ -268,3 +268,20 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
     assert.deepEqual(into.resolve().map((t) => t.name), ['a', 'b']);
   });
 });
+
+describe('hostile options to the kamailio.cfg readers (issue 11)', () => {
+  it('refuses defines that are not strings, lists of strings or records of strings, a bad into or onWarning, as RTimerConfigErrors', () => {
+    const text = 'modparam("rtimer", "timer", "name=a")\n';
+    const throwing = { [Symbol.iterator]() { throw new Error('boom'); } };
+    const getter = Object.defineProperty({}, 'X', { enumerable: true, get() { throw new Error('boom'); } });
+    for (const defines of [5, true, [5], ['A', null], { A: 5 }, { A: false }, throwing, getter, () => 'A']) {
+      assert.throws(() => parseKamailioConfig(text, { defines: defines as never }), (err: unknown) =>
+        err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_CONFIG_PREPROCESS' && /defines/.test(err.message), String(defines));
+    }
+    assert.throws(() => parseKamailioConfig(text, { into: {} as never }), { code: 'ERR_RTIMER_CONFIG_TEXT' });
+    assert.throws(() => parseKamailioConfig(text, { onWarning: 'log' as never }), { code: 'ERR_RTIMER_CONFIG_TEXT' });
+    for (const defines of [undefined, null, [], {}, 'A', ['A=1'], new Set(['A']), { A: true, B: 'x' }]) {
+      assert.deepEqual(parseKamailioConfig(text, { defines: defines as never }).resolve().map((t) => t.name), ['a']);
+    }
+  });
+});

@@ -70,6 +70,14 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
     : options !== null && typeof options === 'object' ? options : { into: legacyInto };
   const file = typeof opts.file === 'string' ? opts.file : undefined;
   const into = opts.into ?? new RTimerConfig();
+  if (!(into instanceof RTimerConfig)) {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT', `options.into must be an RTimerConfig, got ${describeValue(into)}`,
+      { file, text: describeValue(into) });
+  }
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT', `options.onWarning must be a function, got ${describeValue(opts.onWarning)}`,
+      { file, text: describeValue(opts.onWarning) });
+  }
   if (typeof text !== 'string') {
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT',
       `parseKamailioConfig expects the configuration text as a string, got ${describeValue(text)} (for a file, use loadKamailioConfig)`,
