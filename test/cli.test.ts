@@ -253,6 +253,14 @@ describe('rtimer CLI: ptimer keys and --define (issue 11)', () => {
     assert.match(r.stdout, /^fast\s/m);
   });
 
+  it('check prints the preprocessor\'s warnings on stderr with file and line, and still exits 0', async () => {
+    const file = tmpCfg('modparam("rtimer", "timer", "name=w")\n#!ifdef X junk\n#!endif\n');
+    const r = await runNode([CLI, 'check', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `rtimer: warning: ${file}:2: text after "#!ifdef X" is ignored: "junk"\n`);
+    assert.deepEqual(JSON.parse(r.stdout).timers.map((t: { name: string }) => t.name), ['w']);
+  });
+
   it('a bad --define is a usage error (exit 2)', async () => {
     const cfg = 'examples/kamailio.cfg';
     const bad = [['--define'], ['--define', ''], ['--define', '9X'], ['--define', 'A-B=1'], ['--define', 'A', '--define', 'A=2']];
