@@ -1,9 +1,16 @@
 export { RTimer, type RTimerOptions, type TimerStats } from './rtimer.js';
 export { RTimerConfig } from './config/config.js';
-export { loadKamailioConfig, parseKamailioConfig, type ParseKamailioOptions } from './config/kamailio-cfg.js';
-export { toKamailioString, toKamailioExecStrings } from './config/kamailio-string.js';
+export { loadKamailioConfig, parseKamailioConfig, type KamailioConfigOptions, type ParseKamailioOptions } from './config/kamailio-cfg.js';
+export {
+  preprocess, preprocessFile, MAX_INCLUDE_DEPTH,
+  type PreprocessOptions, type PreprocessResult, type PreprocessedLine, type PreprocessWarning,
+} from './config/preprocess.js';
+export { toKamailioString, toKamailioExecStrings, toPtimerStrings, type PtimerStrings } from './config/kamailio-string.js';
+export { slicesTasks, MAX_TASKS } from './config/tasks.js';
 export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';
-export type { TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions } from './config/types.js';
+export type {
+  TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions, RouteHook, PtimerType,
+} from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 export type { RTimerEvents, TimerFailedEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent } from './events.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';

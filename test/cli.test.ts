@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +94,7 @@ describe('rtimer CLI', () => {
     for (const args of [['check', file], ['run', file, '--routes', 'examples/routes.mjs', '--duration', '1s']]) {
       const r = await runNode([CLI, ...args]);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(r.stderr, `rtimer: no rtimer timer in ${file}\n`);
+      assert.equal(r.stderr, `rtimer: no rtimer or ptimer timer in ${file}\n`);
     }
   });
 
@@ -175,6 +175,128 @@ describe('rtimer CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.signal, null);
     assert.match(r.stdout, /^timer\s+mode\s+ticks/m);
+  });
+});
+
+const STOCK = '/etc/kamailio/kamailio.cfg';
+
+/** Our lines for a Kamailio config: rtimer and ptimer timers under #!ifdef WITH_MYSQL / #!else and a nested #!ifdef. */
+const OUR_LINES = `
+####### node-rtimer test lines #######
+loadmodule "rtimer.so"
+loadmodule "ptimer.so"
+modparam("rtimer", "timer", "name=housekeeping;interval=60;mode=1")
+modparam("rtimer", "exec", "timer=housekeeping;route=HOUSEKEEPING")
+#!ifdef WITH_MYSQL
+modparam("rtimer", "timer", "name=dbsync;interval=30;mode=2")
+modparam("rtimer", "exec", "timer=dbsync;route=DBSYNC")
+modparam("ptimer", "default_interval", "100ms")
+modparam("ptimer", "timer", "name=shaper;type=3;nworkers=4;ntasks=1000;nslices=10")
+modparam("ptimer", "start", "timer=shaper;route=SHAPER_START")
+modparam("ptimer", "loop", "timer=shaper;route=SHAPER_LOOP")
+#!ifdef WITH_DEBUG
+modparam("ptimer", "end", "timer=shaper;route=SHAPER_END")
+#!endif
+#!else
+modparam("rtimer", "timer", "name=dbsync;interval=120")
+modparam("rtimer", "exec", "timer=dbsync;route=FILESYNC")
+#!endif
+`;
+
+describe('rtimer CLI: ptimer keys and --define (issue 11)', () => {
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-cli-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('check prints start, end, type, ntasks and nslices where a timer has them', async () => {
+    const file = tmpCfg('modparam("ptimer", "timer", "name=p;type=2;interval=20ms;nworkers=3;ntasks=12;nslices=4")\n' +
+      'modparam("ptimer", "start", "timer=p;route=S")\nmodparam("ptimer", "loop", "timer=p;route=L")\n' +
+      'modparam("ptimer", "end", "timer=p;route=E")\nmodparam("ptimer", "timer", "name=q")\nmodparam("ptimer", "loop", "timer=q;route=L")\n' +
+      'modparam("rtimer", "timer", "name=r;interval=2;ntasks=5")\nmodparam("rtimer", "timer", "name=plain")\n');
+    const r = await runNode([CLI, 'check', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { timers: [
+      { name: 'p', mode: 3, interval: 20, unit: 'ms', intervalUs: 20_000, routes: ['L'], type: 2, start: 'S', end: 'E', ntasks: 12, nslices: 4 },
+      { name: 'q', mode: 1, interval: 1, unit: 's', intervalUs: 1_000_000, routes: ['L'], type: 0, ntasks: 0, nslices: 1 },
+      { name: 'r', mode: 0, interval: 2, unit: 's', intervalUs: 2_000_000, routes: [], ntasks: 5, nslices: 1 },
+      { name: 'plain', mode: 0, interval: 120, unit: 's', intervalUs: 120_000_000, routes: [] },
+    ] });
+  });
+
+  it('check --routes verifies the start and end routes too', async () => {
+    const routes = join(dir, 'routes.mjs');
+    writeFileSync(routes, 'export function S() {}\nexport function L() {}\n');
+    const file = tmpCfg('modparam("ptimer", "timer", "name=p")\nmodparam("ptimer", "start", "timer=p;route=S")\n' +
+      'modparam("ptimer", "loop", "timer=p;route=L")\nmodparam("ptimer", "end", "timer=p;route=E")\n');
+    const bad = await runNode([CLI, 'check', file, '--routes', routes]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /route "E" of timer "p"/);
+    writeFileSync(routes, 'export function S() {}\nexport function L() {}\nexport function E() {}\n');
+    const ok = await runNode([CLI, 'check', file, '--routes', routes]);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('--define picks the #!ifdef branches, with values, repeatable, for check and run', async () => {
+    const file = tmpCfg('#!trydef IV 60\nmodparam("rtimer", "default_interval", IV)\n#!ifdef FAST\n' +
+      'modparam("rtimer", "timer", "name=fast;interval=1")\nmodparam("rtimer", "exec", "timer=fast;route=HEARTBEAT")\n#!else\n' +
+      'modparam("rtimer", "timer", "name=slow")\n#!endif\n');
+    const names = async (...defines: string[]) => {
+      const r = await runNode([CLI, 'check', file, ...defines]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).timers.map((t: { name: string; interval: number }) => `${t.name} ${t.interval}`);
+    };
+    assert.deepEqual(await names(), ['slow 60']);
+    assert.deepEqual(await names('--define', 'FAST'), ['fast 1']);
+    assert.deepEqual(await names('--define', 'IV=7', '--define=OTHER'), ['slow 7']);
+    const r = await runNode([CLI, 'run', file, '--routes', 'examples/routes.mjs', '--duration', '1.5s', '--define', 'FAST']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /HEARTBEAT/);
+    assert.match(r.stdout, /^fast\s/m);
+  });
+
+  it('check prints the preprocessor\'s warnings on stderr with file and line, and still exits 0', async () => {
+    const file = tmpCfg('modparam("rtimer", "timer", "name=w")\n#!ifdef X junk\n#!endif\n');
+    const r = await runNode([CLI, 'check', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `rtimer: warning: ${file}:2: text after "#!ifdef X" is ignored: "junk"\n`);
+    assert.deepEqual(JSON.parse(r.stdout).timers.map((t: { name: string }) => t.name), ['w']);
+  });
+
+  it('a bad --define is a usage error (exit 2)', async () => {
+    const cfg = 'examples/kamailio.cfg';
+    const bad = [['--define'], ['--define', ''], ['--define', '9X'], ['--define', 'A-B=1'], ['--define', 'A', '--define', 'A=2']];
+    const runs = await Promise.all(bad.map((args) => runNode([CLI, 'check', cfg, ...args])));
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+    });
+  });
+
+  it(`check reads the stock ${STOCK} with our lines, with and without --define WITH_MYSQL`, async function () {
+    if (!existsSync(STOCK)) {
+      console.log(`      (skipped: ${STOCK} is absent; install the Debian "kamailio" package to run this test)`);
+      this.skip();
+    }
+    const file = join(dir, 'kamailio.cfg');
+    copyFileSync(STOCK, file);
+    appendFileSync(file, OUR_LINES);
+    const timers = async (...args: string[]) => {
+      const r = await runNode([CLI, 'check', file, ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).timers;
+    };
+    assert.deepEqual(await timers(), [
+      { name: 'housekeeping', mode: 1, interval: 60, unit: 's', intervalUs: 60_000_000, routes: ['HOUSEKEEPING'] },
+      { name: 'dbsync', mode: 0, interval: 120, unit: 's', intervalUs: 120_000_000, routes: ['FILESYNC'] },
+    ]);
+    const shaper = { name: 'shaper', mode: 4, interval: 100, unit: 'ms', intervalUs: 100_000, routes: ['SHAPER_LOOP'], type: 3,
+      start: 'SHAPER_START', ntasks: 1000, nslices: 10 };
+    assert.deepEqual(await timers('--define', 'WITH_MYSQL'), [
+      { name: 'housekeeping', mode: 1, interval: 60, unit: 's', intervalUs: 60_000_000, routes: ['HOUSEKEEPING'] },
+      { name: 'dbsync', mode: 2, interval: 30, unit: 's', intervalUs: 30_000_000, routes: ['DBSYNC'] },
+      shaper,
+    ]);
+    const withDebug = await timers('--define', 'WITH_MYSQL', '--define', 'WITH_DEBUG', '--define', 'WITH_AUTH');
+    assert.deepEqual(withDebug[2], { ...shaper, end: 'SHAPER_END' });
   });
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadKamailioConfig, parseKamailioConfig } from '../lib/config/kamailio-cfg.js';
 import { RTimerConfig } from '../lib/config/config.js';
 import { RTimerConfigError } from '../lib/errors.js';
@@ -51,7 +51,7 @@ describe('loadKamailioConfig', () => {
     assert.equal(loadKamailioConfig(pathToFileURL(file)).resolve().length, 2);
     writeFileSync(file, 'loadmodule "rtimer.so"\n\nmodparam("rtimer", "timer", "name=ta;intrval=10")\n');
     assert.throws(() => loadKamailioConfig(file), (err: unknown) =>
-      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, mode, interval)`);
+      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, mode, interval, ntasks, nslices)`);
     assert.throws(() => loadKamailioConfig(join(dir, 'missing.cfg')), { code: 'ERR_RTIMER_CONFIG_READ' });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -76,6 +76,36 @@ describe('loadKamailioConfig', () => {
   it('handles a string spanning lines and escaped quotes', () => {
     const cfg = parseKamailioConfig('modparam("x", "y", "a\\"b")\nmodparam("rtimer", "timer",\n  "name=ta;\n interval=3")');
     assert.deepEqual(cfg.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['ta', 3, 3]]);
+  });
+
+  it('reads values as cfg.lex does: joined double-quoted strings, raw single-quoted ones, numbers in any base (issue 11)', () => {
+    const cfg = String.raw`modparam("acc", "log_extra",
+	"src_user=$fU;"
+	"dst_user=$rU")
+modparam("rtimer", "timer", "name=ta;"  "interval=5")
+modparam('rtimer', 'exec', 'timer=ta;route=A\nB')
+modparam("rtimer", "exec", "timer=ta;route=C\x41\
+D")
+modparam("rtimer", "default_interval", 0x10)
+modparam("rtimer", "timer", "name=tb")
+modparam("rtimer", "default_interval", 010)
+modparam("rtimer", "timer", "name=tc")
+modparam("rtimer", "default_interval", 11b)
+modparam("rtimer", "timer", "name=td")
+modparam("ptimer", "default_nworkers", yes)
+modparam("ptimer", "default_type", off)
+modparam("ptimer", "timer", "name=pa")
+modparam("ptimer", "loop", "timer=pa;route=L")
+`;
+    const timers = parseKamailioConfig(cfg).resolve();
+    assert.deepEqual(timers.map((t) => [t.name, t.interval, t.mode, t.routes, t.source?.line]), [
+      ['ta', 5, 0, ['A\\nB', 'CAD'], 4], ['tb', 16, 0, [], 9], ['tc', 8, 0, [], 11], ['td', 3, 0, [], 13], ['pa', 1, 1, ['L'], 16],
+    ]);
+    assert.equal(timers[4].type, 0);
+    // 09 is no number for cfg.lex (a NUM_ID), and "a" 'b' are two strings.
+    assert.throws(() => parseKamailioConfig('modparam("rtimer", "default_interval", 09)'), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig(`modparam("rtimer", "timer", "name=a" 'x')`), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig('\nmodparam("tm", "fr_timer" "x")'), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '3 arguments'));
   });
 
   it('gives an empty configuration for a file without rtimer lines', () => {
@@ -134,5 +164,124 @@ describe('a path and a text are told apart (issue 9 #16)', () => {
     const bom = join(dir, 'bom.cfg');
     writeFileSync(bom, '\uFEFF' + ok);
     assert.deepEqual(loadKamailioConfig(bom).resolve().map((t) => t.name), ['a']);
+  });
+});
+
+describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
+  const FIXTURE = fileURLToPath(new URL('./fixtures/kamailio/kamailio.cfg', import.meta.url));
+  const summary = (config: RTimerConfig) => config.resolve().map((t) => {
+    const extra = [t.start && `start=${t.start}`, t.end && `end=${t.end}`, t.type !== undefined && `type=${t.type}`].filter(Boolean);
+    return `${t.name} ${t.mode} ${t.interval}${t.unit} ${t.routes.join(',')}${extra.length ? ` ${extra.join(' ')}` : ''}`;
+  });
+  let dir = '';
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-pre-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads only the live #!ifdef branches of the fixture, under each define set', () => {
+    const cases: [string[], string[]][] = [
+      [[], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC']],
+      [['WITH_MYSQL'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 1 30s DBSYNC']],
+      [['WITH_MYSQL', 'WITH_AUTH'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 1 30s DBSYNC', 'authcache 1 300s AUTHCACHE']],
+      [['WITH_AUTH', 'WITH_NAT'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC', 'rtpping 0 15s RTPPING']],
+      [['WITH_NAT', 'WITH_RTPENGINE'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC', 'rtpping 0 20s RTPPING']],
+      [['WITH_PTIMER'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC',
+        'shaper 8 100ms SHAPER_LOOP start=SHAPER_START type=2']],
+      [['WITH_PTIMER', 'WITH_DEBUG'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC', 'debugstats 0 1s DEBUGSTATS',
+        'shaper 8 100ms SHAPER_LOOP start=SHAPER_START end=SHAPER_END type=2']],
+      [['WITH_RTIMER_EXTRA'], ['housekeeping 1 60s HOUSEKEEPING', 'dbsync 0 120s FILESYNC', 'extra 0 45s EXTRA']],
+    ];
+    for (const [defines, expected] of cases) {
+      assert.deepEqual(summary(loadKamailioConfig(FIXTURE, { defines })), expected, defines.join(' '));
+    }
+    const [shaper] = loadKamailioConfig(FIXTURE, { defines: { WITH_PTIMER: true } }).resolve().filter((t) => t.name === 'shaper');
+    assert.deepEqual([shaper.ntasks, shaper.nslices, shaper.source?.file, shaper.source?.line], [1000, 80, FIXTURE, 195]);
+  });
+
+  it('names the included file and its line in errors from included lines', () => {
+    const sub = join(dir, 'sub');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'timers.cfg'), '# timers\n\nmodparam("ptimer", "timer", "name=p;type=7")\n');
+    const main = join(dir, 'main.cfg');
+    writeFileSync(main, 'loadmodule "ptimer.so"\n#!ifdef WITH_SUB\ninclude_file "sub/timers.cfg"\n#!endif\n');
+    assert.deepEqual(loadKamailioConfig(main).resolve(), []);
+    assert.throws(() => loadKamailioConfig(main, { defines: ['WITH_SUB'] }), (err: unknown) =>
+      err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_TYPE_INVALID' && err.file === join(sub, 'timers.cfg') &&
+      err.line === 3 && err.message.startsWith(`${join(sub, 'timers.cfg')}:3: `));
+    writeFileSync(join(sub, 'timers.cfg'), 'modparam("ptimer", "timer", "name=p")\n');
+    // The loop route missing is reported at the timer, in the included file.
+    assert.throws(() => loadKamailioConfig(main, { defines: ['WITH_SUB'] }), (err: unknown) =>
+      err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_LOOP_MISSING' && err.file === join(sub, 'timers.cfg') && err.line === 1);
+    writeFileSync(join(sub, 'timers.cfg'), 'modparam("ptimer", "timer", "name=p")\n');
+    writeFileSync(main, 'include_file "sub/timers.cfg"\n\nmodparam("ptimer", "loop", "timer=p;route=L")\n');
+    assert.deepEqual(summary(loadKamailioConfig(main)), ['p 1 1s L type=0']);
+    writeFileSync(main, 'modparam("rtimer", "timer", "name=p")\ninclude_file "sub/timers.cfg"\n');
+    assert.throws(() => loadKamailioConfig(main), (err: unknown) => err instanceof RTimerConfigError &&
+      err.code === 'ERR_RTIMER_TIMER_DUPLICATE' && err.file === join(sub, 'timers.cfg') && err.message.includes(`(first declared at ${main}:1)`));
+  });
+
+  it('holds included files to the main file\'s rules: no NUL byte, UTF-8 only, even for import_file', () => {
+    const main = join(dir, 'enc.cfg');
+    for (const directive of ['include_file', 'import_file']) {
+      writeFileSync(join(dir, 'latin1.cfg'), Buffer.concat([Buffer.from('# ok\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+      writeFileSync(main, `${directive} "latin1.cfg"\nmodparam("rtimer", "timer", "name=a")\n`);
+      assert.throws(() => loadKamailioConfig(main), where('ERR_RTIMER_CONFIG_ENCODING', 2, 'UTF-8'), directive);
+      writeFileSync(join(dir, 'latin1.cfg'), '\n\n\0\n');
+      assert.throws(() => loadKamailioConfig(main), (err: unknown) => where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL')(err) &&
+        (err as RTimerConfigError).file === join(dir, 'latin1.cfg'), directive);
+    }
+  });
+
+  it('takes defines with values, as a list or a record, for both functions; #!defenv reads the env option', () => {
+    // Defines are not expanded inside strings: #!defenvs makes the whole (quoted) parameter.
+    const text = '#!trydef IV 60\n#!defenvs WHO=RTIMER_TEST_WHO\nmodparam("rtimer", "default_interval", IV)\n' +
+      'modparam("rtimer", "timer", "name=t")\nmodparam("rtimer", "exec", WHO)\n';
+    const env = { RTIMER_TEST_WHO: 'timer=t;route=FROM_ENV' };
+    assert.deepEqual(summary(parseKamailioConfig(text, { env })), ['t 0 60s FROM_ENV']);
+    assert.deepEqual(summary(parseKamailioConfig(text, { env, defines: ['IV=7'] })), ['t 0 7s FROM_ENV']);
+    assert.deepEqual(summary(parseKamailioConfig(text, { env, defines: { IV: '9' } })), ['t 0 9s FROM_ENV']);
+    const file = join(dir, 'defs.cfg');
+    writeFileSync(file, text);
+    assert.deepEqual(summary(loadKamailioConfig(file, { env, defines: 'IV=8' })), ['t 0 8s FROM_ENV']);
+    assert.throws(() => parseKamailioConfig(text, { env: {} }), where('ERR_RTIMER_CONFIG_PREPROCESS', 2, 'RTIMER_TEST_WHO'));
+    assert.throws(() => parseKamailioConfig(text, { env, defines: ['9X'] }), { code: 'ERR_RTIMER_CONFIG_PREPROCESS' });
+  });
+
+  it('applies #!subst to the values and keeps the line of each parameter past directives and comments', () => {
+    const text = '#!KAMAILIO\n#!define A 1\n#!subst "/@NAME@/real/"\n/* a\n comment */\n#!ifdef NOPE\nmodparam("rtimer", "timer", "name=x")\n' +
+      '#!else\nmodparam("rtimer", "timer", "name=@NAME@;interval=3")\n#!endif\nmodparam("rtimer", "timer", "name=bad;interval=-")\n';
+    assert.throws(() => parseKamailioConfig(text), where('ERR_RTIMER_INTERVAL_INVALID', 11));
+    const ok = parseKamailioConfig(text.replace('interval=-', 'interval=4'));
+    assert.deepEqual(ok.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['real', 3, 9], ['bad', 4, 11]]);
+  });
+
+  it('passes the preprocessor\'s warnings to onWarning', () => {
+    const warnings: string[] = [];
+    parseKamailioConfig('#!ifdef X trailing\n#!endif\n#!frobnicate\n', { file: 'w.cfg', onWarning: (w) => warnings.push(`${w.file}:${w.line}`) });
+    assert.deepEqual(warnings, ['w.cfg:1', 'w.cfg:3']);
+  });
+
+  it('keeps the 0.1 form loadKamailioConfig(path, into)', () => {
+    const file = join(dir, 'into.cfg');
+    writeFileSync(file, 'modparam("rtimer", "timer", "name=b")\n');
+    const into = new RTimerConfig().timer('name=a');
+    assert.equal(loadKamailioConfig(file, into), into);
+    assert.deepEqual(into.resolve().map((t) => t.name), ['a', 'b']);
+  });
+});
+
+describe('hostile options to the kamailio.cfg readers (issue 11)', () => {
+  it('refuses defines that are not strings, lists of strings or records of strings, a bad into or onWarning, as RTimerConfigErrors', () => {
+    const text = 'modparam("rtimer", "timer", "name=a")\n';
+    const throwing = { [Symbol.iterator]() { throw new Error('boom'); } };
+    const getter = Object.defineProperty({}, 'X', { enumerable: true, get() { throw new Error('boom'); } });
+    for (const defines of [5, true, [5], ['A', null], { A: 5 }, { A: false }, throwing, getter, () => 'A']) {
+      assert.throws(() => parseKamailioConfig(text, { defines: defines as never }), (err: unknown) =>
+        err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_CONFIG_PREPROCESS' && /defines/.test(err.message), String(defines));
+    }
+    assert.throws(() => parseKamailioConfig(text, { into: {} as never }), { code: 'ERR_RTIMER_CONFIG_TEXT' });
+    assert.throws(() => parseKamailioConfig(text, { onWarning: 'log' as never }), { code: 'ERR_RTIMER_CONFIG_TEXT' });
+    for (const defines of [undefined, null, [], {}, 'A', ['A=1'], new Set(['A']), { A: true, B: 'x' }]) {
+      assert.deepEqual(parseKamailioConfig(text, { defines: defines as never }).resolve().map((t) => t.name), ['a']);
+    }
   });
 });

@@ -3,26 +3,29 @@ import { parseDurationMs } from '../config/interval.js';
 import { RTimerError } from '../errors.js';
 
 export const USAGE = `usage:
-  rtimer check <kamailio.cfg> [--routes <module>]
-  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet]
+  rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
+  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
   rtimer --help | --version
 
 options:
   --routes <module>   the routes module (path or file URL); check verifies every route exists in it
+  --define NAME[=value]
+                      define NAME before reading the file, as kamailio -A does (repeatable): it picks
+                      the #!ifdef branches that are read
   --duration <time>   run: stop after this long (10s, 250ms, 2m; a bare number is seconds);
                       default: until SIGINT or SIGTERM
   -q, --quiet         run: print neither the "running" line nor the summary (errors still go to stderr)
   -h, --help          print this text
   --version           print the version
 
-exit status: 0 done; 1 bad configuration, no rtimer timer, or a timer failed; 2 usage error
+exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, or a timer failed; 2 usage error
 `;
 
 export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
-  | { command: 'check'; file: string; routes?: string }
-  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean };
+  | { command: 'check'; file: string; routes?: string; defines: string[] }
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[] };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -36,6 +39,7 @@ const OPTIONS = {
   routes: { type: 'string' },
   duration: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  define: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -54,9 +58,19 @@ export function parseCli(argv: string[]): CliCommand {
   const seen = new Set<string>();
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) throw new CliUsageError(`--${t.name} given twice`);
+    if (seen.has(t.name) && t.name !== 'define') throw new CliUsageError(`--${t.name} given twice`);
     seen.add(t.name);
     if (t.value === '') throw new CliUsageError(`--${t.name} needs a value, got an empty one`);
+  }
+  const defines = values.define ?? [];
+  const defined = new Set<string>();
+  for (const d of defines) {
+    const name = d.split('=', 1)[0];
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new CliUsageError(`--define "${d}": expected NAME or NAME=value, NAME made of letters, digits and _`);
+    }
+    if (defined.has(name)) throw new CliUsageError(`--define ${name} given twice`);
+    defined.add(name);
   }
   const [command, file, ...extra] = positionals;
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
@@ -67,7 +81,7 @@ export function parseCli(argv: string[]): CliCommand {
     for (const flag of ['duration', 'quiet'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
-    return { command, file, routes: values.routes };
+    return { command, file, routes: values.routes, defines };
   }
   if (values.routes === undefined) throw new CliUsageError('run needs --routes <module>');
   let durationMs: number | undefined;
@@ -79,5 +93,5 @@ export function parseCli(argv: string[]): CliCommand {
     }
     if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
   }
-  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false };
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines };
 }

@@ -1,6 +1,7 @@
 import { RTimerConfigError } from '../errors.js';
 import { loadKamailioConfig } from '../config/kamailio-cfg.js';
 import type { RTimerConfig } from '../config/config.js';
+import type { TimerConfig } from '../config/types.js';
 import { loadRoutes, resolveRoutes } from '../route/routes.js';
 import { RTimer } from '../rtimer.js';
 import { formatSummary } from './summary.js';
@@ -8,30 +9,52 @@ import { waitFor, type TimerFunctions } from './wait.js';
 
 export interface Output { out(text: string): void; err(text: string): void }
 
-/** A config file with at least one rtimer timer: a file without one is almost surely the wrong file. */
-function loadTimers(file: string): RTimerConfig {
-  const config = loadKamailioConfig(file);
+/**
+ * A config file with at least one rtimer or ptimer timer: a file without one is almost surely the wrong
+ * file (or the wrong --define). Preprocessor warnings go to stderr.
+ */
+function loadTimers(file: string, defines: readonly string[], io: Output): RTimerConfig {
+  const config = loadKamailioConfig(file, {
+    defines, onWarning: (w) => io.err(`rtimer: warning: ${w.file}:${w.line}: ${w.message}\n`),
+  });
   if (config.resolve().length === 0) {
-    throw new RTimerConfigError('ERR_RTIMER_CONFIG_NO_TIMER', `no rtimer timer in ${file}`, { file, text: file });
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_NO_TIMER', `no rtimer or ptimer timer in ${file}`, { file, text: file });
   }
   return config;
 }
 
-export async function check(file: string, routes: string | undefined, io: Output): Promise<number> {
-  const timers = loadTimers(file).resolve();
+/** What `check` prints of a timer: ptimer's keys where the timer has them. */
+function describeTimer(t: TimerConfig): Record<string, unknown> {
+  const { name, mode, interval, unit, intervalUs, routes, type, start, end, ntasks, nslices } = t;
+  const sliced = type !== undefined || ntasks !== 0 || nslices !== 1;
+  return {
+    name, mode, interval, unit, intervalUs, routes,
+    ...(type !== undefined ? { type } : {}),
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    ...(sliced ? { ntasks, nslices } : {}),
+  };
+}
+
+export interface CheckOptions { defines?: readonly string[] }
+
+export async function check(file: string, routes: string | undefined, io: Output, options: CheckOptions = {}): Promise<number> {
+  const timers = loadTimers(file, options.defines ?? [], io).resolve();
   if (routes !== undefined) {
     const { routes: mod, from } = await loadRoutes(routes);
-    resolveRoutes(mod, from, timers);
+    // ptimer checks its start and end routes as well as the loop one.
+    resolveRoutes(mod, from, timers.map((t) => ({
+      name: t.name, routes: [t.start, ...t.routes, t.end].filter((r): r is string => r !== undefined),
+    })));
   }
-  const out = timers.map(({ name, mode, interval, unit, intervalUs, routes: r }) => ({ name, mode, interval, unit, intervalUs, routes: r }));
-  io.out(JSON.stringify({ timers: out }, null, 2) + '\n');
+  io.out(JSON.stringify({ timers: timers.map(describeTimer) }, null, 2) + '\n');
   return 0;
 }
 
-export interface RunOptions { durationMs?: number; quiet?: boolean; timers?: TimerFunctions }
+export interface RunOptions { durationMs?: number; quiet?: boolean; timers?: TimerFunctions; defines?: readonly string[] }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
-  return runTimers(new RTimer({ config: loadTimers(file), routes }), options, io, signal);
+  return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes }), options, io, signal);
 }
 
 /**

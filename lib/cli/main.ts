@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd.command) {
       case 'help': io.out(USAGE); return 0;
       case 'version': io.out(`${version()}\n`); return 0;
-      case 'check': return await check(cmd.file, cmd.routes, io);
+      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
       case 'run': {
         // Installed before start(): a Ctrl-C while workers start still stops them cleanly.
         const stop = new AbortController();
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          return await run(cmd.file, cmd.routes, { durationMs: cmd.durationMs, quiet: cmd.quiet }, io, stop.signal);
+          return await run(cmd.file, cmd.routes, { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

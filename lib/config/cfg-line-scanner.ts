@@ -137,7 +137,7 @@ function pvarEnd(s: string, i: number): number {
   return s.length;
 }
 
-/** Decodes a string literal's body as STRING1/STRING2 in cfg.lex do. */
+/** Decodes a string literal's body as STRING1/STRING2 in cfg.lex do (an escaped line end is dropped). */
 export function decodeString(quote: string, raw: string): string {
   if (quote === "'") return raw;
   let out = '';
@@ -147,7 +147,7 @@ export function decodeString(quote: string, raw: string): string {
     const e = raw[i + 1];
     const hex = /^x([0-9a-fA-F]{1,2})/.exec(raw.slice(i + 1));
     const oct = /^[0-7]{2,3}/.exec(raw.slice(i + 1));
-    if (e === 'n') { out += '\n'; i++; } else if (e === 'r') { out += '\r'; i++; } else if (e === 'a') { out += '\x07'; i++; } else if (e === 't') { out += '\t'; i++; } else if (e === '"' || e === '\\') { out += e; i++; } else if (hex) { out += String.fromCharCode(parseInt(hex[1], 16)); i += hex[0].length; } else if (oct) { out += String.fromCharCode(parseInt(oct[0], 8) & 0xff); i += oct[0].length; } else out += c; // an unknown escape keeps its backslash
+    if (e === '\n') { i++; } else if (e === 'n') { out += '\n'; i++; } else if (e === 'r') { out += '\r'; i++; } else if (e === 'a') { out += '\x07'; i++; } else if (e === 't') { out += '\t'; i++; } else if (e === '"' || e === '\\') { out += e; i++; } else if (hex) { out += String.fromCharCode(parseInt(hex[1], 16)); i += hex[0].length; } else if (oct) { out += String.fromCharCode(parseInt(oct[0], 8) & 0xff); i += oct[0].length; } else out += c; // an unknown escape keeps its backslash
   }
   return out;
 }

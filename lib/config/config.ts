@@ -2,16 +2,26 @@ import { RTimerConfigError, RTimerError } from '../errors.js';
 import { describeValue } from './describe.js';
 import { parseInterval } from './interval.js';
 import { parseParam, type Where } from './param.js';
-import type { ExecSpec, TimerConfig, TimerSpec } from './types.js';
+import type { ExecSpec, PtimerType, RouteHook, TimerConfig, TimerSpec } from './types.js';
 import { validateOptions, OPTION_KEYS } from './options.js';
+import { taskCount } from './tasks.js';
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
-const MAX_MODE = 1024;
+export const MAX_MODE = 1024;
 const DEFAULT_INTERVAL_S = 120;
-const TIMER_KEYS = ['name', 'interval', 'mode', ...OPTION_KEYS] as const;
+const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', ...OPTION_KEYS] as const;
+const TIMER_STRING_KEYS = ['name', 'mode', 'interval', 'ntasks', 'nslices'] as const;
 const EXEC_KEYS = ['timer', 'route'] as const;
+const EXEC_SPEC_KEYS = ['timer', 'route', 'on'] as const;
+const HOOKS: readonly RouteHook[] = ['start', 'tick', 'end'];
 
-interface PendingExec { timer: string; route: string; where: Where; text: string }
+/**
+ * The ptimer type of a typed spec built by the ptimer reader (lib/config/ptimer.ts). A symbol, so that
+ * it is no option of the public TimerSpec: `type` only has a meaning for ptimer's own parameters.
+ */
+export const PTIMER_TYPE: unique symbol = Symbol('rtimer.ptimerType');
+
+interface PendingExec { timer: string; route: string; on: RouteHook; where: Where; text: string; fromString: boolean }
 
 /**
  * The rtimer module parameters of one configuration, in the order given. `exec` may name a timer
@@ -54,7 +64,8 @@ export class RTimerConfig {
     const key = timer.name.toLowerCase();
     const prior = this.#timers.get(key);
     if (prior) {
-      const line = prior.source?.line !== undefined ? ` (first declared at line ${prior.source.line})` : '';
+      const elsewhere = prior.source?.file !== undefined && prior.source.file !== at.file ? `${prior.source.file}:` : '';
+      const line = prior.source?.line !== undefined ? ` (first declared at ${elsewhere ? elsewhere : 'line '}${prior.source.line})` : '';
       throw new RTimerConfigError('ERR_RTIMER_TIMER_DUPLICATE',
         `duplicate timer "${timer.name}"${line}: names are case-insensitive`, { ...at, text: timer.name });
     }
@@ -67,6 +78,7 @@ export class RTimerConfig {
     const at = cleanWhere(where);
     let timer: unknown;
     let route: unknown;
+    let on: unknown;
     let text: string;
     if (typeof spec === 'string') {
       const kv = parseParam(spec, EXEC_KEYS, at);
@@ -74,8 +86,12 @@ export class RTimerConfig {
       route = kv.get('route');
       text = spec;
     } else {
-      ({ timer, route } = guard(spec, at, () => readSpec(spec, EXEC_KEYS, 'exec', '{ timer, route }', at)));
+      ({ timer, route, on } = guard(spec, at, () => readSpec(spec, EXEC_SPEC_KEYS, 'exec', '{ timer, route, on }', at)));
       text = describeValue(spec);
+    }
+    if (on !== undefined && !HOOKS.includes(on as RouteHook)) {
+      throw new RTimerConfigError('ERR_RTIMER_EXEC_INVALID',
+        `exec ${text}: "on" must be 'start', 'tick' or 'end', got ${describeValue(on)}`, { ...at, text: describeValue(on) });
     }
     for (const [key, value] of [['timer', timer], ['route', route]] as const) {
       if (value !== undefined && typeof value !== 'string') {
@@ -89,21 +105,44 @@ export class RTimerConfig {
     if (typeof route !== 'string' || route.trim() === '') {
       throw new RTimerConfigError('ERR_RTIMER_EXEC_ROUTE_MISSING', `exec "${text}" names no route`, { ...at, text });
     }
-    this.#execs.push({ timer: timer.trim(), route: route.trim(), where: at, text });
+    this.#execs.push({
+      timer: timer.trim(), route: route.trim(), on: (on as RouteHook | undefined) ?? 'tick', where: at, text,
+      fromString: typeof spec === 'string',
+    });
     return this;
   }
 
-  /** The timers in declaration order with their routes attached; throws on an exec naming no timer. */
+  /**
+   * The timers in declaration order with their routes attached; throws on an exec naming no timer, a
+   * second start or end route for a timer, or an rtimer `exec` string naming a ptimer timer.
+   */
   resolve(): TimerConfig[] {
     const timers = [...this.#timers.values()].map(copyTimer);
     const byKey = new Map(timers.map((t) => [t.name.toLowerCase(), t]));
+    const hookAt = new Map<string, Where>();
     for (const e of this.#execs) {
       const t = byKey.get(e.timer.toLowerCase());
       if (!t) {
         throw new RTimerConfigError('ERR_RTIMER_EXEC_TIMER_UNKNOWN',
           `exec "${e.text}" names timer "${e.timer}", which is not declared`, { ...e.where, text: e.timer });
       }
-      t.routes.push(e.route);
+      if (e.fromString && t.type !== undefined) {
+        // Two modules in Kamailio: rtimer's exec never reaches a ptimer timer.
+        throw new RTimerConfigError('ERR_RTIMER_EXEC_TIMER_UNKNOWN',
+          `exec "${e.text}" names timer "${e.timer}", which is a ptimer timer: give it routes with modparam("ptimer", "loop", ...)`,
+          { ...e.where, text: e.timer });
+      }
+      if (e.on === 'tick') { t.routes.push(e.route); continue; }
+      const key = `${e.on} ${t.name.toLowerCase()}`;
+      const prior = hookAt.get(key);
+      if (prior) {
+        const line = prior.line !== undefined ? ` (line ${prior.line})` : '';
+        throw new RTimerConfigError('ERR_RTIMER_EXEC_DUPLICATE',
+          `timer "${t.name}" already has the ${e.on} route "${t[e.on]}"${line}: a timer has at most one ${e.on} route`,
+          { ...e.where, text: e.route });
+      }
+      hookAt.set(key, e.where);
+      t[e.on] = e.route;
     }
     return timers;
   }
@@ -115,8 +154,9 @@ export class RTimerConfig {
   }
 
   #fromString(text: string, where: Where): TimerConfig {
-    const kv = parseParam(text, ['name', 'mode', 'interval'], where);
-    return this.#build(kv.get('name'), kv.get('interval'), kv.get('mode'), {}, where, text);
+    const kv = parseParam(text, TIMER_STRING_KEYS, where);
+    return this.#build(kv.get('name'), kv.get('interval'), kv.get('mode'),
+      { ntasks: kv.get('ntasks'), nslices: kv.get('nslices') }, where, text);
   }
 
   #fromObject(spec: TimerSpec, where: Where): TimerConfig {
@@ -136,12 +176,22 @@ export class RTimerConfig {
         `timer ${text}: invalid mode ${describeValue(mode)}: expected 0, a number of processes or 'inline'`,
         { ...where, text: describeValue(mode) });
     }
-    return this.#build(name, interval === undefined ? undefined : String(interval), mode === undefined ? undefined : String(mode),
-      options, where, text);
+    const built = this.#build(name, interval === undefined ? undefined : String(interval),
+      mode === undefined ? undefined : String(mode), options, where, text);
+    const type = (spec as { [PTIMER_TYPE]?: unknown })[PTIMER_TYPE];
+    if (type !== undefined) {
+      if (type !== 0 && type !== 1 && type !== 2 && type !== 3) {
+        throw new RTimerConfigError('ERR_RTIMER_TYPE_INVALID', `timer "${built.name}": invalid ptimer type ${describeValue(type)}`,
+          { ...where, text: describeValue(type) });
+      }
+      built.type = type as PtimerType;
+    }
+    return built;
   }
 
   #build(rawName: string | undefined, intervalText: string | undefined, modeText: string | undefined,
-    options: Record<string, unknown>, where: Where, text: string): TimerConfig {
+    extra: Record<string, unknown>, where: Where, text: string): TimerConfig {
+    const { ntasks, nslices, ...options } = extra;
     const name = rawName?.trim() ?? '';
     if (name === '') {
       throw new RTimerConfigError('ERR_RTIMER_NAME_MISSING', `timer "${text}" has no name`, { ...where, text });
@@ -171,6 +221,8 @@ export class RTimerConfig {
       unit: interval.unit,
       intervalUs: interval.intervalUs,
       routes: [],
+      ntasks: taskCount('ntasks', ntasks, name, where),
+      nslices: taskCount('nslices', nslices, name, where),
       ...validateOptions(options, name, mode, where),
       source: where.line !== undefined || where.file !== undefined ? { ...where } : undefined,
     };

@@ -3,22 +3,43 @@ import { fileURLToPath } from 'node:url';
 import { RTimerConfigError } from '../errors.js';
 import { RTimerConfig } from './config.js';
 import { describeValue } from './describe.js';
+import type { Where } from './param.js';
+import { preprocess, type PreprocessOptions, type PreprocessWarning, type PreprocessedLine } from './preprocess.js';
+import { PtimerReader } from './ptimer.js';
+import { decodeString } from './cfg-line-scanner.js';
 
+/** `line` is the 1-based index of the preprocessed line the token starts on. */
 interface Token { kind: 'word' | 'string' | 'number' | 'punct'; value: string; line: number }
 
-export interface ParseKamailioOptions {
-  /** The file the text came from, for error messages. */
-  file?: string;
+export interface KamailioConfigOptions {
   /** A configuration to add to, e.g. one holding timers declared through the API. */
   into?: RTimerConfig;
+  /**
+   * Defines given from outside, as `kamailio -A NAME` / `-A NAME=value`: a list of `NAME[=value]`, or a
+   * record (`true` for a define without a value). They decide the `#!ifdef` branches read.
+   */
+  defines?: PreprocessOptions['defines'];
+  /** The environment `#!defenv` reads. Default `process.env`. */
+  env?: PreprocessOptions['env'];
+  /** Called for each line Kamailio accepts but that probably does not do what was meant. */
+  onWarning?: (warning: PreprocessWarning) => void;
+}
+
+export interface ParseKamailioOptions extends KamailioConfigOptions {
+  /** The file the text came from, for error messages and for the includes relative to it. */
+  file?: string;
 }
 
 /**
- * Reads the rtimer `modparam` lines of a kamailio.cfg file, given by path or file URL. The argument is
- * always a file: configuration text goes to `parseKamailioConfig`. A missing or unreadable file,
- * NUL bytes and invalid UTF-8 are `RTimerConfigError`s naming the file (and the line).
+ * Reads the rtimer and ptimer `modparam` lines of a kamailio.cfg file, given by path or file URL, after
+ * Kamailio's preprocessor (`#!ifdef` branches, `#!define`s, `#!subst`s, `include_file`/`import_file`).
+ * The argument is always a file: configuration text goes to `parseKamailioConfig`. A missing or
+ * unreadable file, NUL bytes and invalid UTF-8 are `RTimerConfigError`s naming the file (and the line).
+ * `loadKamailioConfig(path, into)`, the 0.1 form, still works.
  */
-export function loadKamailioConfig(source: string | URL, into: RTimerConfig = new RTimerConfig()): RTimerConfig {
+export function loadKamailioConfig(source: string | URL, options: KamailioConfigOptions | RTimerConfig = {}): RTimerConfig {
+  const opts: KamailioConfigOptions = options instanceof RTimerConfig ? { into: options }
+    : options !== null && typeof options === 'object' ? options : {};
   let file: string;
   try {
     file = source instanceof URL ? fileURLToPath(source) : String(source);
@@ -36,25 +57,43 @@ export function loadKamailioConfig(source: string | URL, into: RTimerConfig = ne
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_READ', `cannot read config "${file}": ${(err as Error).message}${hint}`,
       { text: file, file });
   }
-  return parseKamailioConfig(decodeConfig(bytes, file), { file, into });
+  return parseKamailioConfig(decodeConfig(bytes, file), { ...opts, file });
 }
 
 /**
- * Parses kamailio.cfg text (never a path): the rtimer `modparam` lines; other modules' lines are ignored.
- * `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
+ * Parses kamailio.cfg text (never a path): the rtimer and ptimer `modparam` lines of the branches
+ * Kamailio's preprocessor keeps; other modules' lines are ignored. Includes are read relative to
+ * `options.file` (or the working directory). `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
  */
 export function parseKamailioConfig(text: string, options?: ParseKamailioOptions | string, legacyInto?: RTimerConfig): RTimerConfig {
   const opts: ParseKamailioOptions = typeof options === 'string' ? { file: options, into: legacyInto }
     : options !== null && typeof options === 'object' ? options : { into: legacyInto };
   const file = typeof opts.file === 'string' ? opts.file : undefined;
   const into = opts.into ?? new RTimerConfig();
+  if (!(into instanceof RTimerConfig)) {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT', `options.into must be an RTimerConfig, got ${describeValue(into)}`,
+      { file, text: describeValue(into) });
+  }
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') {
+    throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT', `options.onWarning must be a function, got ${describeValue(opts.onWarning)}`,
+      { file, text: describeValue(opts.onWarning) });
+  }
   if (typeof text !== 'string') {
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_TEXT',
       `parseKamailioConfig expects the configuration text as a string, got ${describeValue(text)} (for a file, use loadKamailioConfig)`,
       { file, text: describeValue(text) });
   }
   checkText(text, file);
-  const tokens = tokenize(text, file);
+  const pre = preprocess(text, { file, defines: opts.defines, env: opts.env, readFile: readIncluded });
+  for (const w of pre.warnings) opts.onWarning?.(w);
+  // Errors name the file each line came from: the main one, or an included one.
+  const lines = pre.lines;
+  const at = (line: number): Where => {
+    const l: PreprocessedLine | undefined = lines[line - 1] ?? lines[lines.length - 1];
+    return l ? { file: file === undefined && l.file === '<config>' ? undefined : l.file, line: l.line } : { file, line: 1 };
+  };
+  const tokens = tokenize(lines.map((l) => l.text).join('\n'), at);
+  const ptimer = new PtimerReader(into);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind !== 'word' || t.value !== 'modparam' || tokens[i + 1]?.value !== '(') continue;
@@ -63,30 +102,44 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
     for (;;) {
       const a = tokens[j];
       if (!a || (a.kind !== 'string' && a.kind !== 'number')) {
-        throw syntax(`malformed modparam(...): expected a quoted string or a number${a ? `, found "${a.value}"` : ''}`, a?.line ?? t.line, file);
+        throw syntax(`malformed modparam(...): expected a quoted string or a number${a ? `, found "${a.value}"` : ''}`, at(a?.line ?? t.line));
       }
       args.push(a);
       const sep = tokens[j + 1];
       j += 2;
       if (sep?.value === ')') break;
-      if (sep?.value !== ',') throw syntax('malformed modparam(...): expected "," or ")"', sep?.line ?? a.line, file);
+      if (sep?.value !== ',') throw syntax('malformed modparam(...): expected "," or ")"', at(sep?.line ?? a.line));
     }
     i = j - 1;
-    if (args[0].value.toLowerCase() !== 'rtimer') continue;
-    const where = { file, line: args[0].line };
-    if (args.length !== 3) throw syntax(`modparam("rtimer", ...) takes 3 arguments, found ${args.length}`, t.line, file);
+    // Kamailio's grammar takes modparam(module, name, value) only, whatever the module.
+    if (args.length !== 3) throw syntax(`modparam("${args[0].value}", ...) takes 3 arguments, found ${args.length}`, at(t.line));
+    const module = args[0].value.toLowerCase();
+    if (module !== 'rtimer' && module !== 'ptimer') continue;
     const [, param, value] = args;
+    const where = at(value.line);
+    if (module === 'ptimer') {
+      ptimer.param(param.value, { kind: value.kind === 'number' ? 'number' : 'string', value: value.value }, where);
+      continue;
+    }
     switch (param.value.toLowerCase()) {
-      case 'timer': into.timer(value.value, { file, line: value.line }); break;
-      case 'exec': into.exec(value.value, { file, line: value.line }); break;
-      case 'default_interval': into.setDefaultInterval(value.value, { file, line: value.line }); break;
+      case 'timer': into.timer(value.value, where); break;
+      case 'exec': into.exec(value.value, where); break;
+      case 'default_interval': into.setDefaultInterval(value.value, where); break;
       default:
         throw new RTimerConfigError('ERR_RTIMER_CONFIG_UNKNOWN_PARAM',
-          `unknown rtimer parameter "${param.value}" (expected timer, exec or default_interval)`, { ...where, text: param.value });
+          `unknown rtimer parameter "${param.value}" (expected timer, exec or default_interval)`, { ...at(param.line), text: param.value });
     }
   }
+  ptimer.finish();
   into.resolve();
   return into;
+}
+
+/** An included file, held to the rules of the main one: UTF-8 text without NUL bytes. */
+function readIncluded(path: string): string {
+  const text = decodeConfig(readFileSync(path), path);
+  checkText(text, path);
+  return text;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -125,13 +178,29 @@ function lineAt(text: string, index: number): number {
   return line;
 }
 
-function syntax(reason: string, line: number, file?: string): RTimerConfigError {
-  return new RTimerConfigError('ERR_RTIMER_CONFIG_SYNTAX', reason, { file, line });
+function syntax(reason: string, where: Where): RTimerConfigError {
+  return new RTimerConfigError('ERR_RTIMER_CONFIG_SYNTAX', reason, where);
 }
 
-// Enough of Kamailio's lexer to find modparam calls: comments (`#`, `//`, `/* */`, and `#!`
-// preprocessor lines, which we do not evaluate), strings with escapes, words, numbers.
-function tokenize(text: string, file?: string): Token[] {
+const BLANKS = /[ \t\r\n]*/y;
+// cfg.lex's numbers: hexadecimal, binary (`101b`), octal (a leading 0), decimal; a minus before one
+// belongs to it in a modparam. Digits running into letters are a NUM_ID, not a number.
+const NUMBER = /^-?(0x[0-9a-fA-F]+|[01]+b|0[0-7]+|0|[1-9][0-9]*)(?![A-Za-z0-9_])/;
+// ... and the words it reads as 1 and 0.
+const YES = new Set(['yes', 'true', 'on', 'enable']);
+const NO = new Set(['no', 'false', 'off', 'disable']);
+
+function numberValue(text: string): string {
+  const neg = text.startsWith('-');
+  const t = neg ? text.slice(1) : text;
+  const n = t.startsWith('0x') ? parseInt(t.slice(2), 16) : t.endsWith('b') ? parseInt(t.slice(0, -1), 2)
+    : t.length > 1 && t.startsWith('0') ? parseInt(t, 8) : Number(t);
+  return String(neg ? -n : n);
+}
+
+// Enough of Kamailio's lexer to find modparam calls in preprocessed text (comments are gone, but the
+// lexer still knows them): strings with escapes, words, numbers.
+function tokenize(text: string, at: (line: number) => Where): Token[] {
   const tokens: Token[] = [];
   let line = 1;
   let i = 0;
@@ -147,33 +216,41 @@ function tokenize(text: string, file?: string): Token[] {
       const startLine = line;
       i += 2;
       while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) { if (text[i] === '\n') line++; i++; }
-      if (i >= text.length) throw syntax('unterminated /* comment', startLine, file);
+      if (i >= text.length) throw syntax('unterminated /* comment', at(startLine));
       i += 2;
       continue;
     }
     if (c === '"' || c === "'") {
       const startLine = line;
       let value = '';
-      i++;
-      while (i < text.length && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          const e = text[i + 1];
-          value += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e;
-          i += 2;
-          continue;
-        }
-        if (text[i] === '\n') line++;
-        value += text[i++];
+      for (;;) {
+        // cfg.lex: double-quoted strings take backslash escapes, single-quoted ones none.
+        let j = i + 1;
+        while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
+        if (j >= text.length) throw syntax(`unterminated string starting ${c}${text.slice(i + 1, i + 31)}`, at(startLine));
+        const raw = text.slice(i + 1, j);
+        for (const ch of raw) if (ch === '\n') line++;
+        value += decodeString(c, raw);
+        i = j + 1;
+        // ... and joins double-quoted strings that only blanks separate: "a;" "b" is "a;b".
+        BLANKS.lastIndex = i;
+        const gap = BLANKS.exec(text)![0];
+        if (c !== '"' || text[i + gap.length] !== '"') break;
+        for (const ch of gap) if (ch === '\n') line++;
+        i += gap.length;
       }
-      if (i >= text.length) throw syntax(`unterminated string starting ${c}${value.slice(0, 30)}`, startLine, file);
-      i++;
       tokens.push({ kind: 'string', value, line: startLine });
       continue;
     }
-    const word = /^[A-Za-z_$][A-Za-z0-9_.$]*/.exec(text.slice(i, i + 256));
-    if (word) { tokens.push({ kind: 'word', value: word[0], line }); i += word[0].length; continue; }
-    const num = /^-?[0-9]+/.exec(text.slice(i, i + 32));
-    if (num) { tokens.push({ kind: 'number', value: num[0], line }); i += num[0].length; continue; }
+    const num = NUMBER.exec(text.slice(i, i + 64));
+    if (num) { tokens.push({ kind: 'number', value: numberValue(num[0]), line }); i += num[0].length; continue; }
+    const word = /^[A-Za-z0-9_$][A-Za-z0-9_.$]*/.exec(text.slice(i, i + 256));
+    if (word) {
+      const flag = YES.has(word[0]) ? '1' : NO.has(word[0]) ? '0' : undefined;
+      tokens.push(flag !== undefined ? { kind: 'number', value: flag, line } : { kind: 'word', value: word[0], line });
+      i += word[0].length;
+      continue;
+    }
     tokens.push({ kind: 'punct', value: c, line });
     i++;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RTimerConfigError } from '../errors.js';
+import { describeValue } from './describe.js';
 import { DefineLoopError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
 import { parseSubstExpr, type SubstExpr } from './subst-expr.js';
 
@@ -144,16 +145,7 @@ class Preprocessor {
       this.#set('KAMAILIO_VERSION', String(Number(x) * 1_000_000 + Number(y) * 1000 + Number(z)), core);
       this.#set('OS_NAME', `"${process.platform}"`, core);
     }
-    const given = this.#opts.defines;
-    if (!given) return;
-    const list = typeof given === 'string' ? [given] : given;
-    const entries: [string, string | undefined][] = typeof (list as Iterable<string>)[Symbol.iterator] === 'function'
-      ? [...(list as Iterable<string>)].map((d) => {
-        const eq = d.indexOf('=');
-        return eq < 0 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1)];
-      })
-      : Object.entries(list as Record<string, string | true>).map(([k, v]) => [k, v === true ? undefined : v]);
-    for (const [name, value] of entries) {
+    for (const [name, value] of this.#givenDefines()) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
         throw new RTimerConfigError('ERR_RTIMER_CONFIG_PREPROCESS',
           `define "${name}" given from outside is not a name (letters, digits and _, not starting with a digit)`, { text: name });
@@ -163,6 +155,36 @@ class Preprocessor {
           `define "${name}" given from outside is already defined (${this.#defines.get(name)!.where})`, { text: name });
       }
       this.#set(name, value === '' ? undefined : value, 'given from outside');
+    }
+  }
+
+  /** `options.defines` as name/value pairs; anything but strings, a list of them or a record of them is refused. */
+  #givenDefines(): [string, string | undefined][] {
+    const given: unknown = this.#opts.defines;
+    const bad = (what: unknown): never => {
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_PREPROCESS',
+        `defines: expected "NAME[=value]" strings, a list of them or a record of NAME to a string or true, got ${describeValue(what)}`,
+        { text: describeValue(what) });
+    };
+    if (given === undefined || given === null) return [];
+    try {
+      if (typeof given === 'string' || (typeof given === 'object' && Symbol.iterator in given)) {
+        const list = typeof given === 'string' ? [given] : [...(given as Iterable<unknown>)];
+        return list.map((d) => {
+          if (typeof d !== 'string') bad(d);
+          const text = d as string;
+          const eq = text.indexOf('=');
+          return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
+        });
+      }
+      if (typeof given !== 'object') bad(given);
+      return Object.entries(given as Record<string, unknown>).map(([k, v]) => {
+        if (v !== true && typeof v !== 'string') bad(v);
+        return [k, v === true ? undefined : v as string];
+      });
+    } catch (err) {
+      if (err instanceof RTimerConfigError) throw err;
+      return bad(given); // a throwing iterator or getter
     }
   }
 
@@ -408,7 +430,10 @@ class Preprocessor {
       let text: string;
       try {
         text = this.#read(abs);
-      } catch {
+      } catch (err) {
+        // A file that is there but not text is no reason to try the next place (or, for
+        // import_file, to go on without it).
+        if (err instanceof RTimerConfigError) throw err;
         continue;
       }
       const cycle = src.absChain.indexOf(abs);

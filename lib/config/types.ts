@@ -38,9 +38,24 @@ export interface TimerSpec extends RealtimeOptions {
   thread?: 'shared' | 'own';
   /** Spread a mode=N (N >= 1) timer's workers over the interval instead of firing them together. */
   stagger?: boolean;
+  /** Tasks to share out over the slices (ptimer's `ntasks`): an integer 0..2^32-1. Default 0. */
+  ntasks?: number;
+  /** Slices the tasks are cut into, one slice per tick (ptimer's `nslices`): an integer 1..2^32-1. Default 1. */
+  nslices?: number;
 }
 
-export interface ExecSpec { timer: string; route: string }
+/** When a route runs: once before the first tick, every tick, or once when the timer ends. */
+export type RouteHook = 'start' | 'tick' | 'end';
+
+export interface ExecSpec {
+  timer: string;
+  route: string;
+  /** Default `'tick'` (rtimer's `exec`, ptimer's `loop`); a timer has at most one `'start'` and one `'end'` route. */
+  on?: RouteHook;
+}
+
+/** Kamailio ptimer's timer types: 0 basic, 1 sync, 2 slice, 3 synced slice. */
+export type PtimerType = 0 | 1 | 2 | 3;
 
 /** A timer after parsing, defaults applied and its execs attached. */
 export interface TimerConfig {
@@ -50,8 +65,21 @@ export interface TimerConfig {
   interval: number;
   unit: IntervalUnit;
   intervalUs: number;
-  /** Routes in the order they run. */
+  /** The routes of every tick, in the order they run (ptimer's `loop` route). */
   routes: string[];
+  /** The route run once before the first tick (ptimer's `start`), when there is one. */
+  start?: string;
+  /** The route run once when the timer ends (ptimer's `end`), when there is one. */
+  end?: string;
+  /** Tasks shared out over the slices, 0..2^32-1. */
+  ntasks: number;
+  /** Slices per round, >= 1: each tick works on the next slice. */
+  nslices: number;
+  /**
+   * Set for a timer declared with `modparam("ptimer", "timer", ...)`. Types 0 and 1 never slice (every
+   * tick gets slice 0 and all `ntasks`); 2 and 3 do. All four run drift-free: see `slicesTasks()`.
+   */
+  type?: PtimerType;
   policy: MissedTickPolicy;
   maxBurst: number;
   precision: { budget: number } | null;
