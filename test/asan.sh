@@ -12,6 +12,7 @@ cd "$root"
 # invalid access or use-after-free in the addon still aborts the run.
 LD_PRELOAD="$(g++ -print-file-name=libasan.so)" \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-RTIMER_BINDING="$dir/build/Release/rtimer.node" \
+RTIMER_TEST_ADDON="$dir/build/Release/rtimer.node" \
+NODE_OPTIONS="--import=$root/test/support/addon-override.mjs" \
   node --import tsx node_modules/mocha/bin/mocha.js --no-config --reporter dot --timeout 60000 \
   test/native.test.ts test/native-lifecycle.test.ts
