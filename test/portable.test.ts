@@ -31,7 +31,7 @@ describe('portable fallback build (RTIMER_PORTABLE=1)', function () {
   it('passes the native engine tests', async () => {
     // --no-config: the project's .mocharc would add every spec, this file included.
     const r = await runNode(['--import', 'tsx', '--import', override, mochaBin, '--no-config', '--reporter', 'dot', '--timeout', '20000', 'test/native.test.ts'],
-      { env: { RTIMER_TEST_ADDON: addon }, timeoutMs: 200_000 });
+      { env: { RTIMER_TEST_ADDON: addon, RTIMER_TEST_WAIT: 'steady_clock' }, timeoutMs: 200_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /[1-9][0-9]* passing/);
   });
