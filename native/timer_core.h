@@ -76,7 +76,7 @@ class TimerCore {
   napi_deferred on_closed = nullptr;
 
  private:
-  // state_: bit 0 busy (a tick is with JS), bit 1 stalled (delay policy: a tick waits for JS),
+  // state_: bit 0 busy (a tick is with JS, or a late one waits for CatchUp()), bit 1 stalled (delay policy: a tick waits for JS),
   // bits 2..21 how many ticks are owed (burst policy), bits 22..63 the newest owed tick (low 42
   // bits). One word, so the thread and the JS side always agree on which ticks are owed.
   static constexpr uint64_t kBusy = 1, kStalled = 2;

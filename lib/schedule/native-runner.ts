@@ -39,7 +39,7 @@ export class NativeRunner {
   constructor(rt: TimerRuntime) {
     const c = rt.config;
     this.#rt = rt;
-    this.#native = new binding.NativeTimer({
+    this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,
       policy: c.policy,
@@ -55,7 +55,7 @@ export class NativeRunner {
       if (pending === undefined) return false;
       pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
-    }, () => this.#defer());
+    }, () => this.#defer()));
   }
 
   // A late tick owed after a route is handed over on the next turn of the event loop, so timers
@@ -63,13 +63,7 @@ export class NativeRunner {
   #defer(): void { setImmediate(this.#catchUp); }
   readonly #catchUp = () => this.#native.catchUp();
 
-  start(anchorNs?: bigint): void {
-    try {
-      this.#native.start(anchorNs);
-    } catch (err) {
-      throw new RTimerError('ERR_RTIMER_START', `timer "${this.#rt.config.name}" cannot start: ${(err as Error).message}`, { cause: err });
-    }
-  }
+  start(anchorNs?: bigint): void { startError(this.#rt.config.name, () => this.#native.start(anchorNs)); }
 
   /** Resolves when the thread is joined, queued ticks have drained and the route in flight is done. */
   stop(): Promise<void> {
@@ -83,6 +77,15 @@ export class NativeRunner {
   /** Counters and lateness as the engine measured them, plus what only the engine knows. */
   stats(): NativeRunnerStats {
     return nativeDetail(this.#native.stats());
+  }
+}
+
+/** Runs `f`; anything it throws reaches the user as an RTimerError ERR_RTIMER_START (out of fds, threads, ...). */
+function startError<T>(timer: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new RTimerError('ERR_RTIMER_START', `timer "${timer}" cannot start: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 
