@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -52,6 +53,24 @@ namespace {
 // object), counted so that it is released when the last timer that asked for it stops.
 std::mutex lock_mu;
 int lock_refs = 0;
+// V8 reserves address space as PROT_NONE mappings and later carves pages out of them, making the
+// guard pages between them inaccessible again with madvise(MADV_DONTNEED), which fails on locked
+// pages and makes V8 abort. Unlocking the PROT_NONE mappings right after mlockall keeps the pages
+// in use locked while the reservations stay free for V8 to use.
+void UnlockReservations() {
+  FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return;
+  char line[512];
+  while (std::fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long start, end;
+    char perms[5];
+    if (std::sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && std::strncmp(perms, "---", 3) == 0) {
+      munlock(reinterpret_cast<void*>(start), end - start);
+    }
+  }
+  std::fclose(maps);
+}
+
 }  // namespace
 
 bool AcquireMemoryLock(SetupReport* report) {
@@ -66,6 +85,7 @@ bool AcquireMemoryLock(SetupReport* report) {
                               (err == EINVAL ? "MCL_ONFAULT needs Linux 4.4 or later" : std::strerror(err)));
     return false;
   }
+  if (lock_refs == 0) UnlockReservations();
   lock_refs++;
   report->applied.push_back("mlockall");
   return true;
