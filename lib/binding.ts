@@ -25,6 +25,9 @@ export interface NativeTimerOptions {
 /** Returns true when the routes went async: the timer then waits for complete(). */
 export type NativeDispatch = (tick: number, scheduled: bigint, started: bigint) => boolean;
 
+/** Called when a late tick is owed after a route: must call catchUp() on a later event-loop turn. */
+export type NativeDefer = () => void;
+
 export interface NativeTimerStats {
   ticks: number;
   executions: number;
@@ -37,6 +40,8 @@ export interface NativeTimerStats {
   hop: Float64Array;
   leadNs: number;
   spinNs: number;
+  /** Waits whose timerfd or poll() failed and fell back to a plain timed wait. */
+  waitErrors: number;
   elapsedNs: number;
   applied: string[];
   refused: string[];
@@ -46,9 +51,12 @@ export interface NativeTimerStats {
 export interface NativeTimer {
   /** Arms the first deadline one interval after `anchorNs` (default: now), or the next one after now. */
   start(anchorNs?: bigint): void;
-  /** Idempotent; settles when every queued delivery has drained. */
+  /** Idempotent; settles when every queued delivery has drained. Releases the thread, its fds and the memory lock at once. */
   stop(): Promise<void>;
-  complete(): void;
+  /** An async route is done. Returns true when a late tick is owed: call catchUp() on a later turn. */
+  complete(): boolean;
+  /** Hands the owed late tick over (see NativeDefer). */
+  catchUp(): void;
   ref(): NativeTimer;
   unref(): NativeTimer;
   hasRef(): boolean;
@@ -61,16 +69,14 @@ export interface NativeBinding {
   capabilities(): Capabilities;
   /** Linux: SIGKILL this process when its parent dies. Returns whether it was set. */
   setParentDeathSignal(): boolean;
-  NativeTimer: new (options: NativeTimerOptions, dispatch: NativeDispatch) => NativeTimer;
+  /** start() failures throw an Error with code ERR_RTIMER_START. */
+  NativeTimer: new (options: NativeTimerOptions, dispatch: NativeDispatch, defer?: NativeDefer) => NativeTimer;
 }
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function load(): NativeBinding {
-  // RTIMER_BINDING points at another build of the addon (the portable fallback's tests use it).
-  const override = process.env.RTIMER_BINDING;
-  if (override) return require(override) as NativeBinding;
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
   try {
     return nodeGypBuild(root);

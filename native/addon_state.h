@@ -9,7 +9,6 @@ namespace rtimer {
 // state is static and each worker_threads environment has its own shared thread.
 struct AddonState {
   std::unique_ptr<Scheduler> shared;
-  bool locked_memory = false;
 
   Scheduler* Shared() {
     if (!shared) {
@@ -25,10 +24,8 @@ struct AddonState {
     if (shared && shared->Size() == 0) shared.reset();
   }
 
-  ~AddonState() {
-    shared.reset();
-    if (locked_memory) UnlockProcessMemory();
-  }
+  // Timers release their memory lock reference when they stop (their cleanup hooks run first).
+  ~AddonState() { shared.reset(); }
 };
 
 }  // namespace rtimer

@@ -68,18 +68,21 @@ TimerOptions ParseOptions(const Napi::Object& o) {
 Napi::Function NativeTimer::Define(Napi::Env env) {
   return DefineClass(env, "NativeTimer",
                      {InstanceMethod<&NativeTimer::Start>("start"), InstanceMethod<&NativeTimer::Stop>("stop"),
-                      InstanceMethod<&NativeTimer::Complete>("complete"), InstanceMethod<&NativeTimer::Ref>("ref"),
+                      InstanceMethod<&NativeTimer::Complete>("complete"),
+                      InstanceMethod<&NativeTimer::CatchUp>("catchUp"), InstanceMethod<&NativeTimer::Ref>("ref"),
                       InstanceMethod<&NativeTimer::Unref>("unref"), InstanceMethod<&NativeTimer::HasRef>("hasRef"),
                       InstanceMethod<&NativeTimer::Stats>("stats")});
 }
 
 NativeTimer::NativeTimer(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<NativeTimer>(info), env_(info.Env()), state_(info.Env().GetInstanceData<AddonState>()) {
-  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch): expected an object and a function");
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction() ||
+      (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsFunction())) {
+    throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch, defer?): expected an object and functions");
   }
   core_ = new TimerCore(ParseOptions(info[0].As<Napi::Object>()));
   dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
+  if (info.Length() > 2 && info[2].IsFunction()) defer_ = Napi::Persistent(info[2].As<Napi::Function>());
 }
 
 NativeTimer::~NativeTimer() {
@@ -96,12 +99,18 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
     bool lossless;
     anchor = info[0].As<Napi::BigInt>().Int64Value(&lossless);
   }
+  // Every way start can fail is an Error with code ERR_RTIMER_START, and leaves nothing behind.
+  auto fail = [&](const std::string& why) {
+    own_.reset();
+    if (locked_) ReleaseMemoryLock();
+    locked_ = false;
+    Napi::Error e = Napi::Error::New(env, "NativeTimer start: " + why);
+    e.Set("code", Napi::String::New(env, "ERR_RTIMER_START"));
+    return e;
+  };
   Scheduler* scheduler;
   try {
-    if (core_->options().lock_memory) {
-      LockProcessMemory(&core_->report);
-      state_->locked_memory = true;
-    }
+    if (core_->options().lock_memory) locked_ = AcquireMemoryLock(&core_->report);
     if (core_->options().own_thread) {
       own_ = std::make_unique<Scheduler>(core_->options().thread);
       scheduler = own_.get();
@@ -109,14 +118,21 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
       scheduler = state_->Shared();
     }
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("NativeTimer: cannot start a timer thread: ") + e.what());
+    throw fail(std::string("no timer thread: ") + e.what());
   }
-  auto tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, core_, Closed,
-                                   static_cast<void*>(nullptr));
+  TimerCore::Tsfn tsfn;
+  try {
+    tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, core_, Closed,
+                                static_cast<void*>(nullptr));
+  } catch (const Napi::Error& e) {
+    state_->ReleaseSharedIfIdle();
+    throw fail(e.Message());
+  }
   core_->AddRef();  // the function's reference, dropped by Closed()
   dispatch_.Reset();
   if (!refed_) tsfn.Unref(env);
   core_->Arm(tsfn, scheduler, anchor, now);
+  if (!defer_.IsEmpty()) core_->SetDefer(defer_);
   scheduler->Add(core_);
   napi_add_env_cleanup_hook(env, Cleanup, this);
   hooked_ = true;
@@ -145,13 +161,20 @@ void NativeTimer::StopNow() {
     return;
   }
   phase_ = Phase::kStopped;
-  core_->MarkStopped();
+  // The scheduler lets go first, so the thread cannot owe or stall a tick after MarkStopped()
+  // has counted them: executions + missed = ticks holds exactly once stop() returns.
   if (own_) {
     own_->Remove(core_);
-    own_->Shutdown();
-  } else if (state_ != nullptr && state_->shared) {
-    state_->shared->Remove(core_);
-    state_->ReleaseSharedIfIdle();
+    core_->MarkStopped();
+    own_.reset();  // joins the thread and closes its timerfd and eventfd now, not at GC
+  } else {
+    if (state_ != nullptr && state_->shared) state_->shared->Remove(core_);
+    core_->MarkStopped();
+    if (state_ != nullptr) state_->ReleaseSharedIfIdle();
+  }
+  if (locked_) {
+    locked_ = false;
+    ReleaseMemoryLock();
   }
   core_->ReleaseTsfn();
 }
@@ -178,7 +201,11 @@ Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeTimer::Complete(const Napi::CallbackInfo& info) {
-  if (phase_ != Phase::kIdle) core_->Complete();
+  return Napi::Boolean::New(info.Env(), phase_ != Phase::kIdle && core_->Complete());
+}
+
+Napi::Value NativeTimer::CatchUp(const Napi::CallbackInfo& info) {
+  if (phase_ != Phase::kIdle) core_->CatchUp();
   return info.Env().Undefined();
 }
 

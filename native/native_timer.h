@@ -8,9 +8,13 @@
 
 namespace rtimer {
 
-// The JS object of one native timer: new NativeTimer(options, dispatch); start(anchorNs?);
-// stop() -> Promise (settles once every queued delivery has drained); complete(); ref/unref/hasRef;
-// stats(). Registers an environment cleanup hook while it runs, so teardown always joins its thread.
+// The JS object of one native timer: new NativeTimer(options, dispatch, defer?); start(anchorNs?);
+// stop() -> Promise (settles once every queued delivery has drained); complete() -> bool;
+// catchUp(); ref/unref/hasRef; stats(). `defer()` is called when a late tick is owed after a
+// route: it must call catchUp() on a later event-loop turn (setImmediate). complete() returns
+// true in the same case. Registers an environment cleanup hook while it runs, so teardown always
+// joins its thread. Its scheduler (an own thread, with its fds) and its memory lock are released
+// at stop, not at garbage collection.
 class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -23,6 +27,7 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Complete(const Napi::CallbackInfo& info);
+  Napi::Value CatchUp(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value HasRef(const Napi::CallbackInfo& info);
@@ -36,9 +41,11 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   TimerCore* core_;  // one reference, dropped in the destructor
   std::unique_ptr<Scheduler> own_;
   Napi::FunctionReference dispatch_;
+  Napi::FunctionReference defer_;
   Phase phase_ = Phase::kIdle;
   bool refed_ = true;
   bool hooked_ = false;
+  bool locked_ = false;  // holds a reference on the process-wide memory lock
 };
 
 }  // namespace rtimer

@@ -43,8 +43,6 @@ void Scheduler::Run(const ThreadSetup& setup) {
       waiter_->WaitUntil(wake);
       const int64_t now = MonotonicNs();
       lock.lock();
-      for (TimerCore* t : soon_) t->PostPending();
-      soon_.clear();
       while (!stop_ && !heap_.empty() && heap_.front().wake <= now) {
         std::pop_heap(heap_.begin(), heap_.end(), Later{});
         TimerCore* t = heap_.back().timer;
@@ -81,19 +79,6 @@ void Scheduler::Remove(TimerCore* timer) {
                 heap_.end());
     if (heap_.size() != before) std::make_heap(heap_.begin(), heap_.end(), Later{});
     if (timers_ > 0) timers_--;
-    const auto pending = std::find(soon_.begin(), soon_.end(), timer);
-    if (pending != soon_.end()) {
-      soon_.erase(pending);
-      timer->DropPending();
-    }
-  }
-  waiter_->Kick();
-}
-
-void Scheduler::PostSoon(TimerCore* timer) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    soon_.push_back(timer);
   }
   waiter_->Kick();
 }

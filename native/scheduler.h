@@ -23,10 +23,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void Add(TimerCore* timer);
-  // Once this returns, the thread will not touch `timer` again (a pending PostSoon is dropped).
+  // Once this returns, the thread will not touch `timer` again.
   void Remove(TimerCore* timer);
-  // Asks the thread to hand the timer's pending tick over to JS on its next turn.
-  void PostSoon(TimerCore* timer);
   // Puts a stalled timer back on the schedule, re-anchored at `now`.
   void Resume(TimerCore* timer, int64_t now);
   // Stops and joins the thread; idempotent.
@@ -34,6 +32,8 @@ class Scheduler {
   size_t Size();
   const SetupReport& Report() const { return report_; }
   const char* WaitKind() const { return waiter_->Kind(); }
+  // Waits that failed (timerfd_settime, poll) and fell back to a plain timed wait.
+  uint64_t WaitErrors() const { return waiter_->Errors(); }
 
  private:
   struct Entry {
@@ -45,7 +45,6 @@ class Scheduler {
 
   std::mutex mu_;
   std::vector<Entry> heap_;
-  std::vector<TimerCore*> soon_;
   size_t timers_ = 0;
   bool stop_ = false;
   bool ready_ = false;  // the thread has applied its setup

@@ -8,11 +8,12 @@ void SetupCurrentThread(const ThreadSetup& setup, SetupReport* report) {
   if (!setup.cpus.empty()) report->refused.push_back("cpus: not supported on this platform");
 }
 
-void LockProcessMemory(SetupReport* report) {
+bool AcquireMemoryLock(SetupReport* report) {
   report->refused.push_back("mlockall: not supported on this platform");
+  return false;
 }
 
-void UnlockProcessMemory() {}
+void ReleaseMemoryLock() {}
 
 bool SetParentDeathSignal() { return false; }
 

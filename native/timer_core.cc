@@ -53,12 +53,12 @@ void TimerCore::Fire(int64_t now) {
     switch (options_.policy) {
       case Policy::kSkip:
         Add(missed_, busy ? n : n - 1);
-        if (!busy) Post(tick_offset_ + last, Deadline(last), now);
+        if (!busy) Post(tick_offset_ + last, Deadline(last), now, true);
         break;
       case Policy::kBurst: {
         const uint64_t owed = Owed(next);
         Add(missed_, (busy ? Owed(s) + n : n - 1) - owed);
-        if (!busy) Post(tick_offset_ + last - owed, Deadline(last - owed), now);
+        if (!busy) Post(tick_offset_ + last - owed, Deadline(last - owed), now, owed == 0);
         break;
       }
       case Policy::kDelay:
@@ -66,7 +66,7 @@ void TimerCore::Fire(int64_t now) {
           stalled_ = true;
           return;
         }
-        Post(tick_offset_ + k_, Deadline(k_), now);
+        Post(tick_offset_ + k_, Deadline(k_), now, n == 1);
         // A thread that woke a whole interval late re-anchors rather than running behind.
         if (n > 1) {
           Reanchor(now);
@@ -86,8 +86,8 @@ void TimerCore::Reanchor(int64_t now) {
   stalled_ = false;
 }
 
-void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now) {
-  slot_ = {tick, deadline, now};
+void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular) {
+  slot_ = {tick, deadline, now, regular};
   if (tsfn_.NonBlockingCall() != napi_ok) {
     // The function is closing: nothing will deliver this tick, so it is missed and busy is cleared.
     Add(missed_, 1);
@@ -120,7 +120,7 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
   hop_.Record(arrival - slot.posted);
   if (max_lead_ns_ > 0) {
     const int64_t early = slot.deadline - arrival;
-    Adapt(early);
+    if (slot.regular) Adapt(early);
     if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(slot.deadline) - arrival));
   }
   const int64_t started = MonotonicNs();
@@ -143,10 +143,29 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
     napi_valuetype type;
     if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
   }
-  if (!async) Complete(true);
+  if (async || !Complete()) return;
+  // A catch-up is due: the defer function runs CatchUp() from a setImmediate. Without one (the
+  // raw binding used directly) or if it cannot be called (a terminating environment), hand over now.
+  napi_value defer;
+  if (defer_ == nullptr || napi_get_reference_value(env, defer_, &defer) != napi_ok || defer == nullptr ||
+      napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, defer, 0, nullptr, &result) != napi_ok) {
+    bool pending = false;
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    CatchUp();
+  }
 }
 
-void TimerCore::Complete(bool in_delivery) {
+bool TimerCore::Complete() {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    // Owed and stalled ticks imply busy; after stop they are already counted as missed.
+    if (!stopped_ && (s & kBusy) && (Owed(s) || (s & kStalled))) return true;
+    if (state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) return false;
+  }
+}
+
+void TimerCore::CatchUp() {
   uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
     if (stopped_ || !(s & kBusy)) {
@@ -160,13 +179,7 @@ void TimerCore::Complete(bool in_delivery) {
       uint64_t newest = (slot_.tick & ~kNewestMask) | newest_low;
       if (newest < slot_.tick) newest += kNewestMask + 1;
       const uint64_t tick = newest - (owed - 1);  // the oldest owed; burst never re-anchors
-      const int64_t deadline = base_ + static_cast<int64_t>(tick) * options_.interval_ns;
-      if (in_delivery) {
-        slot_ = {tick, deadline, 0};
-        scheduler_->PostSoon(this);
-      } else {
-        Post(tick, deadline, MonotonicNs());
-      }
+      Post(tick, base_ + static_cast<int64_t>(tick) * options_.interval_ns, MonotonicNs(), false);
       return;
     }
     if (s & kStalled) {
@@ -174,23 +187,19 @@ void TimerCore::Complete(bool in_delivery) {
       const int64_t now = MonotonicNs();
       const Slot late = stalled_slot_;
       scheduler_->Resume(this, now);
-      Post(late.tick, late.deadline, now);
+      Post(late.tick, late.deadline, now, false);
       return;
     }
     if (state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) return;
   }
 }
 
-void TimerCore::PostPending() { Post(slot_.tick, slot_.deadline, MonotonicNs()); }
-
-void TimerCore::DropPending() {
-  Add(missed_, 1);
-  state_.store(0, std::memory_order_release);
-}
-
 void TimerCore::MarkStopped() {
   stopped_ = true;
-  // Owed and stalled ticks will never run now.
+  defer_ = nullptr;
+  if (scheduler_ != nullptr) wait_errors_ = scheduler_->WaitErrors();
+  scheduler_ = nullptr;
+  // The scheduler no longer touches this timer: its owed and stalled ticks are final, and missed.
   const uint64_t s = state_.fetch_and(kBusy, std::memory_order_acq_rel);
   Add(missed_, Owed(s) + ((s & kStalled) ? 1 : 0));
 }
@@ -227,6 +236,7 @@ Napi::Object TimerCore::Stats(Napi::Env env) const {
   o.Set("hop", Snapshot(env, hop_));
   o.Set("leadNs", static_cast<double>(lead_ns_.load(std::memory_order_relaxed)));
   o.Set("spinNs", load(spin_ns_));
+  o.Set("waitErrors", static_cast<double>(scheduler_ != nullptr ? scheduler_->WaitErrors() : wait_errors_));
   o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
   o.Set("applied", Strings(env, report.applied));
   o.Set("refused", Strings(env, report.refused));

@@ -55,15 +55,18 @@ class TimerCore {
 
   // --- JS thread ---
   void Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
-  // The routes are done. An owed tick (burst) is handed over again; from inside a delivery that
-  // goes through the timer thread, so the event loop gets a turn between catch-up ticks (a
-  // thread-safe function drains up to 1,000 queued calls in one go otherwise).
-  void Complete(bool in_delivery = false);
-  // Timer thread, scheduler lock held: hands over the tick Complete() left in the slot.
-  void PostPending();
-  // The scheduler dropped a pending hand-over (timer stopped): that tick is missed.
-  void DropPending();
-  // Stops delivering and counts what is left as missed; the caller then removes it from its scheduler.
+  // The routes are done. Returns true when a tick is owed (burst) or stalled (delay): the busy bit
+  // stays set and the caller calls CatchUp() after the event loop has had a turn. Handing it over
+  // from here would run it in the same drain of the thread-safe function (up to 1,000 calls back
+  // to back), starving timers and I/O for as long as the timer stays behind.
+  bool Complete();
+  // Hands the owed or stalled tick over (from a setImmediate, outside any delivery).
+  void CatchUp();
+  // The function Deliver() calls when Complete() says a catch-up is due: it schedules CatchUp()
+  // for the next loop turn. Owned by the NativeTimer; never used once stopped.
+  void SetDefer(napi_ref defer) { defer_ = defer; }
+  // Counts what is left as missed and stops delivering. Called once the scheduler has let go of
+  // the timer (Remove()), so the thread cannot owe or stall a tick behind this count.
   void MarkStopped();
   void ReleaseTsfn();
   Tsfn& tsfn() { return tsfn_; }
@@ -73,7 +76,7 @@ class TimerCore {
   napi_deferred on_closed = nullptr;
 
  private:
-  // state_: bit 0 busy (a tick is with JS), bit 1 stalled (delay policy: a tick waits for JS),
+  // state_: bit 0 busy (a tick is with JS, or a late one waits for CatchUp()), bit 1 stalled (delay policy: a tick waits for JS),
   // bits 2..21 how many ticks are owed (burst policy), bits 22..63 the newest owed tick (low 42
   // bits). One word, so the thread and the JS side always agree on which ticks are owed.
   static constexpr uint64_t kBusy = 1, kStalled = 2;
@@ -93,10 +96,13 @@ class TimerCore {
     uint64_t tick = 0;
     int64_t deadline = 0;
     int64_t posted = 0;
+    // Handed over by the thread at its own deadline. Only these tune the precision lead: a
+    // catch-up or stalled tick is late by design and would push the lead (and the spin) up.
+    bool regular = false;
   };
 
   int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
-  void Post(uint64_t tick, int64_t deadline, int64_t now);
+  void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);
   void Deliver(Napi::Env env, Napi::Function fn);
   void Adapt(int64_t early);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
@@ -104,8 +110,10 @@ class TimerCore {
   std::atomic<int> refs_{1};
   TimerOptions options_;
   Tsfn tsfn_;
-  Scheduler* scheduler_ = nullptr;
+  Scheduler* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
   bool stopped_ = false;  // JS thread only
+  napi_ref defer_ = nullptr;
+  uint64_t wait_errors_ = 0;  // the scheduler's count, kept when it goes at stop
 
   // Schedule: thread-owned, or JS-owned under the scheduler lock while stalled.
   int64_t base_ = 0;

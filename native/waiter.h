@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -16,6 +17,14 @@ class Waiter {
   virtual bool WaitUntil(int64_t deadline_ns) = 0;
   virtual void Kick() = 0;
   virtual const char* Kind() const = 0;
+  // Waits whose primary mechanism failed and fell back (never a spin, never a silent stop).
+  uint64_t Errors() const { return errors_.load(std::memory_order_relaxed); }
+
+ protected:
+  void CountError() { errors_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> errors_{0};
 };
 
 }  // namespace rtimer

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the addon with AddressSanitizer in a scratch copy and runs the native tests on it.
+# Builds the addon with AddressSanitizer in a scratch copy and runs the native tests on it, in this
+# process and in the child processes the tests start (test/support/addon-override.mjs swaps it in).
 # Not part of `npm test` (slow, and needs libasan at run time): `npm run test:asan`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,7 @@ cd "$root"
 # invalid access or use-after-free in the addon still aborts the run.
 LD_PRELOAD="$(g++ -print-file-name=libasan.so)" \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-RTIMER_BINDING="$dir/build/Release/rtimer.node" \
-  node --import tsx node_modules/mocha/bin/mocha.js --no-config --reporter dot --timeout 60000 \
-  test/native.test.ts test/native-lifecycle.test.ts
+RTIMER_TEST_ADDON="$dir/build/Release/rtimer.node" \
+NODE_OPTIONS="--import=tsx --import=$root/test/support/addon-override.mjs" \
+  node node_modules/mocha/bin/mocha.js --no-config --reporter dot --timeout 60000 \
+  test/native.test.ts test/native-lifecycle.test.ts test/faults/native.ts

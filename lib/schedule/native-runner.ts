@@ -1,4 +1,6 @@
+import { setImmediate } from 'node:timers';
 import { binding, type NativeTimer, type NativeTimerStats } from '../binding.js';
+import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
 import type { TimerRuntime } from './runtime.js';
 
@@ -10,6 +12,8 @@ export interface NativeDetail {
   /** Precision mode: the current early-wake lead and the share of one core its spin used. */
   leadNs: number;
   spinCpu: number;
+  /** Waits whose timerfd or poll() failed; the thread fell back to a plain timed wait. */
+  waitErrors: number;
   thread: 'own' | 'shared';
   /** Real-time knobs the system granted, and those it refused, with the reason. */
   applied: string[];
@@ -35,7 +39,7 @@ export class NativeRunner {
   constructor(rt: TimerRuntime) {
     const c = rt.config;
     this.#rt = rt;
-    this.#native = new binding.NativeTimer({
+    this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,
       policy: c.policy,
@@ -49,12 +53,17 @@ export class NativeRunner {
     }, (tick, scheduled, started) => {
       const pending = rt.run(tick, scheduled, started);
       if (pending === undefined) return false;
-      pending.then(() => this.#native.complete());
+      pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
-    });
+    }, () => this.#defer()));
   }
 
-  start(anchorNs?: bigint): void { this.#native.start(anchorNs); }
+  // A late tick owed after a route is handed over on the next turn of the event loop, so timers
+  // and I/O run between catch-up executions however far behind the timer is.
+  #defer(): void { setImmediate(this.#catchUp); }
+  readonly #catchUp = () => this.#native.catchUp();
+
+  start(anchorNs?: bigint): void { startError(this.#rt.config.name, () => this.#native.start(anchorNs)); }
 
   /** Resolves when the thread is joined, queued ticks have drained and the route in flight is done. */
   stop(): Promise<void> {
@@ -76,6 +85,15 @@ export class NativeRunner {
   }
 }
 
+/** Runs `f`; anything it throws reaches the user as an RTimerError ERR_RTIMER_START (out of fds, threads, ...). */
+function startError<T>(timer: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new RTimerError('ERR_RTIMER_START', `timer "${timer}" cannot start: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}
+
 /** The engine's raw snapshot as counters, histograms and detail (also for snapshots sent by workers). */
 export function nativeDetail(s: NativeTimerStats): NativeRunnerStats {
   return {
@@ -83,7 +101,7 @@ export function nativeDetail(s: NativeTimerStats): NativeRunnerStats {
     lateness: Histogram.fromSnapshot(s.callback), raw: s,
     native: {
       wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
-      leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0,
+      leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0, waitErrors: s.waitErrors ?? 0,
       thread: s.thread, applied: s.applied, refused: s.refused,
     },
   };
