@@ -9,7 +9,7 @@ export interface RealtimeOptions {
   schedPolicy?: 'fifo' | 'rr';
   /** CPUs the timer's thread may run on. */
   cpus?: number[];
-  /** mlockall(MCL_CURRENT|MCL_FUTURE) for the process that runs the timer. */
+  /** A process-wide, reference-counted mlockall(MCL_CURRENT|MCL_ONFAULT) while the timer runs (main thread only). */
   lockMemory?: boolean;
 }
 
