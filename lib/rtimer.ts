@@ -7,7 +7,7 @@ import { TimerRuntime, type TimerCounters } from './schedule/runtime.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
+import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
@@ -64,6 +64,7 @@ export class RTimer extends EventEmitter {
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
+    validateSupervisorOptions(options.supervisor);
     this.#supervisor = options.supervisor ?? {};
     this.#scheduler = new SharedScheduler(options.clock);
   }
@@ -178,10 +179,12 @@ export class RTimer extends EventEmitter {
     if (this.#state === 'idle') { this.#state = 'stopped'; return Promise.resolve(); }
     const wasStarting = this.#starting;
     this.#state = 'stopping';
+    // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
+    const aborting = this.#processes.map((p) => p.stop());
     this.#stopping = (async () => {
       await wasStarting?.catch(() => undefined);
       await Promise.all([this.#scheduler.stop(), ...[...this.#runners.values()].map((r) => r.stop()),
-        ...this.#processes.map((p) => p.stop())]);
+        ...aborting, ...this.#processes.map((p) => p.stop())]);
       this.#state = 'stopped';
     })();
     return this.#stopping;

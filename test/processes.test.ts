@@ -143,7 +143,7 @@ describe('dedicated timer processes (mode=N)', function () {
     assert.equal(failed, 'dies');
     assert.deepEqual(exits, [3, 3, 3]);
     assert.equal(errors.length, 1);
-    assert.match(errors[0].message, /timer "dies" failed: worker 0 exited \(code 3\) 2 times/);
+    assert.match(errors[0].message, /timer "dies" failed: worker 0 exited \(code 3\), 3 exits within 60000 ms \(maxRestarts 2\)/);
     const stats = rt.stats();
     assert.deepEqual(stats.map((s) => [s.name, s.failed]), [['dies', true], ['fine', false]]);
   });
