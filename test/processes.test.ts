@@ -530,6 +530,26 @@ console.log('started');`], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe'
           assert.equal(w.executions, calls, 'the final report arrived');
         }
       });
+
+      it(`#20 ${sig} to the process group of a parent with no handler: the parent dies and its workers with it`, async () => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', `
+import { RTimer } from './dist/index.js';
+const rt = new RTimer({ routes: ${JSON.stringify(ROUTES)} });
+rt.timer('name=ta;mode=2;interval=20000u').exec('timer=ta;route=FIRST');
+await rt.start();
+console.log(JSON.stringify(rt.stats()[0].workers.map((w) => w.pid)));`], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+        let out = '';
+        child.stdout.on('data', (d) => { out += d; });
+        const closed = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
+        const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000);
+        try {
+          assert.ok(await waitFor(() => out.includes(']'), 8000), out);
+          process.kill(-child.pid!, sig);
+          assert.equal(await closed, sig);
+        } finally { clearTimeout(killer); }
+        const pids: number[] = JSON.parse(out);
+        assert.ok(await waitFor(() => pids.every((p) => !alive(p)), 3000), `still alive: ${pids.filter(alive)}`);
+      });
     }
   });
 });

@@ -54,7 +54,7 @@ interface Worker {
   restartTimer: NodeJS.Timeout | null;
   pid: number | undefined;
   /** The step of its start under way: resolved by 'loaded' or 'armed', rejected by a failure. */
-  waiting: { resolve(): void; reject(err: Error): void } | null;
+  waiting: { step: 'load' | 'arm'; resolve(): void; reject(err: Error): void } | null;
   /** True until it is first armed: a failure then rejects start() instead of restarting. */
   initial: boolean;
   /** The current incarnation's schedule: its anchor (phase included) and when it armed. */
@@ -168,7 +168,8 @@ export class ProcessTimer {
   }
 
   /** One step of a worker's start; past startTimeoutMs the worker is killed (a crash, once it ran before). */
-  #step(w: Worker, what: string): Promise<void> {
+  #step(w: Worker, step: 'load' | 'arm'): Promise<void> {
+    const what = step === 'load' ? 'load its routes' : 'arm its timer';
     if (this.#stopping) return Promise.reject(this.#stoppedError());
     const child = w.child;
     return new Promise<void>((resolve, reject) => {
@@ -177,7 +178,7 @@ export class ProcessTimer {
         if (child && w.child === child) { w.killReason = 'start-timeout'; child.kill('SIGKILL'); }
       }, this.#opts.startTimeoutMs);
       const fail = (err: Error) => { clearTimeout(timeout); w.waiting = null; reject(err); };
-      w.waiting = { resolve: () => { clearTimeout(timeout); w.waiting = null; resolve(); }, reject: fail };
+      w.waiting = { step, resolve: () => { clearTimeout(timeout); w.waiting = null; resolve(); }, reject: fail };
     });
   }
 
@@ -202,7 +203,7 @@ export class ProcessTimer {
     w.child = child;
     w.pid = child.pid;
     this.#applyRef(w);
-    const loaded = this.#step(w, 'load its routes');
+    const loaded = this.#step(w, 'load');
     let markGone!: () => void;
     w.gone = new Promise<void>((r) => { markGone = r; });
     let over = false;
@@ -257,10 +258,10 @@ export class ProcessTimer {
     }
     switch (m.type) {
       case 'loaded':
-        if (w.state === 'starting') w.waiting?.resolve();
+        if (w.waiting?.step === 'load') w.waiting.resolve();
         break;
       case 'armed':
-        if (w.state !== 'starting' || w.armedAtNs !== null || !w.waiting) break;
+        if (w.waiting?.step !== 'arm') break;
         w.armedAtNs = m.armedAtNs;
         w.state = 'running';
         w.initial = false;
@@ -302,7 +303,7 @@ export class ProcessTimer {
   #arm(w: Worker): Promise<void> {
     const n = this.config.mode as number;
     const phase = this.config.stagger ? (BigInt(this.config.intervalUs) * 1000n * BigInt(w.index)) / BigInt(n) : 0n;
-    const armed = this.#step(w, 'arm its timer');
+    const armed = this.#step(w, 'arm');
     w.anchorNs = this.#anchor + phase;
     if (w.child) this.#send(w.child, { rtimer: TAG, type: 'arm', anchorNs: w.anchorNs });
     return armed;

@@ -67,12 +67,12 @@ console.log('forked');`], { env: { RTIMER_TEST_START: 'hang' }, onStdout: (_out,
     assert.ok(await waitFor(() => pids.every((p) => !alive(p)), 3000), `still alive: ${pids.filter(alive)}`);
   });
 
-  for (const [file, expected] of [
-    ['routes-throw-on-import.mjs', /cannot load routes module .*routes-throw-on-import\.mjs.*broken at import/s],
-    ['routes-exit-on-import.mjs', /worker 0 \(pid \d+\) exited \(code 9\) before its timer was armed/],
-    ['routes-hang-on-import.mjs', /worker 0 \(pid \d+\) did not load its routes within 500 ms/],
+  for (const [how, file, expected] of [
+    ['throws', 'routes-throw-on-import.mjs', /cannot load routes module .*routes-throw-on-import\.mjs.*broken at import/s],
+    ['calls process.exit', 'routes-exit-on-import.mjs', /worker 0 \(pid \d+\) exited \(code 9\) before its timer was armed/],
+    ['hangs', 'routes-hang-on-import.mjs', /worker 0 \(pid \d+\) did not load its routes within 500 ms/],
   ] as const) {
-    it(`a routes module that ${file.slice(7, -4).replace(/-/g, ' ')}: start() rejects plainly, nothing is left running`, async () => {
+    it(`a routes module that ${how} on import: start() rejects plainly, nothing is left running`, async () => {
       const rt = new RTimer({ routes: fixture(file), supervisor: { startTimeoutMs: 500 } });
       rt.timer('name=ta;mode=1;interval=10000u').exec('timer=ta;route=FIRST');
       const t0 = Date.now();
