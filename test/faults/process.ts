@@ -50,16 +50,16 @@ describe('faults: dedicated timer processes', function () {
   });
 
   it('the parent SIGKILLed while its workers start: no process is left', async () => {
-    let parent: { kill(sig: NodeJS.Signals): boolean } | null = null;
+    const held: { parent?: { kill(sig: NodeJS.Signals): boolean } } = {};
     const ran = runNode(['--input-type=module', '-e', `
 import { RTimer } from './dist/index.js';
 const rt = new RTimer({ routes: ${JSON.stringify(ROUTES)} });
 rt.timer('name=ta;mode=2;interval=10000u').exec('timer=ta;route=FIRST');
 rt.start();
-console.log('forked');`], { env: { RTIMER_TEST_START: 'hang' }, onStdout: (_out, child) => { parent = child; } });
+console.log('forked');`], { env: { RTIMER_TEST_START: 'hang' }, onStdout: (_out, child) => { held.parent = child; } });
     const starting = () => read().filter((e) => e.hook === 'start').map((h) => h.pid as number);
-    const both = await waitFor(() => parent !== null && starting().length === 2, 8000);
-    parent?.kill('SIGKILL');
+    const both = await waitFor(() => held.parent !== undefined && starting().length === 2, 8000);
+    held.parent?.kill('SIGKILL');
     const r = await ran;
     assert.ok(both, JSON.stringify(read()));
     assert.equal(r.signal, 'SIGKILL');
