@@ -59,7 +59,7 @@ function number(name: string, value: unknown, rule: Rule): number {
 export function validateSupervisorOptions(options: unknown): ResolvedSupervisorOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid('object', 'an object', options);
+    throw new RTimerError('ERR_RTIMER_INVALID_OPTION', `supervisor options must be an object (got ${options === null ? 'null' : typeof options})`);
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {

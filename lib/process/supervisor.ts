@@ -304,8 +304,10 @@ export class ProcessTimer {
     const n = this.config.mode as number;
     const phase = this.config.stagger ? (BigInt(this.config.intervalUs) * 1000n * BigInt(w.index)) / BigInt(n) : 0n;
     const armed = this.#step(w, 'arm');
+    // A worker being stopped is never armed.
+    if (this.#stopping || !w.child) return armed;
     w.anchorNs = this.#anchor + phase;
-    if (w.child) this.#send(w.child, { rtimer: TAG, type: 'arm', anchorNs: w.anchorNs });
+    this.#send(w.child, { rtimer: TAG, type: 'arm', anchorNs: w.anchorNs });
     return armed;
   }
 
