@@ -1,5 +1,9 @@
 import type { RTimerError } from './errors.js';
-import type { WorkerEvent, WorkerExitEvent } from './process/supervisor.js';
+import type {
+  WorkerEvent, WorkerExitEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+} from './process/supervisor.js';
+
+export type { WorkerMessageEvent, WorkerUnresponsiveEvent };
 
 /** 'worker-restart': a restarted worker of a mode=N timer is armed again. */
 export interface WorkerRestartEvent extends WorkerEvent {
@@ -12,16 +16,6 @@ export interface TimerFailedEvent {
   timer: string;
   /** ERR_RTIMER_WORKER_FAILED, also emitted as 'error'. */
   error: RTimerError;
-}
-
-/** 'worker-message': a worker's `process.send()` of something that is not node-rtimer's protocol. */
-export interface WorkerMessageEvent extends WorkerEvent {
-  message: unknown;
-}
-
-/** 'worker-unresponsive': a worker sent no heartbeat for `silentMs`. */
-export interface WorkerUnresponsiveEvent extends WorkerEvent {
-  silentMs: number;
 }
 
 /** RTimer's events and their listener arguments. */

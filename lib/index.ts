@@ -17,7 +17,9 @@ export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
 export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
 export { capabilities, now } from './native-info.js';
-export type { SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent } from './process/supervisor.js';
+export type {
+  SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent, WorkerExitReason,
+} from './process/supervisor.js';
 export type { NativeDetail } from './schedule/native-runner.js';
 export type { TimerCounters } from './schedule/runtime.js';
 export { rtimerCollector, type RTimerCollector, type RTimerCollectorOptions } from './metrics/collector.js';

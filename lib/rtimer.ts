@@ -8,7 +8,7 @@ import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
+import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
@@ -108,6 +108,7 @@ export class RTimer extends EventEmitter {
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
+    validateSupervisorOptions(options.supervisor);
     this.#supervisor = options.supervisor ?? {};
     this.#stopGraceMs = graceOption(options.stopGraceMs ?? options.supervisor?.stopGraceMs);
     if (options.stopGraceMs !== undefined && options.supervisor?.stopGraceMs === undefined) {
@@ -235,9 +236,11 @@ export class RTimer extends EventEmitter {
       if (this.#state === 'idle' || this.#state === 'stopped') { this.#state = 'stopped'; return Promise.resolve(); }
       const wasStarting = this.#starting;
       this.#state = 'stopping';
+      // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
+      const aborting = this.#processes.map((p) => p.stop());
       this.#halted = (async () => {
         await wasStarting?.catch(() => undefined);
-        const processes = Promise.all(this.#processes.map((p) => p.stop()));
+        const processes = Promise.all([...aborting, ...this.#processes.map((p) => p.stop())]);
         processes.catch(() => undefined); // awaited below, after the in-process timers halt
         this.#scheduler.halt();
         await Promise.all([...this.#runners.values()].map((r) => r.halt()));
