@@ -1,4 +1,5 @@
 import type { RTimerError } from './errors.js';
+import type { LoopState, StateCause } from './schedule/lifecycle.js';
 import type {
   WorkerEvent, WorkerExitEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
 } from './process/supervisor.js';
@@ -18,6 +19,18 @@ export interface TimerFailedEvent {
   error: RTimerError;
 }
 
+/**
+ * 'timer-state': a timer's loop (one worker's, for mode=N: `worker` is set) changed state — paused
+ * or resumed, started again, ended by its end route, a -1, a failing start, or stop().
+ */
+export interface TimerStateEvent {
+  timer: string;
+  worker?: number;
+  from: LoopState;
+  to: LoopState;
+  by: StateCause;
+}
+
 /** RTimer's events and their listener arguments. */
 export interface RTimerEvents {
   /** Route failures (RTimerRouteError), stop grace overruns (RTimerStopGraceError), worker failures (RTimerError). */
@@ -27,4 +40,5 @@ export interface RTimerEvents {
   'timer-failed': [event: TimerFailedEvent];
   'worker-message': [event: WorkerMessageEvent];
   'worker-unresponsive': [event: WorkerUnresponsiveEvent];
+  'timer-state': [event: TimerStateEvent];
 }

@@ -1,5 +1,6 @@
 import type { NativeTimerStats } from '../binding.js';
 import type { TimerConfig } from '../config/types.js';
+import type { LoopState, StateCause } from '../schedule/lifecycle.js';
 import type { TimerCounters } from '../schedule/runtime.js';
 import { BUCKETS } from '../stats/histogram.js';
 
@@ -14,7 +15,15 @@ export type ToWorker = { rtimer: typeof TAG } & (
   | { type: 'start'; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number }
   /** Sent once every worker is loaded, so they all count from the same anchor. */
   | { type: 'arm'; anchorNs: bigint }
-  | { type: 'stop' });
+  | { type: 'stop' }
+  /** A control verb for this worker's loop; answered by 'control-done' with the same id. */
+  | { type: 'control'; id: number; verb: ControlVerb });
+
+/** What the parent asks of a worker's loop: rt.pause/resume and the trigger verbs. */
+export type ControlVerb = 'pause' | 'resume' | 'start' | 'loop' | 'end' | 'tick';
+export const CONTROL_VERBS: readonly ControlVerb[] = ['pause', 'resume', 'start', 'loop', 'end', 'tick'];
+const LOOP_STATES: readonly LoopState[] = ['running', 'paused', 'ended'];
+const CAUSES: readonly StateCause[] = ['pause', 'resume', 'start', 'loop', 'end', 'return', 'error', 'stop'];
 
 /** A histogram snapshot (count, min, max, sum, sumSq, exceeds, buckets) as the buckets that changed since the last one sent. */
 export interface SnapshotDelta { head: Float64Array; index: Uint32Array; value: Float64Array }
@@ -47,6 +56,10 @@ export type FromWorker = { rtimer: typeof TAG } & (
   | { type: 'failed'; code: string; message: string }
   | { type: 'route-error'; route: string; message: string; stack?: string }
   | { type: 'stats'; report: ReportMessage }
+  /** The worker's loop changed state. */
+  | { type: 'state'; from: LoopState; to: LoopState; by: StateCause }
+  /** A control verb was applied (its routes, if any, have returned); `state` is the loop's now. */
+  | { type: 'control-done'; id: number; state: LoopState }
   | { type: 'stopped'; report: ReportMessage });
 
 const SNAPSHOT = 6 + BUCKETS;
@@ -72,6 +85,7 @@ const count = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const str = (v: unknown) => typeof v === 'string';
 const strings = (v: unknown) => Array.isArray(v) && v.every(str);
+const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 
 function validDelta(d: unknown): boolean {
   if (!isObj(d) || !(d.head instanceof Float64Array) || !(d.index instanceof Uint32Array) || !(d.value instanceof Float64Array)) return false;
@@ -82,7 +96,7 @@ function validDelta(d: unknown): boolean {
 function validReport(r: unknown): r is ReportMessage {
   if (!isObj(r) || !count(r.pid) || !isObj(r.counters) || !isObj(r.native) || !isObj(r.hist)) return false;
   const c = r.counters;
-  if (![c.ticks, c.executions, c.missed, c.errors, c.routeCalls].every(count)) return false;
+  if (![c.ticks, c.executions, c.missed, c.paused, c.errors, c.routeCalls, c.triggered].every(count)) return false;
   const n = r.native;
   if (![n.ticks, n.executions, n.missed, n.dispatchErrors].every(count) || ![n.leadNs, n.spinNs, n.elapsedNs].every(finite)) return false;
   if (!strings(n.applied) || !strings(n.refused) || (n.thread !== 'own' && n.thread !== 'shared')) return false;
@@ -99,6 +113,8 @@ export function parseFromWorker(m: unknown): FromWorker | null {
     case 'route-error': return str(m.route) && str(m.message) && (m.stack === undefined || str(m.stack)) ? m as FromWorker : null;
     case 'stats':
     case 'stopped': return validReport(m.report) ? m as FromWorker : null;
+    case 'state': return oneOf(LOOP_STATES, m.from) && oneOf(LOOP_STATES, m.to) && oneOf(CAUSES, m.by) ? m as FromWorker : null;
+    case 'control-done': return count(m.id) && oneOf(LOOP_STATES, m.state) ? m as FromWorker : null;
     default: return null;
   }
 }
@@ -109,5 +125,6 @@ export function parseToWorker(m: unknown): ToWorker | null {
   if (m.type === 'start') return str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) ? m as ToWorker : null;
   if (m.type === 'arm') return typeof m.anchorNs === 'bigint' ? m as ToWorker : null;
   if (m.type === 'stop') return m as ToWorker;
+  if (m.type === 'control') return count(m.id) && oneOf(CONTROL_VERBS, m.verb) ? m as ToWorker : null;
   return null;
 }

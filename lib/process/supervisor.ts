@@ -3,11 +3,12 @@ import { binding } from '../binding.js';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerError, RTimerRouteError } from '../errors.js';
 import { nativeDetail, type NativeDetail } from '../schedule/native-runner.js';
-import type { TimerCounters } from '../schedule/runtime.js';
+import { zeroCounters, type TimerCounters } from '../schedule/runtime.js';
 import { Histogram } from '../stats/histogram.js';
 import { deadlinesPassed } from './deadlines.js';
 import { validateSupervisorOptions, type ResolvedSupervisorOptions } from './options.js';
-import { applySnapshot, parseFromWorker, TAG, type ReportMessage, type ToWorker, type WorkerReport } from './protocol.js';
+import { applySnapshot, parseFromWorker, TAG, type ControlVerb, type ReportMessage, type ToWorker, type WorkerReport } from './protocol.js';
+import type { LoopState } from '../schedule/lifecycle.js';
 import { firstFailure } from './settle.js';
 
 export type { SupervisorOptions } from './options.js';
@@ -39,7 +40,8 @@ export interface WorkerMessageEvent extends WorkerEvent { message: unknown }
 /** A running worker was silent for `silentMs` (≥ watchdogMs): stopped, spinning or wedged. */
 export interface WorkerUnresponsiveEvent extends WorkerEvent { silentMs: number; killed: boolean }
 
-type Emit = (event: 'error' | 'worker-exit' | 'worker-restart' | 'timer-failed' | 'worker-message' | 'worker-unresponsive', payload: unknown) => void;
+type Emit = (event: 'error' | 'worker-exit' | 'worker-restart' | 'timer-failed' | 'worker-message' | 'worker-unresponsive' | 'timer-state',
+  payload: unknown) => void;
 
 interface Worker {
   index: number;
@@ -68,9 +70,13 @@ interface Worker {
   unresponsive: boolean;
   /** Why we killed it, if we did, for the 'worker-exit' event. */
   killReason: WorkerExitReason | null;
+  /** Its loop's state as it last reported (ptimer's start/loop/end, paused). */
+  loop: LoopState;
+  /** Control verbs sent and not yet answered, by id: settled by 'control-done' or its exit. */
+  controls: Map<number, () => void>;
 }
 
-const zero = (): TimerCounters => ({ ticks: 0, executions: 0, missed: 0, errors: 0, routeCalls: 0 });
+const zero = zeroCounters;
 const COUNTERS = Object.keys(zero()) as (keyof TimerCounters)[];
 
 /**
@@ -88,18 +94,61 @@ export class ProcessTimer {
   #failed = false;
   #watchdog: NodeJS.Timeout | null = null;
   #lastCheck = 0;
+  /** rt.pause() holds: a restarted worker is paused again once armed. */
+  #paused = false;
+  #controlId = 0;
 
   constructor(readonly config: TimerConfig, private readonly routes: string, options: unknown, private readonly emit: Emit) {
     this.#opts = validateSupervisorOptions(options);
     this.#workers = Array.from({ length: config.mode as number }, (_, index) => ({
       index, child: null, gone: Promise.resolve(), state: 'starting', restarts: [], report: null, restartTimer: null,
       pid: undefined, waiting: null, initial: true, anchorNs: 0n, armedAtNs: null, stopAtNs: null, final: false,
-      lastSeen: 0, unresponsive: false, killReason: null,
+      lastSeen: 0, unresponsive: false, killReason: null, loop: 'running', controls: new Map(),
       past: { counters: zero(), lateness: new Histogram(), duration: new Histogram() },
     }));
   }
 
   get failed(): boolean { return this.#failed; }
+
+  get paused(): boolean { return this.#paused; }
+
+  /** Each worker's loop state, as last reported. */
+  loops(): LoopState[] { return this.#workers.map((w) => w.loop); }
+
+  /** The earliest next deadline of its armed workers, ns on the monotonic clock; null when none is armed. */
+  nextDeadline(now: bigint): bigint | null {
+    const interval = BigInt(this.config.intervalUs) * 1000n;
+    let best: bigint | null = null;
+    for (const w of this.#workers) {
+      if (w.armedAtNs === null || w.state !== 'running' || w.loop === 'ended') continue;
+      const k = now < w.anchorNs ? 1n : (now - w.anchorNs) / interval + 1n;
+      const d = w.anchorNs + k * interval;
+      if (best === null || d < best) best = d;
+    }
+    return best;
+  }
+
+  /**
+   * Sends a control verb to every worker that runs; resolves when each has applied it (its routes
+   * returned), died, or stopped. Paused workers keep their timer and their reports (the watchdog's
+   * heartbeat) going: nothing is ever SIGSTOPped.
+   */
+  async control(verb: ControlVerb): Promise<void> {
+    if (verb === 'pause') this.#paused = true;
+    else if (verb !== 'tick') this.#paused = false;
+    if (this.#stopping) return;
+    await Promise.all(this.#workers.map((w) => this.#control(w, verb)));
+  }
+
+  #control(w: Worker, verb: ControlVerb): Promise<void> {
+    const child = w.child;
+    if (!child || !child.connected || (w.state !== 'running' && w.state !== 'starting')) return Promise.resolve();
+    const id = ++this.#controlId;
+    return new Promise<void>((resolve) => {
+      w.controls.set(id, resolve);
+      this.#send(child, { rtimer: TAG, type: 'control', id, verb });
+    });
+  }
 
   /** Forks every worker and waits until each has loaded the routes and run its start hook. */
   async load(): Promise<void> {
@@ -189,6 +238,7 @@ export class ProcessTimer {
     w.final = false;
     w.unresponsive = false;
     w.killReason = null;
+    w.loop = 'running';
     let child: ChildProcess;
     try {
       child = fork(WORKER_MAIN, [], {
@@ -211,6 +261,8 @@ export class ProcessTimer {
       if (over) return;
       over = true;
       markGone();
+      for (const settle of w.controls.values()) settle();
+      w.controls.clear();
       w.waiting?.reject(new RTimerError('ERR_RTIMER_WORKER_START',
         `${this.#where(w, child.pid)} exited (${signal ?? `code ${code}`}) before its timer was armed`));
       this.#exited(w, child, code, signal);
@@ -276,6 +328,15 @@ export class ProcessTimer {
         this.emit('error', new RTimerRouteError(this.config.name, m.route, w.index, cause));
         break;
       }
+      case 'state':
+        w.loop = m.to;
+        this.emit('timer-state', { timer: this.config.name, worker: w.index, from: m.from, to: m.to, by: m.by });
+        break;
+      case 'control-done':
+        w.loop = m.state;
+        w.controls.get(m.id)?.();
+        w.controls.delete(m.id);
+        break;
       case 'stats':
       case 'stopped':
         this.#merge(w, m.report);
@@ -339,7 +400,7 @@ export class ProcessTimer {
     w.restartTimer = setTimeout(() => {
       w.restartTimer = null;
       if (this.#stopping) return;
-      this.#spawn(w).then(() => this.#arm(w)).then(
+      this.#spawn(w).then(() => this.#arm(w)).then(() => { if (this.#paused) void this.#control(w, 'pause'); }).then(
         () => this.emit('worker-restart', { timer: this.config.name, worker: w.index, pid: w.child?.pid, restarts: w.restarts.length }),
         // A restart that fails ends in the worker's death, which counts as a crash; a stop we asked for is no error.
         (err: Error) => { if (!this.#stopping) this.emit('error', err); });

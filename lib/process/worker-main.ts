@@ -6,6 +6,7 @@ import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';
 import { NativeRunner } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
+import { applyControl, nativeCounts } from '../schedule/control.js';
 import { describeThrown } from './describe.js';
 import { diffSnapshot, HISTOGRAMS, parseToWorker, TAG, type FromWorker, type HistogramName, type ReportMessage, type ToWorker } from './protocol.js';
 
@@ -43,13 +44,13 @@ function report(): ReportMessage {
     const d = diffSnapshot(sent[name] ?? null, now[name]);
     if (d) { hist[name] = d; sent[name] = now[name]; }
   }
-  return { pid: process.pid, counters: { ...runtime!.counters, ticks: native.ticks, executions: native.executions, missed: native.missed },
-    native, hist };
+  return { pid: process.pid, counters: { ...runtime!.counters, ...nativeCounts(native, runtime!) }, native, hist };
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const { routes, from } = await loadRoutes(m.routes);
   const found = resolveRoutes(routes, from, [m.timer]);
+  const hook = (name: string | undefined) => (name === undefined ? undefined : found.get(name));
   hookInfo = { timer: m.timer.name, worker: m.worker, workers: m.workers, pid: process.pid };
   const onStart = findRoute(routes, 'onWorkerStart');
   onStop = findRoute(routes, 'onWorkerStop');
@@ -60,9 +61,15 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   }
   runtime = new TimerRuntime(m.timer, m.timer.routes.map((r) => found.get(r)!), m.worker, (err: RTimerRouteError) => {
     send({ type: 'route-error', route: err.route, ...describeThrown(err.cause) });
-  }, false);
+  }, false, {
+    start: hook(m.timer.start), end: hook(m.timer.end),
+    onState: (c) => send({ type: 'state', ...c }),
+  });
   runner = new NativeRunner(runtime);
   statsIntervalMs = m.statsIntervalMs;
+  // ptimer's start: once per worker, before its timer is armed (the first tick comes one interval after the arm).
+  await runtime.life.begin('start');
+  await runtime.settled();
 }
 
 process.on('message', (raw: unknown) => {
@@ -88,10 +95,16 @@ process.on('message', (raw: unknown) => {
     // The reports double as the heartbeat the parent's watchdog listens for.
     setInterval(() => send({ type: 'stats', report: report() }), statsIntervalMs).unref();
     send({ type: 'armed', pid: process.pid, armedAtNs });
+  } else if (m.type === 'control' && runtime && !stopping) {
+    const rt = runtime;
+    applyControl(rt, m.verb).then(() => send({ type: 'control-done', id: m.id, state: rt.life.current }));
   } else if (m.type === 'stop' && !stopping) {
     stopping = true;
     (async () => {
+      if (runtime) runtime.life.halted = true;
       await runner?.stop();
+      // ptimer's end: once, after the last tick and before onWorkerStop (unless a -1 already ran it).
+      if (runtime) { await runtime.life.finish('stop'); await runtime.settled(); }
       try {
         await (onStop as ((info: unknown) => unknown) | undefined)?.(hookInfo);
       } catch (err) {

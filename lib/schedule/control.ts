@@ -1,0 +1,26 @@
+import type { ControlVerb } from '../process/protocol.js';
+import type { TimerRuntime } from './runtime.js';
+
+/**
+ * Applies a control verb to one worker's loop (the timer's, in mode 0 and inline). pause/resume
+ * act at once; the jumps wait for the route in flight, so a start or end never overlaps a tick,
+ * and resolve once the routes they ran (and an end a -1 led to) have returned. Never rejects.
+ */
+export async function applyControl(rt: TimerRuntime, verb: ControlVerb): Promise<void> {
+  if (verb === 'pause') { rt.life.pause(); return; }
+  if (verb === 'resume') { rt.life.resume(); return; }
+  await rt.settled();
+  if (rt.life.halted) return; // stop() came meanwhile: it runs end itself
+  if (verb === 'start') await rt.life.begin('start');
+  else if (verb === 'loop') rt.life.loop();
+  else if (verb === 'end') await rt.life.finish('end');
+  else await rt.runTriggered();
+  await rt.settled();
+}
+
+/** The engine's counts less its dispatches that ran no route (see NativeSkips). */
+export function nativeCounts(n: { ticks: number; executions: number; missed: number }, rt: TimerRuntime):
+  { ticks: number; executions: number; missed: number } {
+  const s = rt.skips;
+  return { ticks: n.ticks - s.idle, executions: n.executions - s.paused - s.busy - s.idle, missed: n.missed + s.busy };
+}
