@@ -4,7 +4,8 @@ import { RTimerError } from '../errors.js';
 
 export const USAGE = `usage:
   rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
-  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
+  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]... [--ctl <socket>]
+  rtimer ctl <socket> <method> [timer] [--json]   (rtimer ctl --help for the methods)
   rtimer --help | --version
 
 options:
@@ -15,6 +16,7 @@ options:
   --duration <time>   run: stop after this long (10s, 250ms, 2m; a bare number is seconds);
                       default: until SIGINT or SIGTERM
   -q, --quiet         run: print neither the "running" line nor the summary (errors still go to stderr)
+  --ctl <socket>      run: open a JSON-RPC control socket (mode 0600) at this path, for rtimer ctl
   -h, --help          print this text
   --version           print the version
 
@@ -25,7 +27,7 @@ export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[] }
-  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[] };
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[]; ctl?: string };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -40,6 +42,7 @@ const OPTIONS = {
   duration: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   define: { type: 'string', multiple: true },
+  ctl: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -78,7 +81,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet'] as const) {
+    for (const flag of ['duration', 'quiet', 'ctl'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines };
@@ -93,5 +96,5 @@ export function parseCli(argv: string[]): CliCommand {
     }
     if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
   }
-  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines };
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ctl: values.ctl };
 }

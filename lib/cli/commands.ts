@@ -51,7 +51,11 @@ export async function check(file: string, routes: string | undefined, io: Output
   return 0;
 }
 
-export interface RunOptions { durationMs?: number; quiet?: boolean; timers?: TimerFunctions; defines?: readonly string[] }
+export interface RunOptions {
+  durationMs?: number; quiet?: boolean; timers?: TimerFunctions; defines?: readonly string[];
+  /** A path for the control socket (rt.listen), closed by stop(). */
+  ctl?: string;
+}
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
   return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes }), options, io, signal);
@@ -75,6 +79,8 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
   if (signal.aborted) end.abort();
   try {
     await rt.start();
+    const ctl = options.ctl !== undefined ? await rt.listen({ path: options.ctl }) : undefined;
+    if (ctl && !options.quiet) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
     if (!options.quiet) {
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';

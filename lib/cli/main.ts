@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CliUsageError, parseCli, USAGE } from './args.js';
 import { check, run, type Output } from './commands.js';
+import { runCtl } from '../ctl/command.js';
 
 const io: Output = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -11,6 +12,8 @@ function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `rtimer ctl` has its own arguments (lib/ctl/command.ts).
+  if (argv[0] === 'ctl') return runCtl(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
   try {
     const cmd = parseCli(argv);
     switch (cmd.command) {
@@ -24,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          return await run(cmd.file, cmd.routes, { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines }, io, stop.signal);
+          return await run(cmd.file, cmd.routes, { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, ctl: cmd.ctl }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -34,6 +34,7 @@ let onStop: Route | undefined;
 let hookInfo: { timer: string; worker: number; workers: number; pid: number } | null = null;
 let statsIntervalMs = 1000;
 let stopping = false;
+let armed = false;
 const sent: Partial<Record<HistogramName, Float64Array>> = {};
 
 function report(): ReportMessage {
@@ -92,12 +93,17 @@ process.on('message', (raw: unknown) => {
       process.disconnect?.();
       return;
     }
+    armed = true;
     // The reports double as the heartbeat the parent's watchdog listens for.
     setInterval(() => send({ type: 'stats', report: report() }), statsIntervalMs).unref();
     send({ type: 'armed', pid: process.pid, armedAtNs });
   } else if (m.type === 'control' && runtime && !stopping) {
     const rt = runtime;
-    applyControl(rt, m.verb).then(() => send({ type: 'control-done', id: m.id, state: rt.life.current }));
+    applyControl(rt, m.verb).then(() => {
+      // Fresh counters first, so that what the parent lists right after the verb already shows it.
+      if (runner && armed) send({ type: 'stats', report: report() });
+      send({ type: 'control-done', id: m.id, state: rt.life.current });
+    });
   } else if (m.type === 'stop' && !stopping) {
     stopping = true;
     (async () => {
