@@ -5,6 +5,7 @@ import { RTimerError } from '../lib/errors.js';
 import { SliceCursor, taskRange, validateSettings } from '../lib/schedule/slices.js';
 import { FakeClock } from './support/fake-clock.js';
 import { sleep } from './support/native.js';
+import { runNode } from './support/run.js';
 
 const S = 1_000_000_000n;
 const FIXTURE = new URL('./fixtures/lifecycle/routes.mjs', import.meta.url).href;
@@ -243,5 +244,19 @@ describe('ptimer lifecycle, mode N (issue 11)', () => {
     const whats = msgs.map((m) => m.what);
     assert.deepEqual(whats.slice(-2), ['end', 'onWorkerStop']);
     assert.equal(whats.filter((w) => w === 'end').length, 1);
+  });
+});
+
+describe('examples/call-rate.mjs (issue 11)', () => {
+  it('shapes the queue to about 1,000 calls a second over 8 sliced workers', async function () {
+    this.timeout(30000);
+    const r = await runNode(['examples/call-rate.mjs'], { timeoutMs: 25000 });
+    assert.equal(r.code, 0, r.stderr);
+    const m = /per second: ([\d, ]+) \(limit 1000\)/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const seconds = m[1].split(',').map((x) => Number(x.trim()));
+    // Orders of magnitude: never far above the limit, and most of it delivered in a full second.
+    assert.ok(Math.max(...seconds) <= 1300, r.stdout);
+    assert.ok(Math.max(...seconds) >= 500, r.stdout);
   });
 });
