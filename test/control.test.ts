@@ -266,3 +266,72 @@ describe('control socket on a real RTimer (issue 12)', () => {
     assert.match(r.stderr, /--ctl is for run/);
   });
 });
+
+describe('control edge cases (issue 12)', () => {
+  it('a route awaiting a verb on its own timer does not wait for itself', async function () {
+    this.timeout(10000);
+    let rt!: RTimer;
+    const seen: string[] = [];
+    rt = new RTimer({ routes: {
+      S: () => { seen.push('start'); },
+      T: async () => { seen.push('tick'); if (seen.length < 4) await rt.trigger('i', 'start'); else await rt.trigger('i', 'end'); },
+      E: () => { seen.push('end'); },
+    } });
+    rt.timer({ name: 'i', interval: '10ms', mode: 'inline' });
+    rt.exec({ timer: 'i', route: 'S', on: 'start' }).exec({ timer: 'i', route: 'T' }).exec({ timer: 'i', route: 'E', on: 'end' });
+    await rt.start();
+    for (let i = 0; i < 300 && !seen.includes('end'); i++) await sleep(10);
+    await rt.stop();
+    assert.deepEqual(seen, ['start', 'tick', 'start', 'tick', 'end']);
+  });
+
+  it('stop() does not wait past its grace for a start route that never returns', async function () {
+    this.timeout(10000);
+    const errors: Error[] = [];
+    const rt = new RTimer({ routes: { S: () => new Promise(() => {}), T: () => {} }, stopGraceMs: 100 });
+    rt.timer({ name: 'i', interval: '10ms', mode: 'inline' }).exec({ timer: 'i', route: 'S', on: 'start' }).exec('timer=i;route=T');
+    rt.on('error', (e) => errors.push(e));
+    const starting = rt.start();
+    await sleep(50);
+    const t = Date.now();
+    await rt.stop();
+    await starting;
+    assert.ok(Date.now() - t < 3000);
+    assert.equal(rt.state, 'stopped');
+    assert.ok(errors.some((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE' && /route "S"/.test(e.message)), errors.join());
+  });
+
+  it('a control socket opened before start() is closed by stop()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-ctl-'));
+    try {
+      const rt = new RTimer({ routes: { T: () => {} } });
+      rt.timer({ name: 'i', interval: '10ms', mode: 'inline' }).exec('timer=i;route=T');
+      const server = await rt.listen({ path: join(dir, 'c.sock') });
+      const listed = await ctl(server.path, 'rtimer.list') as TimerInfo[];
+      assert.deepEqual(listed.map((t) => [t.name, t.state]), [['i', 'stopped']]);
+      await rt.stop();
+      assert.equal(existsSync(server.path), false);
+      await assert.rejects(rt.listen({ path: join(dir, 'd.sock') }), (e: RTimerError) => e.code === 'ERR_RTIMER_STOPPED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('control messages over IPC are tagged and validated (issue 12)', () => {
+  it('accepts well-formed control, state and control-done messages and refuses the rest', async () => {
+    const { parseToWorker, parseFromWorker, TAG } = await import('../lib/process/protocol.js');
+    assert.ok(parseToWorker({ rtimer: TAG, type: 'control', id: 1, verb: 'pause' }));
+    for (const bad of [{ rtimer: TAG, type: 'control', id: 1, verb: 'SIGSTOP' }, { rtimer: TAG, type: 'control', id: -1, verb: 'tick' },
+      { type: 'control', id: 1, verb: 'pause' }, { rtimer: TAG, type: 'control', verb: 'pause' }]) {
+      assert.equal(parseToWorker(bad), null, JSON.stringify(bad));
+    }
+    assert.ok(parseFromWorker({ rtimer: TAG, type: 'state', from: 'running', to: 'paused', by: 'pause' }));
+    assert.ok(parseFromWorker({ rtimer: TAG, type: 'control-done', id: 3, state: 'ended' }));
+    for (const bad of [{ rtimer: TAG, type: 'state', from: 'running', to: 'gone', by: 'pause' },
+      { rtimer: TAG, type: 'state', from: 'running', to: 'paused', by: 'kill' },
+      { rtimer: TAG, type: 'control-done', id: '3', state: 'ended' }]) {
+      assert.equal(parseFromWorker(bad), null, JSON.stringify(bad));
+    }
+  });
+});

@@ -1,21 +1,21 @@
 import type { ControlVerb } from '../process/protocol.js';
-import type { TimerRuntime } from './runtime.js';
+import type { Execution, TimerRuntime } from './runtime.js';
 
 /**
  * Applies a control verb to one worker's loop (the timer's, in mode 0 and inline). pause/resume
  * act at once; the jumps wait for the route in flight, so a start or end never overlaps a tick,
  * and resolve once the routes they ran (and an end a -1 led to) have returned. Never rejects.
  */
-export async function applyControl(rt: TimerRuntime, verb: ControlVerb): Promise<void> {
+export async function applyControl(rt: TimerRuntime, verb: ControlVerb, own?: Execution): Promise<void> {
   if (verb === 'pause') { rt.life.pause(); return; }
   if (verb === 'resume') { rt.life.resume(); return; }
-  await rt.settled();
+  await rt.settled(own);
   if (rt.life.halted) return; // stop() came meanwhile: it runs end itself
   if (verb === 'start') await rt.life.begin('start');
   else if (verb === 'loop') rt.life.loop();
   else if (verb === 'end') await rt.life.finish('end');
   else await rt.runTriggered();
-  await rt.settled();
+  await rt.settled(own);
 }
 
 /** The engine's counts less its dispatches that ran no route (see NativeSkips). */

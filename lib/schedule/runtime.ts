@@ -135,9 +135,12 @@ export class TimerRuntime {
     return this.#invoke('tick', this.life.slices.current(), () => undefined);
   }
 
-  /** Resolves once no execution is in flight (a control verb waits for the route running now). */
-  async settled(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+  /**
+   * Resolves once no execution is in flight (a control verb waits for the route running now), but
+   * for `own`: a route that awaits a verb on its own timer would otherwise wait for itself.
+   */
+  async settled(own?: Execution): Promise<void> {
+    while (this.inFlight && !(own && this.execution === own)) await this.inFlight;
   }
 
   #execution(tick: number, on: RouteHook, fields: SliceFields): Execution {
