@@ -396,7 +396,7 @@ export class RTimer extends EventEmitter implements Controllable {
       throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
     }
     const rt = this.#runtimes.find((r) => r.name === name);
-    if (rt) { await applyControl(rt, verb); return; }
+    if (rt) { await applyControl(rt, verb, callingExecution()); return; }
     const p = this.#processes.find((x) => x.config.name === name)!;
     if (p.failed) throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: it failed`);
     await p.control(verb);
