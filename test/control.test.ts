@@ -335,3 +335,22 @@ describe('control messages over IPC are tagged and validated (issue 12)', () => 
     }
   });
 });
+
+describe('control verbs to a busy worker (issue 12)', () => {
+  it('a worker that does not answer in time fails the verb with ERR_RTIMER_CONTROL_TIMEOUT, not a hang', async function () {
+    this.timeout(20000);
+    const rt = new RTimer({ routes: FIXTURE, supervisor: { startTimeoutMs: 5000 } });
+    rt.timer({ name: 'w', interval: '50ms', mode: 1 }).exec('timer=w;route=T');
+    await rt.start();
+    const fast = new RTimer({ routes: FIXTURE, supervisor: { startTimeoutMs: 1200, watchdogMs: 0 } });
+    fast.timer({ name: 'b', interval: '1s', mode: 1 }).exec({ timer: 'b', route: 'BUSY' });
+    try {
+      await fast.start();
+      await assert.rejects(fast.trigger('b', 'tick'), (e: RTimerError) => e.code === 'ERR_RTIMER_CONTROL_TIMEOUT' && /"tick"/.test(e.message));
+      await rt.pause('w'); // the other timer's workers answer at once
+      assert.equal(rt.list()[0].state, 'paused');
+    } finally {
+      await Promise.all([rt.stop(), fast.stop()]);
+    }
+  });
+});

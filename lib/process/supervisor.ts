@@ -144,8 +144,14 @@ export class ProcessTimer {
     const child = w.child;
     if (!child || !child.connected || (w.state !== 'running' && w.state !== 'starting')) return Promise.resolve();
     const id = ++this.#controlId;
-    return new Promise<void>((resolve) => {
-      w.controls.set(id, resolve);
+    return new Promise<void>((resolve, reject) => {
+      // A worker busy in a route longer than this does not hold the caller forever.
+      const timeout = setTimeout(() => {
+        w.controls.delete(id);
+        reject(new RTimerError('ERR_RTIMER_CONTROL_TIMEOUT',
+          `${this.#where(w, child.pid)} did not apply "${verb}" within ${this.#opts.startTimeoutMs} ms (a route still running?)`));
+      }, this.#opts.startTimeoutMs);
+      w.controls.set(id, () => { clearTimeout(timeout); resolve(); });
       this.#send(child, { rtimer: TAG, type: 'control', id, verb });
     });
   }

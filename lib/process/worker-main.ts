@@ -97,7 +97,10 @@ process.on('message', (raw: unknown) => {
     // The reports double as the heartbeat the parent's watchdog listens for.
     setInterval(() => send({ type: 'stats', report: report() }), statsIntervalMs).unref();
     send({ type: 'armed', pid: process.pid, armedAtNs });
-  } else if (m.type === 'control' && runtime && !stopping) {
+  } else if (m.type === 'control' && (!runtime || stopping)) {
+    // Not loaded yet (the parent applies a pause again once it is armed) or stopping: nothing to do.
+    send({ type: 'control-done', id: m.id, state: runtime?.life.current ?? 'running' });
+  } else if (m.type === 'control' && runtime) {
     const rt = runtime;
     applyControl(rt, m.verb).then(() => {
       // Fresh counters first, so that what the parent lists right after the verb already shows it.
