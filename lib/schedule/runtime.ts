@@ -165,7 +165,7 @@ export class TimerRuntime {
     return on === 'tick' ? this.routes : [(on === 'start' ? this.hooks.start : this.hooks.end)!];
   }
 
-  /** A scheduled tick is over: a route returning -1 ends the loop. */
+  /** An execution is over: a tick route that returned -1 ends the loop; start's settings are read back. */
   #ticked(exec: Execution): void {
     if (exec.on === 'tick' && exec.result.ended) this.life.returned();
     if (exec.ctx) exec.result.settings = { ntasks: exec.ctx.ntasks, nslices: exec.ctx.nslices, slice: exec.ctx.slice };
