@@ -354,3 +354,26 @@ describe('control verbs to a busy worker (issue 12)', () => {
     }
   });
 });
+
+describe('control verbs in the metrics (issue 12)', () => {
+  it('rtimer_timer_state and rtimer_paused_total follow pause()', async function () {
+    this.timeout(10000);
+    const { default: client } = await import('prom-client');
+    const { rtimerCollector } = await import('../lib/index.js');
+    const registry = new client.Registry();
+    const rt = new RTimer({ routes: { T: () => {} } });
+    rt.timer({ name: 'i', interval: '5ms', mode: 'inline' }).exec('timer=i;route=T');
+    rtimerCollector(rt, { registry });
+    await rt.start();
+    try {
+      await rt.pause('i');
+      await sleep(60);
+      const text = await registry.metrics();
+      assert.match(text, /rtimer_timer_state\{timer="i",state="paused"\} 1/);
+      const paused = Number(/rtimer_paused_total\{timer="i"\} (\d+)/.exec(text)?.[1]);
+      assert.ok(paused > 0, text);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
