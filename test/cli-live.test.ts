@@ -98,6 +98,33 @@ describe('live view (issue 12)', () => {
       assert.equal(tty.writes.length, after, 'nothing drawn after stop()');
     });
 
+    it('text others print goes above the live lines: erased, written, drawn again; a partial line waits', () => {
+      const tty = fakeTty();
+      const err = fakeTty();
+      const ownWrite = tty.write;
+      const errWrite = err.write;
+      const view = new LiveView(tty, () => ['live'], { shared: [err] }).start();
+      tty.writes.length = 0;
+      tty.write('route says hi\n');
+      assert.deepEqual(tty.writes, ['\x1b[1A\r\x1b[J', 'route says hi\n', '\r\x1b[2Klive\n']);
+      tty.writes.length = 0;
+      err.write('rtimer: an error\n');
+      assert.deepEqual(tty.writes, ['\x1b[1A\r\x1b[J', '\r\x1b[2Klive\n'], 'erased on the terminal, then drawn below');
+      assert.deepEqual(err.writes, ['rtimer: an error\n']);
+      tty.writes.length = 0;
+      tty.write(Buffer.from('no newline yet'));
+      view.draw(); // a redraw now would clear the partial line
+      assert.deepEqual(tty.writes.map(String), ['\x1b[1A\r\x1b[J', 'no newline yet']);
+      tty.write(' ... done\n');
+      assert.deepEqual(tty.writes.slice(2), [' ... done\n', '\r\x1b[2Klive\n']);
+      view.stop();
+      assert.equal(tty.write, ownWrite, 'stop() puts write back');
+      assert.equal(err.write, errWrite);
+      tty.writes.length = 0;
+      tty.write('after\n');
+      assert.deepEqual(tty.writes, ['after\n']);
+    });
+
     it('does not keep the process alive', async () => {
       const { spawnSync } = await import('node:child_process');
       const code = 'import { LiveView } from "./lib/cli/live.ts"; new LiveView({ write() {} }, () => ["x"]).start(); console.log("started");';

@@ -63,6 +63,8 @@ export interface RunOptions {
   metrics?: MetricsAddress & { public?: boolean };
   /** A terminal to redraw the live lines on (the CLI passes stdout when it is a TTY); none if omitted or quiet. */
   live?: LiveStream;
+  /** Other streams on that terminal (stderr when it is one): what they print goes above the live lines. */
+  liveShared?: LiveStream[];
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
@@ -100,7 +102,7 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';
       io.err(`rtimer: running ${names}${forHow}; Ctrl-C stops\n`);
       if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
-      if (options.live) live = new LiveView(options.live, () => formatLiveLines(rt.stats())).start();
+      if (options.live) live = new LiveView(options.live, () => formatLiveLines(rt.stats()), { shared: options.liveShared }).start();
     }
     await waitFor(options.durationMs, end.signal, options.timers);
   } finally {

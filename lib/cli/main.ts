@@ -28,8 +28,9 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSignal);
         try {
           const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+          const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, live }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, live, liveShared }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
