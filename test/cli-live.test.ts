@@ -12,8 +12,8 @@ function row(name: string, mode: number | 'inline', intervalUs: number, c: { exe
 
 /** A stream that records what is written, with a terminal width. */
 function fakeTty(columns?: number) {
-  const writes: string[] = [];
-  return { writes, columns, write(text: string) { writes.push(text); return true; } };
+  const writes: (string | Uint8Array)[] = [];
+  return { writes, columns, write(text: string | Uint8Array) { writes.push(text); return true; } };
 }
 
 describe('live view (issue 12)', () => {
