@@ -108,8 +108,11 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
   } finally {
     signal.removeEventListener('abort', onSignal);
     live?.stop();
-    await rt.stop();
-    await metrics?.close();
+    try {
+      await rt.stop();
+    } finally {
+      await metrics?.close(); // an open server would keep the process alive after a failed stop
+    }
   }
   const stats = rt.stats();
   for (const s of stats) if (s.failed) failed.add(s.name);
