@@ -164,7 +164,7 @@ describe('rtimer CLI', () => {
     const row = r.stdout.split('\n').find((l) => l.startsWith('fast'));
     assert.ok(row, r.stdout);
     assert.deepEqual(row.trim().split(/\s+/).slice(0, 6), ['fast', '0', '2', '2', '0', '0']);
-    assert.match(r.stdout, /^timer\s+mode\s+ticks\s+executions\s+missed\s+errors/m, 'the word stats() uses (issue 9 #23)');
+    assert.match(r.stdout, /^timer\s+mode\s+ticks\s+executions\s+missed\s+paused\s+errors/m, 'the word stats() uses (issue 9 #23)');
   });
 
   it('run stops cleanly on SIGINT and prints the summary', async () => {
