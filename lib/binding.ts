@@ -20,10 +20,17 @@ export interface NativeTimerOptions {
   schedPolicy?: 'fifo' | 'rr';
   cpus?: number[];
   lockMemory?: boolean;
+  /**
+   * Precision mode with the spin in JS: the engine hands ticks over `leadNs` early without spinning
+   * and passes no `started`; the dispatcher writes [ready to spin, route started] (ns) here before
+   * it returns, for the lateness histogram and the lead.
+   */
+  spinReport?: BigInt64Array;
 }
 
 /** Returns true when the routes went async: the timer then waits for complete(). */
 export type NativeDispatch = (tick: number, scheduled: bigint, started: bigint) => boolean;
+// With `spinReport`, `started` is not passed: the dispatcher spins and reports it.
 
 /** Called when a late tick is owed after a route: must call catchUp() on a later event-loop turn. */
 export type NativeDefer = () => void;

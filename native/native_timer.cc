@@ -80,7 +80,20 @@ NativeTimer::NativeTimer(const Napi::CallbackInfo& info)
       (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsFunction())) {
     throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch, defer?): expected an object and functions");
   }
-  core_ = new TimerCore(ParseOptions(info[0].As<Napi::Object>()));
+  const Napi::Object options = info[0].As<Napi::Object>();
+  core_ = new TimerCore(ParseOptions(options));
+  const Napi::Value report = options.Get("spinReport");
+  if (!report.IsUndefined()) {
+    if (!report.IsTypedArray() || report.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array ||
+        report.As<Napi::TypedArray>().ElementLength() < 2) {
+      core_->DropRef();
+      throw Napi::TypeError::New(info.Env(), "NativeTimer: invalid option spinReport (a BigInt64Array of 2)");
+    }
+    Napi::TypedArray a = report.As<Napi::TypedArray>();
+    spin_report_ = Napi::Persistent(a);
+    // Its memory stays put while referenced: a plain (not resizable) buffer, held until destruction.
+    core_->SetSpinReport(reinterpret_cast<int64_t*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset()));
+  }
   dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
   if (info.Length() > 2 && info[2].IsFunction()) defer_ = Napi::Persistent(info[2].As<Napi::Function>());
 }

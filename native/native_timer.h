@@ -42,6 +42,7 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   std::unique_ptr<Scheduler> own_;
   Napi::FunctionReference dispatch_;
   Napi::FunctionReference defer_;
+  Napi::Reference<Napi::TypedArray> spin_report_;  // keeps the precision report's memory alive
   Phase phase_ = Phase::kIdle;
   bool refed_ = true;
   bool hooked_ = false;

@@ -118,22 +118,27 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
   const Slot slot = slot_;
   const int64_t arrival = MonotonicNs();
   hop_.Record(arrival - slot.posted);
-  if (max_lead_ns_ > 0) {
+  // With a spin report, JS builds the call, spins and reports; the native spin would leave the
+  // dispatcher, context and message to run cold after the deadline, where the route feels them.
+  const bool js_spin = max_lead_ns_ > 0 && spin_report_ != nullptr;
+  if (max_lead_ns_ > 0 && !js_spin) {
     const int64_t early = slot.deadline - arrival;
     if (slot.regular) Adapt(early);
     if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(slot.deadline) - arrival));
   }
-  const int64_t started = MonotonicNs();
-  callback_.Record(started - slot.deadline);
+  const int64_t started = js_spin ? 0 : MonotonicNs();
+  if (!js_spin) callback_.Record(started - slot.deadline);
   Add(executions_, 1);
+  if (js_spin) spin_report_[0] = spin_report_[1] = 0;
   // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
   // process.exit()), node-addon-api's exception path would itself abort the process.
   bool async = false;
   napi_value argv[3], recv, result;
+  const size_t argc = js_spin ? 2 : 3;
   if (napi_create_double(env, static_cast<double>(slot.tick), &argv[0]) != napi_ok ||
       napi_create_bigint_int64(env, slot.deadline, &argv[1]) != napi_ok ||
-      napi_create_bigint_int64(env, started, &argv[2]) != napi_ok || napi_get_undefined(env, &recv) != napi_ok ||
-      napi_call_function(env, recv, fn, 3, argv, &result) != napi_ok) {
+      (!js_spin && napi_create_bigint_int64(env, started, &argv[2]) != napi_ok) ||
+      napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, fn, argc, argv, &result) != napi_ok) {
     // The dispatcher catches route errors itself; this is a terminating environment or our bug.
     Add(errors_, 1);
     bool pending = false;
@@ -143,6 +148,7 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
     napi_valuetype type;
     if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
   }
+  if (js_spin) JsSpinDone(slot);
   if (async || !Complete()) return;
   // A catch-up is due: the defer function runs CatchUp() from a setImmediate. Without one (the
   // raw binding used directly) or if it cannot be called (a terminating environment), hand over now.
@@ -154,6 +160,14 @@ void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
     CatchUp();
   }
+}
+
+void TimerCore::JsSpinDone(const Slot& slot) {
+  const int64_t ready = spin_report_[0], started = spin_report_[1];
+  if (started == 0) return;  // the dispatcher failed before the route: nothing to learn from
+  callback_.Record(started - slot.deadline);
+  if (slot.regular) Adapt(slot.deadline - ready);
+  if (started > ready) Add(spin_ns_, static_cast<uint64_t>(started - ready));
 }
 
 bool TimerCore::Complete() {

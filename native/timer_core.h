@@ -65,6 +65,8 @@ class TimerCore {
   // The function Deliver() calls when Complete() says a catch-up is due: it schedules CatchUp()
   // for the next loop turn. Owned by the NativeTimer; never used once stopped.
   void SetDefer(napi_ref defer) { defer_ = defer; }
+  // Precision mode with the spin in JS: [ready, started] written by the dispatcher (see binding.ts).
+  void SetSpinReport(int64_t* report) { spin_report_ = report; }
   // Counts what is left as missed and stops delivering. Called once the scheduler has let go of
   // the timer (Remove()), so the thread cannot owe or stall a tick behind this count.
   void MarkStopped();
@@ -105,6 +107,7 @@ class TimerCore {
   void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);
   void Deliver(Napi::Env env, Napi::Function fn);
   void Adapt(int64_t early);
+  void JsSpinDone(const Slot& slot);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
 
   std::atomic<int> refs_{1};
@@ -113,6 +116,7 @@ class TimerCore {
   Scheduler* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
   bool stopped_ = false;  // JS thread only
   napi_ref defer_ = nullptr;
+  int64_t* spin_report_ = nullptr;
   uint64_t wait_errors_ = 0;  // the scheduler's count, kept when it goes at stop
 
   // Schedule: thread-owned, or JS-owned under the scheduler lock while stalled.

@@ -2,7 +2,10 @@ import { setImmediate } from 'node:timers';
 import { binding, type NativeTimer, type NativeTimerStats } from '../binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
+import { precisionSpin } from './precision.js';
 import type { TimerRuntime } from './runtime.js';
+
+const hrtime = process.hrtime.bigint;
 
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
@@ -39,6 +42,24 @@ export class NativeRunner {
   constructor(rt: TimerRuntime) {
     const c = rt.config;
     this.#rt = rt;
+    // Precision mode: the engine hands the tick over early and JS spins, after building the call;
+    // it tells the engine when it was ready and when the route started (one shared array, no call).
+    const precise = (c.precision?.budget ?? 0) > 0;
+    const report = new BigInt64Array(2);
+    const settle = (pending: Promise<void> | undefined): boolean => {
+      if (pending === undefined) return false;
+      pending.then(() => { if (this.#native.complete()) this.#defer(); });
+      return true;
+    };
+    const dispatch = precise
+      ? (tick: number, scheduled: bigint): boolean => {
+        const exec = rt.prepare(tick, scheduled);
+        report[0] = hrtime();
+        const started = precisionSpin.until(scheduled, exec);
+        report[1] = started;
+        return settle(rt.call(exec, scheduled, started));
+      }
+      : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
     this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,
@@ -50,12 +71,8 @@ export class NativeRunner {
       schedPolicy: c.realtime.schedPolicy,
       cpus: c.realtime.cpus,
       lockMemory: c.realtime.lockMemory,
-    }, (tick, scheduled, started) => {
-      const pending = rt.run(tick, scheduled, started);
-      if (pending === undefined) return false;
-      pending.then(() => { if (this.#native.complete()) this.#defer(); });
-      return true;
-    }, () => this.#defer()));
+      ...(precise ? { spinReport: report } : {}),
+    }, dispatch, () => this.#defer()));
   }
 
   // A late tick owed after a route is handed over on the next turn of the event loop, so timers

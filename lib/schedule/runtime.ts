@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerRouteError, throwLater } from '../errors.js';
-import { nextFakedMessage } from '../route/fmsg.js';
+import { RouteCall } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram } from '../stats/histogram.js';
 
@@ -28,6 +28,8 @@ export interface Execution {
   abandoned: boolean;
   /** It waits in a stop() one of its routes called: stop() calls do not wait for it meanwhile. */
   waitingInStop: boolean;
+  /** The first route's context, built by prepare() before the call; used once. */
+  first: RouteCall | null;
 }
 
 const hrtime = process.hrtime.bigint;
@@ -80,9 +82,23 @@ export class TimerRuntime {
 
   /** Returns a promise only when a route returned one; the promise never rejects. */
   run(tick: number, scheduled: bigint, started: bigint): Promise<void> | undefined {
+    return this.call(this.prepare(tick, scheduled), scheduled, started);
+  }
+
+  /**
+   * Builds a tick's execution and its first route's context without calling anything: precision
+   * mode does this before it spins to the deadline, so only the call itself runs after it.
+   */
+  prepare(tick: number, scheduled: bigint): Execution {
+    const exec: Execution = { runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, first: null };
+    if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled);
+    return exec;
+  }
+
+  /** Runs a prepared tick that started at `started`: as run() does. */
+  call(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
     this.counters.executions++;
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
-    const exec: Execution = { runtime: this, tick, route: 0, abandoned: false, waitingInStop: false };
     return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
   }
 
@@ -111,11 +127,20 @@ export class TimerRuntime {
     return undefined;
   }
 
+  #context(exec: Execution, i: number, scheduled: bigint, started: bigint): RouteCall {
+    return new RouteCall(this.config.name, this.config.routes[i], this.worker, exec.tick, scheduled, started);
+  }
+
   #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
     const route = this.config.routes[i];
-    const ctx: RouteContext = {
-      timer: this.config.name, route, worker: this.worker, tick: exec.tick, scheduled, started, msg: nextFakedMessage(),
-    };
+    let ctx: RouteContext;
+    if (i === 0 && exec.first !== null) {
+      exec.first.started = started;
+      ctx = exec.first;
+      exec.first = null;
+    } else {
+      ctx = this.#context(exec, i, scheduled, started);
+    }
     this.counters.routeCalls++;
     exec.route = i;
     const outer = syncCurrent;
