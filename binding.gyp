@@ -15,6 +15,7 @@
       "sources": [
         "native/addon.cc",
         "native/clock.cc",
+        "native/delivery.cc",
         "native/histogram.cc",
         "native/native_timer.cc",
         "native/scheduler.cc",

@@ -47,6 +47,8 @@ export interface NativeTimerStats {
   hop: Float64Array;
   leadNs: number;
   spinNs: number;
+  /** Wake-ups of this timer's scheduler thread that reached JS: one batch carries every tick due then (shared by the thread's timers). */
+  batches: number;
   /** Waits whose timerfd or poll() failed and fell back to a plain timed wait. */
   waitErrors: number;
   elapsedNs: number;

@@ -10,11 +10,14 @@ namespace rtimer {
 struct AddonState {
   std::unique_ptr<Scheduler> shared;
 
-  Scheduler* Shared() {
+  // JS thread; throws std::exception when the thread or its delivery cannot be created.
+  Scheduler* Shared(napi_env env) {
     if (!shared) {
       ThreadSetup setup;
       setup.name = "rtimer:shared";
-      shared = std::make_unique<Scheduler>(setup);
+      auto s = std::make_unique<Scheduler>(setup);
+      s->Attach(Delivery::Create(env, "rtimer:shared"));
+      shared = std::move(s);
     }
     return shared.get();
   }

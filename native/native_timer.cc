@@ -126,42 +126,25 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
     if (core_->options().lock_memory) locked_ = AcquireMemoryLock(&core_->report);
     if (core_->options().own_thread) {
       own_ = std::make_unique<Scheduler>(core_->options().thread);
+      own_->Attach(Delivery::Create(env, "rtimer:" + core_->options().name));
       scheduler = own_.get();
     } else {
-      scheduler = state_->Shared();
+      scheduler = state_->Shared(env);
     }
   } catch (const std::exception& e) {
+    if (!core_->options().own_thread) state_->ReleaseSharedIfIdle();
     throw fail(std::string("no timer thread: ") + e.what());
   }
-  TimerCore::Tsfn tsfn;
-  try {
-    tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, core_, Closed,
-                                static_cast<void*>(nullptr));
-  } catch (const Napi::Error& e) {
-    state_->ReleaseSharedIfIdle();
-    throw fail(e.Message());
-  }
-  core_->AddRef();  // the function's reference, dropped by Closed()
-  dispatch_.Reset();
-  if (!refed_) tsfn.Unref(env);
-  core_->Arm(tsfn, scheduler, anchor, now);
+  delivery_ = scheduler->delivery();
+  delivery_->AddRef();
+  if (refed_) delivery_->Hold(env);
+  core_->Arm(delivery_, dispatch_, scheduler, anchor, now);
   if (!defer_.IsEmpty()) core_->SetDefer(defer_);
   scheduler->Add(core_);
   napi_add_env_cleanup_hook(env, Cleanup, this);
   hooked_ = true;
   phase_ = Phase::kRunning;
   return env.Undefined();
-}
-
-void NativeTimer::Closed(Napi::Env env, void*, TimerCore* core) {
-  napi_deferred d = core->on_closed;
-  core->on_closed = nullptr;
-  if (d != nullptr && env != nullptr) {
-    napi_value undefined;
-    // Status ignored: during environment teardown there is nobody left to resolve for.
-    if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
-  }
-  core->DropRef();
 }
 
 void NativeTimer::StopNow() {
@@ -174,6 +157,7 @@ void NativeTimer::StopNow() {
     return;
   }
   phase_ = Phase::kStopped;
+  if (refed_) delivery_->Unhold(env_);
   // The scheduler lets go first, so the thread cannot owe or stall a tick after MarkStopped()
   // has counted them: executions + missed = ticks holds exactly once stop() returns.
   if (own_) {
@@ -189,7 +173,8 @@ void NativeTimer::StopNow() {
     locked_ = false;
     ReleaseMemoryLock();
   }
-  core_->ReleaseTsfn();
+  delivery_->DropRef();
+  delivery_ = nullptr;
 }
 
 void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow(); }
@@ -197,14 +182,29 @@ void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow
 Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (phase_ == Phase::kRunning) {
-    // An unref()'d function would let the loop end before it drains, leaving stop()'s promise
-    // unsettled; held until it closes, the loop lives exactly that long.
-    if (!refed_) core_->tsfn().Ref(env);
+    Delivery* delivery = delivery_;
+    delivery->AddRef();
+    StopNow();
+    // A tick still queued for JS is delivered (as missed) before stop() settles, so the counters
+    // are final then; the loop is held until it drains, even for an unref()'d timer.
+    const bool queued = delivery->Queued(core_);
     napi_value promise;
     napi_deferred d;
-    napi_create_promise(env, &d, &promise);
-    core_->on_closed = d;
-    StopNow();
+    if (napi_create_promise(env, &d, &promise) != napi_ok) {
+      delivery->DropRef();
+      throw Napi::Error::New(env, "NativeTimer stop: cannot create a promise");
+    }
+    if (queued) {
+      core_->on_closed = d;
+      delivery->Hold(env);
+    } else {
+      napi_value undefined;
+      if (napi_get_undefined(env, &undefined) != napi_ok || napi_resolve_deferred(env, d, undefined) != napi_ok) {
+        delivery->DropRef();
+        throw Napi::Error::New(env, "NativeTimer stop: cannot settle its promise");
+      }
+    }
+    delivery->DropRef();
     return Napi::Value(env, promise);
   }
   StopNow();
@@ -223,13 +223,13 @@ Napi::Value NativeTimer::CatchUp(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeTimer::Ref(const Napi::CallbackInfo& info) {
-  if (phase_ == Phase::kRunning && !refed_) core_->tsfn().Ref(info.Env());
+  if (phase_ == Phase::kRunning && !refed_) delivery_->Hold(info.Env());
   refed_ = true;
   return info.This();
 }
 
 Napi::Value NativeTimer::Unref(const Napi::CallbackInfo& info) {
-  if (phase_ == Phase::kRunning && refed_) core_->tsfn().Unref(info.Env());
+  if (phase_ == Phase::kRunning && refed_) delivery_->Unhold(info.Env());
   refed_ = false;
   return info.This();
 }

@@ -34,12 +34,12 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   void StopNow();
   static void Cleanup(void* self);
-  static void Closed(Napi::Env env, void*, TimerCore* core);
 
   napi_env env_;
   AddonState* state_;
   TimerCore* core_;  // one reference, dropped in the destructor
   std::unique_ptr<Scheduler> own_;
+  Delivery* delivery_ = nullptr;  // a reference while running
   Napi::FunctionReference dispatch_;
   Napi::FunctionReference defer_;
   Napi::Reference<Napi::TypedArray> spin_report_;  // keeps the precision report's memory alive

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "delivery.h"
 #include "thread_setup.h"
 #include "waiter.h"
 
@@ -21,6 +22,10 @@ class Scheduler {
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
+
+  // JS thread, once, before any Add(): how its timers' ticks reach JS. Released after the join.
+  void Attach(Delivery* delivery) { delivery_ = delivery; }
+  Delivery* delivery() const { return delivery_; }
 
   void Add(TimerCore* timer);
   // Once this returns, the thread will not touch `timer` again.
@@ -52,6 +57,7 @@ class Scheduler {
   std::unique_ptr<Waiter> waiter_;
   SetupReport report_;
   std::thread thread_;
+  Delivery* delivery_ = nullptr;
 };
 
 }  // namespace rtimer

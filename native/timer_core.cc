@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "clock.h"
+#include "delivery.h"
 #include "scheduler.h"
 
 namespace rtimer {
@@ -14,8 +15,9 @@ TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
   }
 }
 
-void TimerCore::Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now) {
-  tsfn_ = tsfn;
+void TimerCore::Arm(Delivery* delivery, napi_ref dispatch, Scheduler* scheduler, int64_t anchor_ns, int64_t now) {
+  delivery_ = delivery;
+  dispatch_ = dispatch;
   scheduler_ = scheduler;
   const SetupReport& thread = scheduler->Report();
   report.applied.insert(report.applied.end(), thread.applied.begin(), thread.applied.end());
@@ -88,17 +90,11 @@ void TimerCore::Reanchor(int64_t now) {
 
 void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular) {
   slot_ = {tick, deadline, now, regular};
-  if (tsfn_.NonBlockingCall() != napi_ok) {
+  if (!delivery_->Post(this)) {
     // The function is closing: nothing will deliver this tick, so it is missed and busy is cleared.
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
   }
-}
-
-void TimerCore::CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*) {
-  // env is null when the environment is being torn down; nothing may run then.
-  if (env == nullptr || core == nullptr || fn.IsEmpty()) return;
-  core->Deliver(env, fn);
 }
 
 void TimerCore::Adapt(int64_t early) {
@@ -109,8 +105,9 @@ void TimerCore::Adapt(int64_t early) {
   lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
 }
 
-void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
-  if (stopped_) {
+void TimerCore::Deliver(napi_env env) {
+  napi_value fn;
+  if (stopped_ || napi_get_reference_value(env, dispatch_, &fn) != napi_ok || fn == nullptr) {
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
     return;
@@ -208,18 +205,26 @@ void TimerCore::CatchUp() {
   }
 }
 
+void TimerCore::Drained(napi_env env, Delivery* delivery) {
+  if (!stopped_ || on_closed == nullptr || queued_ > 0) return;
+  napi_deferred d = on_closed;
+  on_closed = nullptr;
+  napi_value undefined;
+  if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
+  delivery->Unhold(env);
+}
+
 void TimerCore::MarkStopped() {
   stopped_ = true;
   defer_ = nullptr;
+  dispatch_ = nullptr;
+  if (delivery_ != nullptr) batches_ = delivery_->Batches();
+  delivery_ = nullptr;
   if (scheduler_ != nullptr) wait_errors_ = scheduler_->WaitErrors();
   scheduler_ = nullptr;
   // The scheduler no longer touches this timer: its owed and stalled ticks are final, and missed.
   const uint64_t s = state_.fetch_and(kBusy, std::memory_order_acq_rel);
   Add(missed_, Owed(s) + ((s & kStalled) ? 1 : 0));
-}
-
-void TimerCore::ReleaseTsfn() {
-  if (tsfn_) tsfn_.Release();
 }
 
 namespace {
@@ -250,6 +255,7 @@ Napi::Object TimerCore::Stats(Napi::Env env) const {
   o.Set("hop", Snapshot(env, hop_));
   o.Set("leadNs", static_cast<double>(lead_ns_.load(std::memory_order_relaxed)));
   o.Set("spinNs", load(spin_ns_));
+  o.Set("batches", static_cast<double>(delivery_ != nullptr ? delivery_->Batches() : batches_));
   o.Set("waitErrors", static_cast<double>(scheduler_ != nullptr ? scheduler_->WaitErrors() : wait_errors_));
   o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
   o.Set("applied", Strings(env, report.applied));

@@ -10,6 +10,7 @@
 
 namespace rtimer {
 
+class Delivery;
 class Scheduler;
 
 enum class Policy { kSkip = 0, kBurst = 1, kDelay = 2 };
@@ -26,18 +27,15 @@ struct TimerOptions {
 };
 
 // One native timer: its schedule (advanced by a scheduler thread) and its delivery to JS (on the
-// JS thread, through a thread-safe function). At most one tick is outstanding: the thread takes
+// JS thread, through its scheduler's Delivery). At most one tick is outstanding: the thread takes
 // the busy bit to hand a tick over and the JS side gives it back when the routes are done, so
 // nothing ever queues up behind a slow route; what does not fit is counted, per the policy.
 class TimerCore {
  public:
-  static void CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*);
-  using Tsfn = Napi::TypedThreadSafeFunction<TimerCore, void, CallJs>;
-
   explicit TimerCore(TimerOptions options);
 
-  // Owned by its NativeTimer and, while running, by its thread-safe function (whose queued calls
-  // may outlive the JS object); a plain atomic count, as std::shared_ptr would pull in newer
+  // Owned by its NativeTimer and by each of its queued deliveries (which may outlive the JS
+  // object); a plain atomic count, as std::shared_ptr would pull in newer
   // libstdc++ and glibc symbols than the prebuilt binaries may need.
   void AddRef() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void DropRef() {
@@ -54,7 +52,12 @@ class TimerCore {
   void Reanchor(int64_t now);
 
   // --- JS thread ---
-  void Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
+  // `dispatch` is the NativeTimer's reference to its JS function; used only while not stopped.
+  void Arm(Delivery* delivery, napi_ref dispatch, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
+  // Runs the handed-over tick's routes (from the Delivery's batch).
+  void Deliver(napi_env env);
+  // The Delivery is done with one of its entries: settles a stop() that waited for it.
+  void Drained(napi_env env, Delivery* delivery);
   // The routes are done. Returns true when a tick is owed (burst) or stalled (delay): the busy bit
   // stays set and the caller calls CatchUp() after the event loop has had a turn. Handing it over
   // from here would run it in the same drain of the thread-safe function (up to 1,000 calls back
@@ -70,11 +73,10 @@ class TimerCore {
   // Counts what is left as missed and stops delivering. Called once the scheduler has let go of
   // the timer (Remove()), so the thread cannot owe or stall a tick behind this count.
   void MarkStopped();
-  void ReleaseTsfn();
-  Tsfn& tsfn() { return tsfn_; }
   Napi::Object Stats(Napi::Env env) const;
 
   SetupReport report;  // knobs applied to the process on the JS thread (mlockall)
+  // A stop() waiting for this timer's queued tick to drain, and the loop hold it took meanwhile.
   napi_deferred on_closed = nullptr;
 
  private:
@@ -105,14 +107,17 @@ class TimerCore {
 
   int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
   void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);
-  void Deliver(Napi::Env env, Napi::Function fn);
   void Adapt(int64_t early);
   void JsSpinDone(const Slot& slot);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
 
+  friend class Delivery;
   std::atomic<int> refs_{1};
   TimerOptions options_;
-  Tsfn tsfn_;
+  Delivery* delivery_ = nullptr;  // null once stopped
+  napi_ref dispatch_ = nullptr;
+  int queued_ = 0;  // entries in the Delivery's queue or batch; under its lock
+  uint64_t batches_ = 0;  // the Delivery's count, kept when it goes at stop
   Scheduler* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
   bool stopped_ = false;  // JS thread only
   napi_ref defer_ = nullptr;
