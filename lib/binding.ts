@@ -75,6 +75,8 @@ export interface NativeTimer {
 /** The addon's exports; nothing else in the package touches the .node file. */
 export interface NativeBinding {
   now(): bigint;
+  /** CLOCK_REALTIME − CLOCK_MONOTONIC, ns, now. */
+  realtimeOffset(): bigint;
   capabilities(): Capabilities;
   /** Linux: SIGKILL this process when its parent dies. Returns whether it was set. */
   setParentDeathSignal(): boolean;

@@ -8,6 +8,7 @@ import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
+import { inlineAnchors } from './schedule/phase.js';
 import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
@@ -191,7 +192,9 @@ export class RTimer extends EventEmitter {
         runners.push(runner);
         this.#runners.set(rt, runner);
       }
-      for (const r of runners) r.start();
+      // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
+      const anchors = inlineAnchors(runners.map((r) => r.config), binding.now(), binding.realtimeOffset);
+      runners.forEach((r, i) => r.start(anchors[i]));
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();

@@ -12,6 +12,14 @@ Napi::Value Now(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), MonotonicNs());
 }
 
+// CLOCK_REALTIME minus CLOCK_MONOTONIC now: read between two monotonic reads, taken at their middle.
+Napi::Value RealtimeOffset(const Napi::CallbackInfo& info) {
+  const int64_t a = MonotonicNs();
+  const int64_t real = RealtimeNs();
+  const int64_t b = MonotonicNs();
+  return Napi::BigInt::New(info.Env(), real - (a + (b - a) / 2));
+}
+
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object caps = Napi::Object::New(env);
@@ -32,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("NativeTimer", NativeTimer::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
+  exports.Set("realtimeOffset", Napi::Function::New(env, RealtimeOffset, "realtimeOffset"));
   exports.Set("setParentDeathSignal", Napi::Function::New(env, ParentDeathSignal, "setParentDeathSignal"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;

@@ -80,6 +80,8 @@ export class NativeRunner {
   #defer(): void { setImmediate(this.#catchUp); }
   readonly #catchUp = () => this.#native.catchUp();
 
+  get config() { return this.#rt.config; }
+
   start(anchorNs?: bigint): void { startError(this.#rt.config.name, () => this.#native.start(anchorNs)); }
 
   /** Resolves when the thread is joined, queued ticks have drained and the route in flight is done. */
