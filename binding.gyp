@@ -16,6 +16,7 @@
         "native/addon.cc",
         "native/clock.cc",
         "native/delivery.cc",
+        "native/dispatch_loop.cc",
         "native/histogram.cc",
         "native/native_timer.cc",
         "native/scheduler.cc",

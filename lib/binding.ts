@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installDispatchLoop, type DispatchLoopHost } from './dispatch-loop.js';
 
 export interface Capabilities {
   /** How native timer threads wait: `timerfd` on Linux, `steady_clock` in the portable fallback. */
@@ -99,3 +100,4 @@ function load(): NativeBinding {
 }
 
 export const binding: NativeBinding = load();
+installDispatchLoop(binding as unknown as DispatchLoopHost);

@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 
+#include "dispatch_loop.h"
 #include "scheduler.h"
 
 namespace rtimer {
@@ -9,6 +10,7 @@ namespace rtimer {
 // state is static and each worker_threads environment has its own shared thread.
 struct AddonState {
   std::unique_ptr<Scheduler> shared;
+  DispatchLoop loop;
 
   // JS thread; throws std::exception when the thread or its delivery cannot be created.
   Scheduler* Shared(napi_env env) {

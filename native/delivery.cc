@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "addon_state.h"
 #include "timer_core.h"
 
 namespace rtimer {
@@ -64,15 +65,31 @@ void Delivery::CallJs(napi_env env, napi_value, void* context, void*) {
   }
   if (!d->batch_.empty()) d->batches_.fetch_add(1, std::memory_order_relaxed);
   // Every core stays referenced until its entry is done, whatever its route does (stop, GC).
-  for (TimerCore* core : d->batch_) {
-    // env is null when the environment is being torn down: nothing may run then.
-    if (env != nullptr) core->Deliver(env);
+  auto done = [env, d](TimerCore* core) {
     {
       std::lock_guard<std::mutex> lock(d->mu_);
       core->queued_--;  // a catch-up may have queued it again meanwhile: then it stays queued
     }
     if (env != nullptr) core->Drained(env, d);
     core->DropRef();
+  };
+  // env is null when the environment is being torn down: nothing may run then.
+  AddonState* state = nullptr;
+  if (env != nullptr && napi_get_instance_data(env, reinterpret_cast<void**>(&state)) != napi_ok) state = nullptr;
+  DispatchLoop* loop = state != nullptr && state->loop.Ready() && !state->loop.Running() ? &state->loop : nullptr;
+  const std::vector<TimerCore*>& batch = d->batch_;
+  auto looped = [](const TimerCore* c) { return c->loop_slot >= 0 && !c->NativeSpin(); };
+  for (size_t i = 0; i < batch.size();) {
+    if (env == nullptr || loop == nullptr || !looped(batch[i])) {
+      if (env != nullptr) batch[i]->Deliver(env);
+      done(batch[i++]);
+      continue;
+    }
+    // A run of ticks the JS loop can take goes in one call.
+    size_t j = i + 1;
+    while (j < batch.size() && looped(batch[j])) j++;
+    loop->Run(env, batch, i, j);
+    for (; i < j; i++) done(batch[i]);
   }
   d->batch_.clear();
   d->DropRef();  // the call's reference (see Post)

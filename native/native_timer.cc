@@ -139,6 +139,7 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
   delivery_->AddRef();
   if (refed_) delivery_->Hold(env);
   core_->Arm(delivery_, dispatch_, scheduler, anchor, now);
+  core_->loop_slot = core_->NativeSpin() ? -1 : state_->loop.Acquire(env, dispatch_);
   if (!defer_.IsEmpty()) core_->SetDefer(defer_);
   scheduler->Add(core_);
   napi_add_env_cleanup_hook(env, Cleanup, this);
@@ -158,6 +159,8 @@ void NativeTimer::StopNow() {
   }
   phase_ = Phase::kStopped;
   if (refed_) delivery_->Unhold(env_);
+  if (state_ != nullptr) state_->loop.Release(env_, core_->loop_slot);
+  core_->loop_slot = -1;
   // The scheduler lets go first, so the thread cannot owe or stall a tick after MarkStopped()
   // has counted them: executions + missed = ticks holds exactly once stop() returns.
   if (own_) {

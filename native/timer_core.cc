@@ -105,58 +105,86 @@ void TimerCore::Adapt(int64_t early) {
   lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
 }
 
-void TimerCore::Deliver(napi_env env) {
-  napi_value fn;
-  if (stopped_ || napi_get_reference_value(env, dispatch_, &fn) != napi_ok || fn == nullptr) {
+namespace {
+void ClearException(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+}
+}  // namespace
+
+bool TimerCore::Prepare(Handover* h) {
+  if (stopped_) {
+    Add(missed_, 1);
+    state_.store(0, std::memory_order_release);
+    return false;
+  }
+  h->slot = slot_;
+  h->arrival = MonotonicNs();
+  hop_.Record(h->arrival - h->slot.posted);
+  // With a spin report, JS builds the call, spins and reports; the native spin would leave the
+  // dispatcher, context and message to run cold after the deadline, where the route feels them.
+  h->js_spin = max_lead_ns_ > 0 && spin_report_ != nullptr;
+  if (h->js_spin) spin_report_[0] = spin_report_[1] = 0;
+  return true;
+}
+
+void TimerCore::Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started) {
+  if (outcome == Outcome::kStopped) {  // stopped by an earlier route of the same batch
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
     return;
   }
-  const Slot slot = slot_;
-  const int64_t arrival = MonotonicNs();
-  hop_.Record(arrival - slot.posted);
-  // With a spin report, JS builds the call, spins and reports; the native spin would leave the
-  // dispatcher, context and message to run cold after the deadline, where the route feels them.
-  const bool js_spin = max_lead_ns_ > 0 && spin_report_ != nullptr;
-  if (max_lead_ns_ > 0 && !js_spin) {
-    const int64_t early = slot.deadline - arrival;
-    if (slot.regular) Adapt(early);
-    if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(slot.deadline) - arrival));
-  }
-  const int64_t started = js_spin ? 0 : MonotonicNs();
-  if (!js_spin) callback_.Record(started - slot.deadline);
   Add(executions_, 1);
-  if (js_spin) spin_report_[0] = spin_report_[1] = 0;
-  // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
-  // process.exit()), node-addon-api's exception path would itself abort the process.
-  bool async = false;
-  napi_value argv[3], recv, result;
-  const size_t argc = js_spin ? 2 : 3;
-  if (napi_create_double(env, static_cast<double>(slot.tick), &argv[0]) != napi_ok ||
-      napi_create_bigint_int64(env, slot.deadline, &argv[1]) != napi_ok ||
-      (!js_spin && napi_create_bigint_int64(env, started, &argv[2]) != napi_ok) ||
-      napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, fn, argc, argv, &result) != napi_ok) {
-    // The dispatcher catches route errors itself; this is a terminating environment or our bug.
-    Add(errors_, 1);
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-  } else {
-    napi_valuetype type;
-    if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
-  }
-  if (js_spin) JsSpinDone(slot);
-  if (async || !Complete()) return;
+  if (h.js_spin) JsSpinDone(h.slot);
+  else callback_.Record(started - h.slot.deadline);
+  // The dispatcher catches route errors itself; this is a terminating environment or our bug.
+  if (outcome == Outcome::kError) Add(errors_, 1);
+  if (outcome == Outcome::kAsync || !Complete()) return;
   // A catch-up is due: the defer function runs CatchUp() from a setImmediate. Without one (the
   // raw binding used directly) or if it cannot be called (a terminating environment), hand over now.
-  napi_value defer;
+  napi_value defer, recv, result;
   if (defer_ == nullptr || napi_get_reference_value(env, defer_, &defer) != napi_ok || defer == nullptr ||
       napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, defer, 0, nullptr, &result) != napi_ok) {
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    ClearException(env);
     CatchUp();
   }
+}
+
+void TimerCore::Deliver(napi_env env) {
+  Handover h;
+  if (!Prepare(&h)) return;
+  napi_value fn;
+  if (napi_get_reference_value(env, dispatch_, &fn) != napi_ok || fn == nullptr) {
+    Finish(env, h, Outcome::kStopped, 0);
+    return;
+  }
+  if (NativeSpin()) {
+    const int64_t early = h.slot.deadline - h.arrival;
+    if (h.slot.regular) Adapt(early);
+    if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(h.slot.deadline) - h.arrival));
+  }
+  const int64_t started = h.js_spin ? 0 : MonotonicNs();
+  // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
+  // process.exit()), node-addon-api's exception path would itself abort the process.
+  Outcome outcome = Outcome::kSync;
+  napi_value argv[3], recv, result;
+  const size_t argc = h.js_spin ? 2 : 3;
+  if (napi_create_double(env, static_cast<double>(h.slot.tick), &argv[0]) != napi_ok ||
+      napi_create_bigint_int64(env, h.slot.deadline, &argv[1]) != napi_ok ||
+      (!h.js_spin && napi_create_bigint_int64(env, started, &argv[2]) != napi_ok) ||
+      napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, fn, argc, argv, &result) != napi_ok) {
+    outcome = Outcome::kError;
+    ClearException(env);
+  } else {
+    napi_valuetype type;
+    bool async = false;
+    if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean &&
+        napi_get_value_bool(env, result, &async) == napi_ok && async) {
+      outcome = Outcome::kAsync;
+    }
+  }
+  Finish(env, h, outcome, started);
 }
 
 void TimerCore::JsSpinDone(const Slot& slot) {

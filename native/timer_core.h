@@ -54,8 +54,18 @@ class TimerCore {
   // --- JS thread ---
   // `dispatch` is the NativeTimer's reference to its JS function; used only while not stopped.
   void Arm(Delivery* delivery, napi_ref dispatch, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
-  // Runs the handed-over tick's routes (from the Delivery's batch).
+  // Runs the handed-over tick's routes through its own dispatch function (one N-API call).
   void Deliver(napi_env env);
+  // The same in two halves around a JS loop that runs a whole batch (see DispatchLoop): Prepare()
+  // is false when the tick is not run (stopped: counted missed); Finish() gets how the call went.
+  struct Handover;
+  enum class Outcome : uint8_t { kSync = 0, kAsync = 1, kError = 2, kStopped = 3 };
+  bool Prepare(Handover* h);
+  void Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started);
+  // Precision mode spinning on this thread (no spin report): delivered on its own, never in a JS loop.
+  bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
+  // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
+  int32_t loop_slot = -1;
   // The Delivery is done with one of its entries: settles a stop() that waited for it.
   void Drained(napi_env env, Delivery* delivery);
   // The routes are done. Returns true when a tick is owed (burst) or stalled (delay): the busy bit
@@ -104,6 +114,15 @@ class TimerCore {
     // catch-up or stalled tick is late by design and would push the lead (and the spin) up.
     bool regular = false;
   };
+
+ public:
+  struct Handover {
+    Slot slot;
+    int64_t arrival = 0;
+    bool js_spin = false;
+  };
+
+ private:
 
   int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
   void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);

@@ -45,4 +45,35 @@ describe('native delivery in batches', () => {
     assert.equal(s.executions, calls);
     assert.equal(s.executions + s.missed, s.ticks);
   });
+
+  it('a route that stops timers due later in the same batch: none of their routes runs after, counters exact', async () => {
+    const n = 50;
+    const calls = new Array<number>(n).fill(0);
+    let stoppedAt = -1;
+    const late: number[] = [];
+    const timers: NativeTimer[] = [];
+    const stops: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      timers.push(new binding.NativeTimer({ name: `s${i}`, intervalNs: 10e6 }, () => {
+        calls[i]++;
+        if (stoppedAt >= 0 && i > 0) late.push(i);
+        if (i === 0 && calls[0] === 2) {
+          stoppedAt = calls.reduce((a, b) => a + b, 0);
+          for (let j = 1; j < n; j++) stops.push(timers[j].stop());
+        }
+        return false;
+      }));
+    }
+    const anchor = binding.now();
+    for (const t of timers) t.start(anchor);
+    while (stoppedAt < 0) await sleep(10);
+    await Promise.all(stops);
+    await timers[0].stop();
+    assert.deepEqual(late, [], 'no route of a stopped timer ran');
+    for (let i = 0; i < n; i++) {
+      const s = timers[i].stats();
+      assert.equal(s.executions, calls[i], `timer ${i}`);
+      assert.equal(s.executions + s.missed, s.ticks, `timer ${i}`);
+    }
+  });
 });
