@@ -8,6 +8,7 @@ export interface DispatchLoopHost {
 
 /** Ticks per call into JS; a larger batch takes several calls. */
 const CAPACITY = 1024;
+const INSTALLED = Symbol.for('node-rtimer.dispatchLoop');
 const SYNC = 0, ASYNC = 1, ERROR = 2, STOPPED = 3;
 
 /**
@@ -17,6 +18,10 @@ const SYNC = 0, ASYNC = 1, ERROR = 2, STOPPED = 3;
  * left the dispatcher list by then, and is skipped.
  */
 export function installDispatchLoop(host: DispatchLoopHost): void {
+  // This module can be evaluated twice over one addon (ESM and CommonJS copies of the package):
+  // the addon's exports are shared, and its one loop serves both.
+  const marked = host as DispatchLoopHost & { [INSTALLED]?: true };
+  if (marked[INSTALLED]) return;
   const dispatchers: (NativeDispatch | undefined)[] = [];
   const slots = new Int32Array(CAPACITY);
   const ticks = new Float64Array(CAPACITY);
@@ -36,4 +41,5 @@ export function installDispatchLoop(host: DispatchLoopHost): void {
       }
     }
   }, dispatchers, slots, ticks, times, results);
+  Object.defineProperty(marked, INSTALLED, { value: true });
 }
