@@ -32,7 +32,7 @@
       ],
       "conditions": [
         ["OS=='linux' and rtimer_portable==0", {
-          "sources": ["native/waiter_timerfd.cc"],
+          "sources": ["native/waiter_timerfd.cc", "native/loop_scheduler.cc"],
           "defines": ["RTIMER_WAIT_LINUX=1"]
         }, {
           "sources": ["native/waiter_steady.cc"],

@@ -27,6 +27,12 @@ export interface NativeTimerOptions {
    * it returns, for the lateness histogram and the lead.
    */
   spinReport?: BigInt64Array;
+  /**
+   * `'loop'`: woken by the event loop polling a timerfd, with no thread and no hop between threads,
+   * where it can be (Linux; not with priority, cpus, an own thread or precision, which need a
+   * thread). Default `'thread'`.
+   */
+  wake?: 'loop' | 'thread';
 }
 
 /** Returns true when the routes went async: the timer then waits for complete(). */
@@ -55,7 +61,8 @@ export interface NativeTimerStats {
   elapsedNs: number;
   applied: string[];
   refused: string[];
-  thread: 'own' | 'shared';
+  /** Who wakes it: its own thread, the shared thread, or the event loop itself (a polled timerfd). */
+  thread: 'own' | 'shared' | 'loop';
 }
 
 export interface NativeTimer {

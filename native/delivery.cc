@@ -76,21 +76,7 @@ void Delivery::CallJs(napi_env env, napi_value, void* context, void*) {
   // env is null when the environment is being torn down: nothing may run then.
   AddonState* state = nullptr;
   if (env != nullptr && napi_get_instance_data(env, reinterpret_cast<void**>(&state)) != napi_ok) state = nullptr;
-  DispatchLoop* loop = state != nullptr && state->loop.Ready() && !state->loop.Running() ? &state->loop : nullptr;
-  const std::vector<TimerCore*>& batch = d->batch_;
-  auto looped = [](const TimerCore* c) { return c->loop_slot >= 0 && !c->NativeSpin(); };
-  for (size_t i = 0; i < batch.size();) {
-    if (env == nullptr || loop == nullptr || !looped(batch[i])) {
-      if (env != nullptr) batch[i]->Deliver(env);
-      done(batch[i++]);
-      continue;
-    }
-    // A run of ticks the JS loop can take goes in one call.
-    size_t j = i + 1;
-    while (j < batch.size() && looped(batch[j])) j++;
-    loop->Run(env, batch, i, j);
-    for (; i < j; i++) done(batch[i]);
-  }
+  DispatchLoop::DeliverBatch(env, state != nullptr ? &state->loop : nullptr, d->batch_, done);
   d->batch_.clear();
   d->DropRef();  // the call's reference (see Post)
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sink.h"
+
 namespace rtimer {
 
 class TimerCore;
@@ -18,30 +20,30 @@ class TimerCore;
 //
 // Owned by its Scheduler and by the thread-safe function, which can close first on environment
 // teardown; whichever lets go last deletes it.
-class Delivery {
+class Delivery final : public Sink {
  public:
   // JS thread. Throws std::runtime_error when the function cannot be created.
   static Delivery* Create(napi_env env, const std::string& name);
-  void AddRef() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void DropRef();
+  void AddRef() override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void DropRef() override;
 
   // Any thread (the scheduler's, or JS for a catch-up): queues the core's tick (its slot is set).
   // False when the function is closing: nothing will deliver it.
-  bool Post(TimerCore* core);
+  bool Post(TimerCore* core) override;
   // JS thread: whether the core has a tick queued or in the batch being delivered.
-  bool Queued(const TimerCore* core);
+  bool Queued(const TimerCore* core) override;
   // JS thread: keeps the event loop alive while held (a ref'd running timer, or a stop() waiting
   // for its queued tick to drain).
-  void Hold(napi_env env);
-  void Unhold(napi_env env);
+  void Hold(napi_env env) override;
+  void Unhold(napi_env env) override;
   // Wake-ups that reached JS: a batch carries every tick due then.
-  uint64_t Batches() const { return batches_.load(std::memory_order_relaxed); }
+  uint64_t Batches() const override { return batches_.load(std::memory_order_relaxed); }
   // The scheduler is done with it (its thread is joined); JS thread.
   void Release();
 
  private:
   Delivery() = default;
-  ~Delivery();
+  ~Delivery() override;
   static void CallJs(napi_env env, napi_value, void* context, void*);
   static void Finalize(napi_env, void* data, void*);
 

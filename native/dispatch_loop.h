@@ -27,6 +27,25 @@ class DispatchLoop {
   // A loop is running (this is only reached again through a nested delivery): deliver one by one.
   bool Running() const { return running_ > 0; }
 
+  // Delivers a batch in order, runs of loop-capable ticks through `loop` (may be null: one N-API
+  // call each); `done(core)` after each entry. A null env (teardown) runs nothing.
+  template <typename Done>
+  static void DeliverBatch(napi_env env, DispatchLoop* loop, const std::vector<TimerCore*>& batch, Done done) {
+    if (loop != nullptr && (!loop->Ready() || loop->Running())) loop = nullptr;
+    auto looped = [](const TimerCore* c) { return c->loop_slot >= 0 && !c->NativeSpin(); };
+    for (size_t i = 0; i < batch.size();) {
+      if (env == nullptr || loop == nullptr || !looped(batch[i])) {
+        if (env != nullptr) batch[i]->Deliver(env);
+        done(batch[i++]);
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < batch.size() && looped(batch[j])) j++;
+      loop->Run(env, batch, i, j);
+      for (; i < j; i++) done(batch[i]);
+    }
+  }
+
  private:
   napi_ref loop_ = nullptr, dispatchers_ = nullptr, buffers_[4] = {nullptr, nullptr, nullptr, nullptr};
   int32_t* slots_ = nullptr;

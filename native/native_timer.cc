@@ -42,6 +42,12 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     t.precision_budget = b;
   }
   t.own_thread = o.Get("ownThread").ToBoolean();
+  const Napi::Value wake = o.Get("wake");
+  if (!wake.IsUndefined()) {
+    const std::string w = wake.IsString() ? wake.As<Napi::String>().Utf8Value() : "";
+    if (w != "loop" && w != "thread") fail("wake (loop or thread)");
+    t.loop_wake = w == "loop";
+  }
   t.lock_memory = o.Get("lockMemory").ToBoolean();
   t.thread.name = "rtimer:" + t.name;
   const Napi::Value prio = o.Get("priority");
@@ -60,6 +66,8 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     fail("cpus (an array)");
   }
   if (t.thread.priority > 0 || !t.thread.cpus.empty()) t.own_thread = true;
+  // The event loop cannot give priority, affinity or an early wake with a spin: those need a thread.
+  if (t.own_thread || t.precision_budget > 0) t.loop_wake = false;
   return t;
 }
 
@@ -121,21 +129,32 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
     e.Set("code", Napi::String::New(env, "ERR_RTIMER_START"));
     return e;
   };
-  Scheduler* scheduler;
+  TimerHost* scheduler = nullptr;
   try {
     if (core_->options().lock_memory) locked_ = AcquireMemoryLock(&core_->report);
-    if (core_->options().own_thread) {
+    // The event-loop wake is the engine's choice, not the user's: where it cannot be had (no
+    // timerfd, the poll handle refused), a thread wakes the timer as it always could.
+    if (core_->options().loop_wake) {
+      try {
+        scheduler = state_->Loop(env);
+        core_->on_loop = true;
+      } catch (const std::exception&) {
+        scheduler = nullptr;
+      }
+    }
+    if (scheduler == nullptr && core_->options().own_thread) {
       own_ = std::make_unique<Scheduler>(core_->options().thread);
       own_->Attach(Delivery::Create(env, "rtimer:" + core_->options().name));
       scheduler = own_.get();
-    } else {
+    } else if (scheduler == nullptr) {
       scheduler = state_->Shared(env);
     }
   } catch (const std::exception& e) {
     if (!core_->options().own_thread) state_->ReleaseSharedIfIdle();
     throw fail(std::string("no timer thread: ") + e.what());
   }
-  delivery_ = scheduler->delivery();
+  host_ = scheduler;
+  delivery_ = scheduler->sink();
   delivery_->AddRef();
   if (refed_) delivery_->Hold(env);
   core_->Arm(delivery_, dispatch_, scheduler, anchor, now);
@@ -167,6 +186,10 @@ void NativeTimer::StopNow() {
     own_->Remove(core_);
     core_->MarkStopped();
     own_.reset();  // joins the thread and closes its timerfd and eventfd now, not at GC
+  } else if (core_->on_loop) {
+    host_->Remove(core_);
+    core_->MarkStopped();
+    if (state_ != nullptr) state_->ReleaseLoopIfIdle();
   } else {
     if (state_ != nullptr && state_->shared) state_->shared->Remove(core_);
     core_->MarkStopped();
@@ -185,7 +208,7 @@ void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow
 Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (phase_ == Phase::kRunning) {
-    Delivery* delivery = delivery_;
+    Sink* delivery = delivery_;
     delivery->AddRef();
     StopNow();
     // A tick still queued for JS is delivered (as missed) before stop() settles, so the counters

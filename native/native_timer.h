@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "addon_state.h"
+#include "sink.h"
 #include "timer_core.h"
 
 namespace rtimer {
@@ -39,7 +40,8 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   AddonState* state_;
   TimerCore* core_;  // one reference, dropped in the destructor
   std::unique_ptr<Scheduler> own_;
-  Delivery* delivery_ = nullptr;  // a reference while running
+  Sink* delivery_ = nullptr;  // a reference while running
+  TimerHost* host_ = nullptr;  // while running
   Napi::FunctionReference dispatch_;
   Napi::FunctionReference defer_;
   Napi::Reference<Napi::TypedArray> spin_report_;  // keeps the precision report's memory alive

@@ -3,8 +3,7 @@
 #include <algorithm>
 
 #include "clock.h"
-#include "delivery.h"
-#include "scheduler.h"
+#include "sink.h"
 
 namespace rtimer {
 
@@ -15,7 +14,7 @@ TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
   }
 }
 
-void TimerCore::Arm(Delivery* delivery, napi_ref dispatch, Scheduler* scheduler, int64_t anchor_ns, int64_t now) {
+void TimerCore::Arm(Sink* delivery, napi_ref dispatch, TimerHost* scheduler, int64_t anchor_ns, int64_t now) {
   delivery_ = delivery;
   dispatch_ = dispatch;
   scheduler_ = scheduler;
@@ -233,7 +232,7 @@ void TimerCore::CatchUp() {
   }
 }
 
-void TimerCore::Drained(napi_env env, Delivery* delivery) {
+void TimerCore::Drained(napi_env env, Sink* delivery) {
   if (!stopped_ || on_closed == nullptr || queued_ > 0) return;
   napi_deferred d = on_closed;
   on_closed = nullptr;
@@ -288,7 +287,7 @@ Napi::Object TimerCore::Stats(Napi::Env env) const {
   o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
   o.Set("applied", Strings(env, report.applied));
   o.Set("refused", Strings(env, report.refused));
-  o.Set("thread", options_.own_thread ? "own" : "shared");
+  o.Set("thread", on_loop ? "loop" : options_.own_thread ? "own" : "shared");
   return o;
 }
 

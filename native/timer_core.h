@@ -10,8 +10,8 @@
 
 namespace rtimer {
 
-class Delivery;
-class Scheduler;
+class Sink;
+class TimerHost;
 
 enum class Policy { kSkip = 0, kBurst = 1, kDelay = 2 };
 
@@ -22,6 +22,7 @@ struct TimerOptions {
   uint32_t max_burst = 10;
   double precision_budget = 0;  // share of one core for the early-wake spin; 0 = off
   bool own_thread = false;
+  bool loop_wake = false;  // woken by the event loop (LoopScheduler) rather than a thread
   bool lock_memory = false;
   ThreadSetup thread;
 };
@@ -53,7 +54,7 @@ class TimerCore {
 
   // --- JS thread ---
   // `dispatch` is the NativeTimer's reference to its JS function; used only while not stopped.
-  void Arm(Delivery* delivery, napi_ref dispatch, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
+  void Arm(Sink* sink, napi_ref dispatch, TimerHost* host, int64_t anchor_ns, int64_t now);
   // Runs the handed-over tick's routes through its own dispatch function (one N-API call).
   void Deliver(napi_env env);
   // The same in two halves around a JS loop that runs a whole batch (see DispatchLoop): Prepare()
@@ -66,8 +67,10 @@ class TimerCore {
   bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
   // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
   int32_t loop_slot = -1;
+  // Woken by the event loop: stats() says thread 'loop'.
+  bool on_loop = false;
   // The Delivery is done with one of its entries: settles a stop() that waited for it.
-  void Drained(napi_env env, Delivery* delivery);
+  void Drained(napi_env env, Sink* sink);
   // The routes are done. Returns true when a tick is owed (burst) or stalled (delay): the busy bit
   // stays set and the caller calls CatchUp() after the event loop has had a turn. Handing it over
   // from here would run it in the same drain of the thread-safe function (up to 1,000 calls back
@@ -131,13 +134,14 @@ class TimerCore {
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
 
   friend class Delivery;
+  friend class LoopScheduler;
   std::atomic<int> refs_{1};
   TimerOptions options_;
-  Delivery* delivery_ = nullptr;  // null once stopped
+  Sink* delivery_ = nullptr;  // null once stopped
   napi_ref dispatch_ = nullptr;
-  int queued_ = 0;  // entries in the Delivery's queue or batch; under its lock
+  int queued_ = 0;  // entries in the sink's queue or batch; under its lock
   uint64_t batches_ = 0;  // the Delivery's count, kept when it goes at stop
-  Scheduler* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
+  TimerHost* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
   bool stopped_ = false;  // JS thread only
   napi_ref defer_ = nullptr;
   int64_t* spin_report_ = nullptr;

@@ -7,6 +7,13 @@ import type { TimerRuntime } from './runtime.js';
 
 const hrtime = process.hrtime.bigint;
 
+/**
+ * Default timers (no precision, priority, cpus or own thread) are woken by the event loop polling a
+ * timerfd: no hop from a thread, about half the wake-up cost. RTIMER_WAKE=thread keeps them on the
+ * shared thread (to compare, or should a platform's poll misbehave).
+ */
+const LOOP_WAKE = process.env.RTIMER_WAKE !== 'thread';
+
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
   wake: Histogram;
@@ -17,7 +24,7 @@ export interface NativeDetail {
   spinCpu: number;
   /** Waits whose timerfd or poll() failed; the thread fell back to a plain timed wait. */
   waitErrors: number;
-  thread: 'own' | 'shared';
+  thread: 'own' | 'shared' | 'loop';
   /** Real-time knobs the system granted, and those it refused, with the reason. */
   applied: string[];
   refused: string[];
@@ -72,6 +79,8 @@ export class NativeRunner {
       cpus: c.realtime.cpus,
       lockMemory: c.realtime.lockMemory,
       ...(precise ? { spinReport: report } : {}),
+      // A timer that needs no thread of its own is woken by the event loop (see LOOP_WAKE).
+      wake: LOOP_WAKE ? 'loop' : 'thread',
     }, dispatch, () => this.#defer()));
   }
 
