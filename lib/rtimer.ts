@@ -8,11 +8,11 @@ import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { inlineAnchors } from './schedule/phase.js';
 import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
+import { inlineAnchors } from './schedule/phase.js';
 import type { RTimerEvents } from './events.js';
 
 export interface RTimerOptions {
