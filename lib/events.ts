@@ -1,5 +1,10 @@
 import type { RTimerError } from './errors.js';
-import type { WorkerEvent, WorkerExitEvent } from './process/supervisor.js';
+import type { LoopState, StateCause } from './schedule/lifecycle.js';
+import type {
+  WorkerEvent, WorkerExitEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+} from './process/supervisor.js';
+
+export type { WorkerMessageEvent, WorkerUnresponsiveEvent };
 
 /** 'worker-restart': a restarted worker of a mode=N timer is armed again. */
 export interface WorkerRestartEvent extends WorkerEvent {
@@ -14,14 +19,16 @@ export interface TimerFailedEvent {
   error: RTimerError;
 }
 
-/** 'worker-message': a worker's `process.send()` of something that is not node-rtimer's protocol. */
-export interface WorkerMessageEvent extends WorkerEvent {
-  message: unknown;
-}
-
-/** 'worker-unresponsive': a worker sent no heartbeat for `silentMs`. */
-export interface WorkerUnresponsiveEvent extends WorkerEvent {
-  silentMs: number;
+/**
+ * 'timer-state': a timer's loop (one worker's, for mode=N: `worker` is set) changed state — paused
+ * or resumed, started again, ended by its end route, a -1, a failing start, or stop().
+ */
+export interface TimerStateEvent {
+  timer: string;
+  worker?: number;
+  from: LoopState;
+  to: LoopState;
+  by: StateCause;
 }
 
 /** RTimer's events and their listener arguments. */
@@ -33,4 +40,5 @@ export interface RTimerEvents {
   'timer-failed': [event: TimerFailedEvent];
   'worker-message': [event: WorkerMessageEvent];
   'worker-unresponsive': [event: WorkerUnresponsiveEvent];
+  'timer-state': [event: TimerStateEvent];
 }

@@ -12,12 +12,17 @@ export type {
   TimerSpec, ExecSpec, TimerConfig, MissedTickPolicy, PrecisionOptions, RealtimeOptions, RouteHook, PtimerType,
 } from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
-export type { RTimerEvents, TimerFailedEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent } from './events.js';
+export type {
+  RTimerEvents, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+} from './events.js';
+export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
 export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
 export { capabilities, now } from './native-info.js';
-export type { SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent } from './process/supervisor.js';
+export type {
+  SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent, WorkerExitReason,
+} from './process/supervisor.js';
 export type { NativeDetail } from './schedule/native-runner.js';
 export type { TimerCounters } from './schedule/runtime.js';
 export { rtimerCollector, type RTimerCollector, type RTimerCollectorOptions } from './metrics/collector.js';

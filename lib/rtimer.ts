@@ -8,12 +8,17 @@ import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { ProcessTimer, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
+import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';
 import type { RTimerEvents } from './events.js';
+import { applyControl, nativeCounts } from './schedule/control.js';
+import type { LoopStateChange } from './schedule/lifecycle.js';
+import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
+import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
+import { timerInfo } from './control-info.js';
 
 export interface RTimerOptions {
   /**
@@ -54,6 +59,8 @@ export interface TimerStats extends TimerCounters {
   failed?: boolean;
   /** In-process timers: executions still running when stop()'s grace period ran out. */
   abandoned?: number;
+  /** running, paused, ended (start/end routes, or a route returned -1), failed or stopped. */
+  state: TimerState;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
@@ -84,7 +91,7 @@ export interface RTimer {
 }
 
 /** Kamailio's rtimer module for Node: named timers that run routes, without drift. */
-export class RTimer extends EventEmitter {
+export class RTimer extends EventEmitter implements Controllable {
   readonly config: RTimerConfig;
   readonly #routes: RoutesSource | undefined;
   readonly #scheduler: SharedScheduler;
@@ -102,6 +109,13 @@ export class RTimer extends EventEmitter {
   readonly #stopGraceMs: number;
   /** The timers as resolved at start(): what runs, whatever happens to `config` later. */
   #resolved: TimerConfig[] | null = null;
+  /** Inline timers: roughly when their engine was armed (for list()'s next deadline). */
+  readonly #anchors = new Map<TimerRuntime, bigint>();
+  /** Control sockets opened with listen(); closed by stop(). */
+  readonly #servers = new Set<Promise<CtlServer>>();
+  /** Settles when stop() is called: start() stops waiting for start routes then. */
+  #stopCalled!: () => void;
+  readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
 
   constructor(options: RTimerOptions = {}) {
     super();
@@ -109,6 +123,7 @@ export class RTimer extends EventEmitter {
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
+    validateSupervisorOptions(options.supervisor);
     this.#supervisor = options.supervisor ?? {};
     this.#stopGraceMs = graceOption(options.stopGraceMs ?? options.supervisor?.stopGraceMs);
     if (options.stopGraceMs !== undefined && options.supervisor?.stopGraceMs === undefined) {
@@ -169,7 +184,8 @@ export class RTimer extends EventEmitter {
     }
     // Routes of this process's timers are checked first: a missing one fails before any fork.
     const local = timers.filter((t) => t.mode === 0 || t.mode === 'inline');
-    const withRoutes = local.filter((t) => t.routes.length > 0);
+    // A timer with only start/end routes still needs them: ptimer's start runs without a loop route.
+    const withRoutes = local.filter((t) => t.routes.length > 0 || t.start !== undefined || t.end !== undefined);
     let found = new Map<string, Route>();
     if (withRoutes.length) {
       if (this.#routes === undefined) {
@@ -179,10 +195,18 @@ export class RTimer extends EventEmitter {
       found = resolveRoutes(routes, from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
+    const onError = (err: RTimerRouteError) => this.#reportError(err);
+    const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
+    this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
+      start: hook(t.start), end: hook(t.end), onState: (c) => this.#stateChanged(t.name, undefined, c),
+    }));
+    // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
+    // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
+    await Promise.race([Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); })),
+      this.#stopSignal]);
+    if (this.#state !== 'starting') return;
     if (dedicated.length) await this.#startProcesses(dedicated);
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
-    const onError = (err: RTimerRouteError) => this.#reportError(err);
-    this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0));
     const runners: NativeRunner[] = [];
     try {
       for (const rt of this.#runtimes) {
@@ -193,8 +217,9 @@ export class RTimer extends EventEmitter {
         this.#runners.set(rt, runner);
       }
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
-      const anchors = inlineAnchors(runners.map((r) => r.config), binding.now(), binding.realtimeOffset);
-      runners.forEach((r, i) => r.start(anchors[i]));
+      const started = [...this.#runners];
+      const anchors = inlineAnchors(started.map(([, r]) => r.config), binding.now(), binding.realtimeOffset);
+      started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();
@@ -209,6 +234,10 @@ export class RTimer extends EventEmitter {
     const url = moduleUrl(this.#routes as string | URL);
     const emit = (event: string, payload: unknown) => {
       if (event === 'error') this.#reportError(payload as Error);
+      else if (event === 'timer-state') {
+        const { timer, worker, ...c } = payload as LoopStateChange & { timer: string; worker: number };
+        this.#stateChanged(timer, worker, c);
+      }
       else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
     this.#processes = timers.map((t) => new ProcessTimer(t, url, this.#supervisor, emit));
@@ -235,19 +264,30 @@ export class RTimer extends EventEmitter {
     const caller = callingExecution();
     const own = caller && this.#runtimes.includes(caller.runtime) ? caller : undefined;
     if (!this.#stopping) {
-      if (this.#state === 'idle' || this.#state === 'stopped') { this.#state = 'stopped'; return Promise.resolve(); }
+      if (this.#state === 'idle' || this.#state === 'stopped') {
+        this.#state = 'stopped';
+        return Promise.all([...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined))).then(() => undefined);
+      }
       const wasStarting = this.#starting;
       this.#state = 'stopping';
+      this.#stopCalled();
+      for (const rt of this.#runtimes) rt.life.halted = true;
+      const servers = [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
+      // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
+      const aborting = this.#processes.map((p) => p.stop());
       this.#halted = (async () => {
         await wasStarting?.catch(() => undefined);
-        const processes = Promise.all(this.#processes.map((p) => p.stop()));
+        const processes = Promise.all([...aborting, ...this.#processes.map((p) => p.stop())]);
         processes.catch(() => undefined); // awaited below, after the in-process timers halt
         this.#scheduler.halt();
         await Promise.all([...this.#runners.values()].map((r) => r.halt()));
         return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
-        await Promise.all([drain.all(), processes]);
+        await Promise.all([drain.all(), processes, ...servers]);
+        // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
+        for (const rt of this.#runtimes) void rt.life.finish('stop');
+        await new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)).all();
         this.#state = 'stopped';
       });
     }
@@ -257,7 +297,8 @@ export class RTimer extends EventEmitter {
 
   #abandoned(e: Execution): void {
     const rt = e.runtime;
-    this.#reportError(new RTimerStopGraceError(rt.name, rt.config.routes[e.route], 0, this.#stopGraceMs));
+    const route = e.on === 'start' ? rt.config.start! : e.on === 'end' ? rt.config.end! : rt.config.routes[e.route];
+    this.#reportError(new RTimerStopGraceError(rt.name, route, 0, this.#stopGraceMs));
   }
 
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
@@ -278,24 +319,110 @@ export class RTimer extends EventEmitter {
   stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned };
+        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt) };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();
-      return { ...base, ...n, errors: base.errors + dispatchErrors };
+      return { ...base, ...n, ...nativeCounts(n, rt), errors: base.errors + dispatchErrors };
     });
     const dedicated = this.#processes.map((p): TimerStats => {
       const workers = p.workers();
-      const sum = (k: 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls') => workers.reduce((n, w) => n + w[k], 0);
+      const sum = (k: 'ticks' | 'executions' | 'missed' | 'paused' | 'errors' | 'routeCalls' | 'triggered') =>
+        workers.reduce((n, w) => n + w[k], 0);
       const lateness = new Histogram();
       const duration = new Histogram();
       for (const w of workers) { lateness.add(w.lateness); duration.add(w.duration); }
       return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'),
-        executions: sum('executions'), missed: sum('missed'), errors: sum('errors'), routeCalls: sum('routeCalls'),
-        lateness, duration, workers, failed: p.failed };
+        executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
+        routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
+        state: this.#processState(p) };
     });
     const order = (this.#resolved ?? []).map((t) => t.name);
     return [...local, ...dedicated].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  }
+
+  /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
+  list(): TimerInfo[] {
+    const stats = new Map(this.stats().map((s) => [s.name, s]));
+    const now = binding.now();
+    const wall = Date.now();
+    const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
+    return this.timers().map((t) => {
+      const s = stats.get(t.name);
+      const rt = this.#runtimes.find((r) => r.name === t.name);
+      const p = this.#processes.find((x) => x.config.name === t.name);
+      let next: number | null = null;
+      if (this.#state === 'running' && s?.state === 'running') {
+        if (rt && t.mode === 0) { const d = this.#scheduler.untilNext(rt); next = d === null ? null : wall + Number(d) / 1e6; }
+        else if (rt) next = epochMs(nextGrid(this.#anchors.get(rt) ?? null, t.intervalUs, now));
+        else if (p) next = epochMs(p.nextDeadline(now));
+      }
+      return timerInfo(t, s, next, p?.loops());
+    });
+  }
+
+  /** Pauses a timer: no route runs, its deadlines stay on their grid and count as `paused`. */
+  pause(name: string): Promise<void> { return this.#control(name, 'pause'); }
+
+  /** Resumes a paused timer at its next deadline, in phase. */
+  resume(name: string): Promise<void> { return this.#control(name, 'resume'); }
+
+  /**
+   * ptimer's jumps: `start` runs the start route again with a fresh ctx.state (then the loop),
+   * `loop` resumes the loop as it was, `end` runs the end route (then `ended`); `tick` runs the tick
+   * routes once now, outside the schedule (counted in `triggered`). In mode=N, on every worker.
+   */
+  trigger(name: string, verb: TriggerVerb): Promise<void> {
+    if (!TRIGGER_VERBS.includes(verb)) {
+      return Promise.reject(new RTimerError('ERR_RTIMER_VERB_UNKNOWN',
+        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb} (expected ${TRIGGER_VERBS.join(', ')})`));
+    }
+    return this.#control(name, verb);
+  }
+
+  /** Opens a JSON-RPC 2.0 control socket (see lib/ctl) driving this RTimer; stop() closes it. */
+  async listen(options: ListenOptions): Promise<CtlServer> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      throw new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; it takes no control socket');
+    }
+    const opening = listenCtl(this, options);
+    this.#servers.add(opening);
+    opening.catch(() => this.#servers.delete(opening));
+    const server = await opening;
+    if (!this.#refed) server.unref();
+    return server;
+  }
+
+  async #control(name: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
+    const t = this.timers().find((x) => x.name === name);
+    if (!t) throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}`);
+    if (this.#state !== 'running') {
+      throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
+    }
+    const rt = this.#runtimes.find((r) => r.name === name);
+    if (rt) { await applyControl(rt, verb, callingExecution()); return; }
+    const p = this.#processes.find((x) => x.config.name === name)!;
+    if (p.failed) throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: it failed`);
+    await p.control(verb);
+  }
+
+  #stateChanged(timer: string, worker: number | undefined, c: LoopStateChange): void {
+    try {
+      this.emit('timer-state', { timer, ...(worker === undefined ? {} : { worker }), ...c });
+    } catch (err) {
+      throwLater(err);
+    }
+  }
+
+  #localState(rt: TimerRuntime): TimerState {
+    return this.#state === 'stopped' || this.#state === 'idle' ? 'stopped' : rt.life.current;
+  }
+
+  #processState(p: ProcessTimer): TimerState {
+    if (p.failed) return 'failed';
+    if (this.#state === 'stopped' || this.#state === 'idle') return 'stopped';
+    if (p.paused) return 'paused';
+    return p.loops().every((l) => l === 'ended') ? 'ended' : 'running';
   }
 
   #assertIdle(what: string): void {
@@ -313,4 +440,11 @@ export class RTimer extends EventEmitter {
       throwLater(thrown);
     }
   }
+}
+
+/** The first deadline after `now` of a grid anchored at `anchor`, ns; null when not armed. */
+function nextGrid(anchor: bigint | null, intervalUs: number, now: bigint): bigint | null {
+  if (anchor === null) return null;
+  const interval = BigInt(intervalUs) * 1000n;
+  return anchor + (now < anchor ? 1n : (now - anchor) / interval + 1n) * interval;
 }

@@ -4,3 +4,4 @@ import './faults/native.js';
 import './faults/process.js';
 import './faults/runtime.js';
 import './faults/config.js';
+import './faults/lifecycle.js';

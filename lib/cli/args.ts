@@ -1,10 +1,18 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
 import { RTimerError } from '../errors.js';
+import { CTL_USAGE } from '../ctl/command.js';
+import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
+
+// rtimer ctl parses its own command line (lib/ctl/command.ts); its lines are shown here too.
+const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl')).join('\n');
+const ctlOptions = CTL_USAGE.split('\n').filter((l) => l.startsWith('  options:')).map((l) => l.replace('  options:', '  ctl options:')).join('\n');
 
 export const USAGE = `usage:
   rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
+             [--metrics <addr> [--metrics-public]] [--ctl <socket>]
+${ctlLines}
   rtimer --help | --version
 
 options:
@@ -14,18 +22,30 @@ options:
                       the #!ifdef branches that are read
   --duration <time>   run: stop after this long (10s, 250ms, 2m; a bare number is seconds);
                       default: until SIGINT or SIGTERM
-  -q, --quiet         run: print neither the "running" line nor the summary (errors still go to stderr)
+  -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors still go
+                      to stderr)
+  --metrics <addr>    run: serve Prometheus metrics on http://<addr>/metrics (127.0.0.1:9464, :9464 or 9464
+                      for loopback, [::1]:9464); needs the optional package prom-client
+  --metrics-public    run: allow a --metrics address other machines can reach (0.0.0.0:9464, a LAN address)
+  --ctl <socket>      run: open a JSON-RPC control socket (mode 0600) at this path, for rtimer ctl
   -h, --help          print this text
   --version           print the version
+${ctlOptions}
 
-exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, or a timer failed; 2 usage error
+On a terminal, run redraws one line per timer (executions, missed, lateness p50/p99/max in µs) up to
+4 times a second; not when stdout is a pipe or a file, nor with --quiet.
+
+exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, a timer failed, or metrics could not
+be served (a non-loopback --metrics address without --metrics-public, the port in use, prom-client
+missing); 2 usage error; rtimer ctl: 0 done, 1 the call failed, 2 usage error
 `;
 
 export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[] }
-  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[] };
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[];
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -40,6 +60,9 @@ const OPTIONS = {
   duration: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   define: { type: 'string', multiple: true },
+  metrics: { type: 'string' },
+  'metrics-public': { type: 'boolean' },
+  ctl: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -74,11 +97,12 @@ export function parseCli(argv: string[]): CliCommand {
   }
   const [command, file, ...extra] = positionals;
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
+  if (command === 'ctl') throw new CliUsageError('ctl comes first: rtimer ctl <socket> <method> [timer] [--json]');
   if (command !== 'check' && command !== 'run') throw new CliUsageError(`unknown command "${command}"`);
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines };
@@ -93,5 +117,16 @@ export function parseCli(argv: string[]): CliCommand {
     }
     if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
   }
-  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines };
+  let metrics: (MetricsAddress & { public: boolean }) | undefined;
+  if (values.metrics !== undefined) {
+    try {
+      metrics = { ...parseMetricsAddress(values.metrics), public: values['metrics-public'] ?? false };
+    } catch (err) {
+      throw new CliUsageError(`--metrics: ${(err as Error).message}`);
+    }
+  } else if (values['metrics-public']) {
+    throw new CliUsageError('--metrics-public goes with --metrics <addr>');
+  }
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ...(metrics ? { metrics } : {}),
+    ...(values.ctl !== undefined ? { ctl: values.ctl } : {}) };
 }

@@ -4,6 +4,9 @@ import type { RTimerConfig } from '../config/config.js';
 import type { TimerConfig } from '../config/types.js';
 import { loadRoutes, resolveRoutes } from '../route/routes.js';
 import { RTimer } from '../rtimer.js';
+import { serveMetrics, type MetricsServer } from '../metrics/server.js';
+import type { MetricsAddress } from '../metrics/address.js';
+import { formatLiveLines, LiveView, type LiveStream } from './live.js';
 import { formatSummary } from './summary.js';
 import { waitFor, type TimerFunctions } from './wait.js';
 
@@ -51,7 +54,20 @@ export async function check(file: string, routes: string | undefined, io: Output
   return 0;
 }
 
-export interface RunOptions { durationMs?: number; quiet?: boolean; timers?: TimerFunctions; defines?: readonly string[] }
+export interface RunOptions {
+  durationMs?: number;
+  quiet?: boolean;
+  timers?: TimerFunctions;
+  defines?: readonly string[];
+  /** Serve /metrics there while the timers run (--metrics, --metrics-public). */
+  metrics?: MetricsAddress & { public?: boolean };
+  /** A terminal to redraw the live lines on (the CLI passes stdout when it is a TTY); none if omitted or quiet. */
+  live?: LiveStream;
+  /** Other streams on that terminal (stderr when it is one): what they print goes above the live lines. */
+  liveShared?: LiveStream[];
+  /** Open the control socket there once the timers run (--ctl); stop() closes it. */
+  ctl?: string;
+}
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
   return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes }), options, io, signal);
@@ -60,6 +76,8 @@ export async function run(file: string, routes: string, options: RunOptions, io:
 /**
  * Starts `rt`, waits for the duration or `signal`, stops it and prints the summary. Exit status 1 when
  * a timer failed (its workers kept dying): the run did not do what the configuration asked.
+ * Metrics are served before the timers start, so a refused address, a port in use or a missing
+ * prom-client fails the run before any route has run.
  */
 export async function runTimers(rt: RTimer, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
   const failed = new Set<string>();
@@ -73,17 +91,32 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
     if (rt.timers().every((t) => failed.has(t.name))) end.abort();
   });
   if (signal.aborted) end.abort();
+  let metrics: MetricsServer | null = null;
+  let live: LiveView | null = null;
   try {
+    if (options.metrics) {
+      const { host, port } = options.metrics;
+      metrics = await serveMetrics(rt, { host, port, public: options.metrics.public ?? false });
+    }
     await rt.start();
+    const ctl = options.ctl !== undefined ? await rt.listen({ path: options.ctl }) : undefined;
     if (!options.quiet) {
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';
       io.err(`rtimer: running ${names}${forHow}; Ctrl-C stops\n`);
+      if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
+      if (ctl) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
+      if (options.live) live = new LiveView(options.live, () => formatLiveLines(rt.stats()), { shared: options.liveShared }).start();
     }
     await waitFor(options.durationMs, end.signal, options.timers);
   } finally {
     signal.removeEventListener('abort', onSignal);
-    await rt.stop();
+    live?.stop();
+    try {
+      await rt.stop();
+    } finally {
+      await metrics?.close(); // an open server would keep the process alive after a failed stop
+    }
   }
   const stats = rt.stats();
   for (const s of stats) if (s.failed) failed.add(s.name);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { CliUsageError, parseCli, USAGE } from './args.js';
+import { runCtl } from '../ctl/command.js';
 import { check, run, type Output } from './commands.js';
 
 const io: Output = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -11,6 +12,8 @@ function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // rtimer ctl has its own options (--json, --timeout) and exit codes: it reads the rest of the line itself.
+  if (argv[0] === 'ctl') return runCtl(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
   try {
     const cmd = parseCli(argv);
     switch (cmd.command) {
@@ -24,7 +27,10 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          return await run(cmd.file, cmd.routes, { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines }, io, stop.signal);
+          const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+          const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
+          return await run(cmd.file, cmd.routes,
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

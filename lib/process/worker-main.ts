@@ -1,68 +1,123 @@
 // Entry point of a dedicated timer process (mode=N): loads the routes module, arms one native
 // timer in its own event loop, and reports to the parent over IPC. Started by child_process.fork.
 import { binding } from '../binding.js';
+import type { RTimerRouteError } from '../errors.js';
 import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';
 import { NativeRunner } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
-import type { FromWorker, ToWorker, WorkerReport } from './protocol.js';
+import { applyControl, nativeCounts } from '../schedule/control.js';
+import { describeThrown } from './describe.js';
+import { diffSnapshot, HISTOGRAMS, parseToWorker, TAG, type FromWorker, type HistogramName, type ReportMessage, type ToWorker } from './protocol.js';
 
-const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
+// A message that cannot be sent (the channel closed, a value that does not serialize) is dropped:
+// reporting must never take the worker down.
+type Body<T> = T extends unknown ? Omit<T, 'rtimer'> : never;
+const send = (m: Body<FromWorker>): void => {
+  if (!process.connected) return;
+  try { process.send!({ rtimer: TAG, ...m }, undefined, {}, () => undefined); } catch { /* dropped */ }
+};
 
 // No orphans: the kernel kills this process when its parent dies (Linux), and a parent that died
 // before that was set up, or that closed the channel, ends it too.
 binding.setParentDeathSignal();
 if (process.env.RTIMER_PARENT_PID && Number(process.env.RTIMER_PARENT_PID) !== process.ppid) process.exit(0);
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C and a service manager's SIGTERM reach the whole process group. The parent owns this
+// worker's shutdown (it sends 'stop', waits stopGraceMs, then kills), so these are left to it,
+// as long as there is a parent to do it.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { if (!process.connected) process.exit(0); });
 
 let runner: NativeRunner | null = null;
 let runtime: TimerRuntime | null = null;
 let onStop: Route | undefined;
 let hookInfo: { timer: string; worker: number; workers: number; pid: number } | null = null;
 let statsIntervalMs = 1000;
+let stopping = false;
+let armed = false;
+const sent: Partial<Record<HistogramName, Float64Array>> = {};
 
-function report(): WorkerReport {
-  const s = runner!.stats();
-  return { pid: process.pid, counters: { ...runtime!.counters, ticks: s.ticks, executions: s.executions, missed: s.missed },
-    native: s.raw, duration: runtime!.duration.toSnapshot() };
+function report(): ReportMessage {
+  const { wake, callback, hop, ...native } = runner!.stats().raw;
+  const now = { wake, callback, hop, duration: runtime!.duration.toSnapshot() };
+  const hist: ReportMessage['hist'] = {};
+  for (const name of HISTOGRAMS) {
+    const d = diffSnapshot(sent[name] ?? null, now[name]);
+    if (d) { hist[name] = d; sent[name] = now[name]; }
+  }
+  return { pid: process.pid, counters: { ...runtime!.counters, ...nativeCounts(native, runtime!) }, native, hist };
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const { routes, from } = await loadRoutes(m.routes);
   const found = resolveRoutes(routes, from, [m.timer]);
+  const hook = (name: string | undefined) => (name === undefined ? undefined : found.get(name));
   hookInfo = { timer: m.timer.name, worker: m.worker, workers: m.workers, pid: process.pid };
   const onStart = findRoute(routes, 'onWorkerStart');
   onStop = findRoute(routes, 'onWorkerStop');
   try {
     await (onStart as ((info: unknown) => unknown) | undefined)?.(hookInfo);
   } catch (err) {
-    throw new RTimerError('ERR_RTIMER_WORKER_INIT', `onWorkerStart of ${from} threw: ${(err as Error)?.message ?? String(err)}`);
+    throw new RTimerError('ERR_RTIMER_WORKER_INIT', `onWorkerStart of ${from} threw: ${describeThrown(err).message}`);
   }
-  runtime = new TimerRuntime(m.timer, m.timer.routes.map((r) => found.get(r)!), m.worker, (err) => {
-    const cause = err.cause as Error | undefined;
-    send({ type: 'route-error', route: err.route, message: cause?.message ?? String(err.cause), stack: cause?.stack });
-  }, false);
+  runtime = new TimerRuntime(m.timer, m.timer.routes.map((r) => found.get(r)!), m.worker, (err: RTimerRouteError) => {
+    send({ type: 'route-error', route: err.route, ...describeThrown(err.cause) });
+  }, false, {
+    start: hook(m.timer.start), end: hook(m.timer.end),
+    onState: (c) => send({ type: 'state', ...c }),
+  });
   runner = new NativeRunner(runtime);
   statsIntervalMs = m.statsIntervalMs;
+  // ptimer's start: once per worker, before its timer is armed (the first tick comes one interval after the arm).
+  await runtime.life.begin('start');
+  await runtime.settled();
 }
 
-process.on('message', (m: ToWorker) => {
+process.on('message', (raw: unknown) => {
+  const m = parseToWorker(raw);
+  if (!m) return;
   if (m.type === 'start') {
-    start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: Error & { code?: string }) => {
-      send({ type: 'failed', code: err.code ?? 'ERR_RTIMER_WORKER_START', message: err.message });
+    start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: unknown) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      send({ type: 'failed', code: typeof code === 'string' ? code : 'ERR_RTIMER_WORKER_START', message: describeThrown(err).message });
       process.disconnect?.();
     });
-  } else if (m.type === 'arm' && runner) {
-    runner.start(m.anchorNs);
+  } else if (m.type === 'arm' && runner && !stopping) {
+    const armedAtNs = binding.now();
+    try {
+      runner.start(m.anchorNs);
+    } catch (err) {
+      // ERR_RTIMER_START (no fds, no thread): the parent's arm step fails with it, not a crash here.
+      const code = (err as { code?: unknown } | null)?.code;
+      send({ type: 'failed', code: typeof code === 'string' ? code : 'ERR_RTIMER_START', message: describeThrown(err).message });
+      process.disconnect?.();
+      return;
+    }
+    armed = true;
+    // The reports double as the heartbeat the parent's watchdog listens for.
     setInterval(() => send({ type: 'stats', report: report() }), statsIntervalMs).unref();
-    send({ type: 'armed', pid: process.pid });
-  } else if (m.type === 'stop') {
+    send({ type: 'armed', pid: process.pid, armedAtNs });
+  } else if (m.type === 'control' && (!runtime || stopping)) {
+    // Not loaded yet (the parent applies a pause again once it is armed) or stopping: nothing to do.
+    send({ type: 'control-done', id: m.id, state: runtime?.life.current ?? 'running' });
+  } else if (m.type === 'control' && runtime) {
+    const rt = runtime;
+    applyControl(rt, m.verb).then(() => {
+      // Fresh counters first, so that what the parent lists right after the verb already shows it.
+      if (runner && armed) send({ type: 'stats', report: report() });
+      send({ type: 'control-done', id: m.id, state: rt.life.current });
+    });
+  } else if (m.type === 'stop' && !stopping) {
+    stopping = true;
     (async () => {
+      if (runtime) runtime.life.halted = true;
       await runner?.stop();
+      // ptimer's end: once, after the last tick and before onWorkerStop (unless a -1 already ran it).
+      if (runtime) { await runtime.life.finish('stop'); await runtime.settled(); }
       try {
         await (onStop as ((info: unknown) => unknown) | undefined)?.(hookInfo);
       } catch (err) {
-        send({ type: 'route-error', route: 'onWorkerStop', message: (err as Error)?.message ?? String(err) });
+        send({ type: 'route-error', route: 'onWorkerStop', ...describeThrown(err) });
       }
       if (runner) send({ type: 'stopped', report: report() });
       process.disconnect?.();

@@ -1,3 +1,5 @@
+import type { RouteHook } from '../config/types.js';
+import type { SliceFields } from '../schedule/slices.js';
 import { fakedMessage, nextFakedId, type FakedMessage } from './fmsg.js';
 import type { RouteContext } from './routes.js';
 
@@ -9,6 +11,11 @@ import type { RouteContext } from './routes.js';
 export class RouteCall implements RouteContext {
   readonly #msgId: number;
   #msg: FakedMessage | undefined = undefined;
+  slice: number;
+  nslices: number;
+  ntasks: number;
+  readonly tasks: number;
+  readonly taskRange: readonly [number, number];
 
   constructor(
     readonly timer: string,
@@ -18,8 +25,16 @@ export class RouteCall implements RouteContext {
     readonly scheduled: bigint,
     /** Set by the engine right before the route is called (precision mode builds the call first). */
     public started: bigint,
+    readonly on: RouteHook,
+    readonly state: Record<string, unknown>,
+    fields: SliceFields,
   ) {
     this.#msgId = nextFakedId();
+    this.slice = fields.slice;
+    this.nslices = fields.nslices;
+    this.ntasks = fields.ntasks;
+    this.tasks = fields.tasks;
+    this.taskRange = fields.taskRange;
   }
 
   get msg(): FakedMessage {

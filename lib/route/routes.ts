@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeThrown, RTimerError } from '../errors.js';
+import type { RouteHook } from '../config/types.js';
 import type { FakedMessage } from './fmsg.js';
 
 export interface RouteContext {
@@ -9,13 +10,28 @@ export interface RouteContext {
   readonly route: string;
   /** 0..N-1 for a mode=N timer's processes; 0 in the parent. Kamailio's `$rtimer_worker`. */
   readonly worker: number;
-  /** Deadline number: the k in `start + k*interval`, from 1. */
+  /** Deadline number: the k in `start + k*interval`, from 1; 0 in start, end and a triggered tick. */
   readonly tick: number;
   /** Ideal start, ns on the monotonic clock (comparable with process.hrtime.bigint()). */
   readonly scheduled: bigint;
   /** When this route was called, ns on the same clock. */
   readonly started: bigint;
   readonly msg: FakedMessage;
+  /** Which routes run: `'start'` once before the first tick, `'tick'`, or `'end'` once at the end. */
+  readonly on: RouteHook;
+  /** One plain object per worker (per timer in mode 0 and inline), from start through every tick to end. */
+  readonly state: Record<string, unknown>;
+  /**
+   * This tick's slice, 0..nslices-1 (ptimer's slice). In `start` (only there) the route may set
+   * `slice`, `nslices` and `ntasks` for its worker; they are checked when start returns.
+   */
+  slice: number;
+  nslices: number;
+  ntasks: number;
+  /** How many tasks this slice holds: taskRange[1] - taskRange[0]. */
+  readonly tasks: number;
+  /** The task indexes of this slice, [first, end): over nslices ticks every index 0..ntasks-1 comes once. */
+  readonly taskRange: readonly [number, number];
 }
 
 /** A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise. */
@@ -84,11 +100,13 @@ export function findRoute(routes: object, name: string): Route | undefined {
 }
 
 /** Throws one error that names every missing route with its timer. */
-export function resolveRoutes(routes: object, from: string, timers: { name: string; routes: string[] }[]): Map<string, Route> {
+export function resolveRoutes(routes: object, from: string,
+  timers: { name: string; routes: string[]; start?: string; end?: string }[]): Map<string, Route> {
   const found = new Map<string, Route>();
   const missing: string[] = [];
   for (const t of timers) {
-    for (const r of t.routes) {
+    const names = [...(t.start !== undefined ? [t.start] : []), ...t.routes, ...(t.end !== undefined ? [t.end] : [])];
+    for (const r of names) {
       const fn = findRoute(routes, r);
       if (fn) found.set(r, fn);
       else missing.push(`route "${r}" of timer "${t.name}"`);

@@ -61,6 +61,7 @@ export class NativeRunner {
     const dispatch = precise
       ? (tick: number, scheduled: bigint): boolean => {
         const exec = rt.prepare(tick, scheduled);
+        if (exec === undefined) return false; // paused or busy: nothing to spin for (report stays 0)
         report[0] = hrtime();
         const started = precisionSpin.until(scheduled, exec);
         report[1] = started;

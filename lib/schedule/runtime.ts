@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TimerConfig } from '../config/types.js';
+import type { RouteHook, TimerConfig } from '../config/types.js';
 import { RTimerRouteError, throwLater } from '../errors.js';
 import { RouteCall } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram } from '../stats/histogram.js';
+import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
+import type { SliceFields } from './slices.js';
 
 export interface TimerCounters {
   /** Deadlines that passed while the timer ran. */
@@ -12,18 +14,45 @@ export interface TimerCounters {
   executions: number;
   /** Ticks not run: the previous execution was still going, or the timer woke too late for them. */
   missed: number;
-  /** Route calls that threw or rejected. */
+  /** Ticks that passed while the timer was paused: executions + missed + paused = ticks. */
+  paused: number;
+  /** Route calls that threw or rejected (start and end routes included). */
   errors: number;
-  /** Route calls, errors included (executions × routes). */
+  /** Route calls, errors included (executions × routes, plus start, end and triggered calls). */
   routeCalls: number;
+  /** Runs of the tick routes asked for with trigger(name, 'tick'), outside the schedule and `ticks`. */
+  triggered: number;
 }
+
+export const zeroCounters = (): TimerCounters =>
+  ({ ticks: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
+
+/** Start and end routes of a timer, and who hears its loop's state changes. */
+export interface RuntimeHooks {
+  start?: Route;
+  end?: Route;
+  onState?: (change: LoopStateChange) => void;
+}
+
+/**
+ * Dispatches the native engine made that ran no route (it counted them as executions): paused ones,
+ * ones that found a triggered execution in flight (missed), and ones after the loop ended (no tick).
+ */
+export interface NativeSkips { paused: number; busy: number; idle: number }
 
 /** One tick's run of a timer's routes. */
 export interface Execution {
   readonly runtime: TimerRuntime;
   readonly tick: number;
-  /** Index of the route running now, in the timer's routes. */
+  /** Index of the route running now, in the routes of `on`. */
   route: number;
+  /** The tick routes (scheduled, or triggered when tick is 0), or the start or end route. */
+  readonly on: RouteHook;
+  readonly fields: SliceFields;
+  /** What the lifecycle hears once every route returned. */
+  readonly result: HookResult;
+  /** Start only: the context, whose ntasks, nslices and slice the route may set. */
+  ctx?: RouteContext;
   /** stop() gave up waiting for it (grace period over); it may still finish on its own. */
   abandoned: boolean;
   /** It waits in a stop() one of its routes called: stop() calls do not wait for it meanwhile. */
@@ -55,7 +84,9 @@ const isAsyncFunction = (fn: Route) => Object.prototype.toString.call(fn) === '[
  * from run() or leaves an execution marked in flight.
  */
 export class TimerRuntime {
-  readonly counters: TimerCounters = { ticks: 0, executions: 0, missed: 0, errors: 0, routeCalls: 0 };
+  readonly counters: TimerCounters = zeroCounters();
+  readonly skips: NativeSkips = { paused: 0, busy: 0, idle: 0 };
+  readonly life: Lifecycle;
   readonly lateness = new Histogram();
   readonly duration = new Histogram();
   /** Executions stop() stopped waiting for after its grace period. */
@@ -74,32 +105,90 @@ export class TimerRuntime {
     private readonly onError: (err: RTimerRouteError) => void,
     /** False when the native engine measures lateness itself, before the call into JS. */
     private readonly recordLateness = true,
+    private readonly hooks: RuntimeHooks = {},
   ) {
-    this.#contextual = routes.some(isAsyncFunction);
+    this.#contextual = [...routes, hooks.start, hooks.end].some((r) => r !== undefined && isAsyncFunction(r));
+    this.life = new Lifecycle({
+      config, invoke: (on, fields, done) => this.#invoke(on, fields, done),
+      fail: (route, err) => this.#fail(null, route, err),
+    }, (c) => { try { hooks.onState?.(c); } catch (err) { throwLater(err); } });
   }
 
   get name(): string { return this.config.name; }
 
   /** Returns a promise only when a route returned one; the promise never rejects. */
   run(tick: number, scheduled: bigint, started: bigint): Promise<void> | undefined {
-    return this.call(this.prepare(tick, scheduled), scheduled, started);
+    const exec = this.prepare(tick, scheduled);
+    return exec === undefined ? undefined : this.call(exec, scheduled, started);
   }
 
   /**
-   * Builds a tick's execution and its first route's context without calling anything: precision
-   * mode does this before it spins to the deadline, so only the call itself runs after it.
+   * Builds a tick's execution and its first route's context without calling anything, or counts
+   * the tick as skipped and returns undefined. Precision mode does this before it spins to the
+   * deadline, so only the call itself runs after it; call() must follow at once.
    */
-  prepare(tick: number, scheduled: bigint): Execution {
-    const exec: Execution = { runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, first: null };
+  prepare(tick: number, scheduled: bigint): Execution | undefined {
+    // Paused, ended, or a triggered execution in flight (the native engine does not know of those).
+    if (!this.life.runs || this.inFlight) {
+      if (this.life.current === 'paused') { this.counters.paused++; this.skips.paused++; }
+      else if (!this.life.counting) this.skips.idle++;
+      else { this.counters.missed++; this.skips.busy++; }
+      return undefined;
+    }
+    const exec = this.#execution(tick, 'tick', this.life.slices.advance());
     if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled);
     return exec;
   }
 
-  /** Runs a prepared tick that started at `started`: as run() does. */
+  /** Runs a prepared tick that started at `started`: the rest of run(). */
   call(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
     this.counters.executions++;
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
     return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
+  }
+
+  /** trigger(name, 'tick'): the tick routes once now, on the current slice, counted in `triggered`. */
+  runTriggered(): Promise<void> | undefined {
+    this.counters.triggered++;
+    return this.#invoke('tick', this.life.slices.current(), () => undefined);
+  }
+
+  /**
+   * Resolves once no execution is in flight (a control verb waits for the route running now), but
+   * for `own`: a route that awaits a verb on its own timer would otherwise wait for itself.
+   */
+  async settled(own?: Execution): Promise<void> {
+    while (this.inFlight && !(own && this.execution === own)) await this.inFlight;
+  }
+
+  #execution(tick: number, on: RouteHook, fields: SliceFields): Execution {
+    return {
+      runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, on, fields, result: { failed: false, ended: false }, first: null,
+    };
+  }
+
+  /** Runs a hook's routes (or the tick routes, triggered) now; `done` once they all returned. */
+  #invoke(on: RouteHook, fields: SliceFields, done: (r: HookResult) => void): Promise<void> | undefined {
+    const exec = this.#execution(0, on, fields);
+    const now = hrtime();
+    const pending = this.#contextual ? executions.run(exec, () => this.#run(exec, now, now)) : this.#run(exec, now, now);
+    if (pending === undefined) done(exec.result);
+    else void pending.then(() => { if (!exec.abandoned) done(exec.result); });
+    return pending;
+  }
+
+  #names(on: RouteHook): readonly string[] {
+    return on === 'tick' ? this.config.routes : [(on === 'start' ? this.config.start : this.config.end)!];
+  }
+
+  #fns(on: RouteHook): readonly Route[] {
+    return on === 'tick' ? this.routes : [(on === 'start' ? this.hooks.start : this.hooks.end)!];
+  }
+
+  /** An execution is over: a tick route that returned -1 ends the loop; start's settings are read back. */
+  #ticked(exec: Execution): void {
+    if (exec.on === 'tick' && exec.result.ended) this.life.returned();
+    if (exec.ctx) exec.result.settings = { ntasks: exec.ctx.ntasks, nslices: exec.ctx.nslices, slice: exec.ctx.slice };
   }
 
   /** Stops counting `exec` as in flight (stop()'s grace period is over). */
@@ -112,7 +201,8 @@ export class TimerRuntime {
   }
 
   #run(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
-    for (let i = 0; i < this.routes.length; i++) {
+    const fns = this.#fns(exec.on);
+    for (let i = 0; i < fns.length && !exec.result.ended; i++) {
       const result = this.#call(exec, i, scheduled, i === 0 ? started : hrtime());
       if (result !== undefined) {
         // A plain function returned a promise: later executions get the context from their start.
@@ -123,16 +213,20 @@ export class TimerRuntime {
         return p;
       }
     }
-    this.duration.record(Number(hrtime() - started));
+    if (exec.tick > 0) this.duration.record(Number(hrtime() - started));
+    this.#ticked(exec);
     return undefined;
   }
 
+  // ctx's lifecycle fields: `on`, `state` (the worker's object), and the slice (ntasks, nslices,
+  // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
   #context(exec: Execution, i: number, scheduled: bigint, started: bigint): RouteCall {
-    return new RouteCall(this.config.name, this.config.routes[i], this.worker, exec.tick, scheduled, started);
+    return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
+      this.life.state, exec.fields);
   }
 
   #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
-    const route = this.config.routes[i];
+    const route = this.#names(exec.on)[i];
     let ctx: RouteContext;
     if (i === 0 && exec.first !== null) {
       exec.first.started = started;
@@ -141,17 +235,20 @@ export class TimerRuntime {
     } else {
       ctx = this.#context(exec, i, scheduled, started);
     }
+    if (exec.on === 'start') exec.ctx = ctx;
     this.counters.routeCalls++;
     exec.route = i;
     const outer = syncCurrent;
     syncCurrent = exec;
     try {
-      const r = this.routes[i]('rtimer', ctx);
-      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
-        return Promise.resolve(r as PromiseLike<unknown>).then(undefined, (err: unknown) => this.#fail(route, err));
+      const r = this.#fns(exec.on)[i]('rtimer', ctx);
+      if (r === -1) exec.result.ended = true;
+      else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+        return Promise.resolve(r as PromiseLike<unknown>).then((v) => { if (v === -1) exec.result.ended = true; },
+          (err: unknown) => this.#fail(exec, route, err));
       }
     } catch (err) {
-      this.#fail(route, err);
+      this.#fail(exec, route, err);
     } finally {
       syncCurrent = outer;
     }
@@ -161,11 +258,12 @@ export class TimerRuntime {
   async #finishAsync(exec: Execution, first: PromiseLike<unknown>, next: number, scheduled: bigint, started: bigint): Promise<void> {
     try {
       await first;
-      for (let i = next; i < this.routes.length && !exec.abandoned; i++) {
+      const n = this.#fns(exec.on).length;
+      for (let i = next; i < n && !exec.abandoned && !exec.result.ended; i++) {
         const r = this.#call(exec, i, scheduled, hrtime());
         if (r !== undefined) await r;
       }
-      if (!exec.abandoned) this.duration.record(Number(hrtime() - started));
+      if (!exec.abandoned && exec.tick > 0) this.duration.record(Number(hrtime() - started));
     } catch (err) {
       throwLater(err); // a bug of ours: surface it, but never leave the execution in flight
     } finally {
@@ -174,10 +272,15 @@ export class TimerRuntime {
         this.inFlight = null;
       }
     }
+    // Out of flight first: an end route run from here is an execution of its own.
+    if (!exec.abandoned) {
+      try { this.#ticked(exec); } catch (err) { throwLater(err); }
+    }
   }
 
   /** Counts and reports once. A throwing 'error' listener surfaces as uncaught on the next tick. */
-  #fail(route: string, err: unknown): void {
+  #fail(exec: Execution | null, route: string, err: unknown): void {
+    if (exec) exec.result.failed = true;
     this.counters.errors++;
     try {
       this.onError(new RTimerRouteError(this.config.name, route, this.worker, err));

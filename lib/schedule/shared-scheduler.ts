@@ -65,6 +65,15 @@ export class SharedScheduler {
 
   #deadline(e: Entry, k: number): bigint { return this.#start + BigInt(k) * e.interval; }
 
+  /** How long until the next deadline of `rt`, ns; null when it is not scheduled here. */
+  untilNext(rt: TimerRuntime): bigint | null {
+    const e = this.#entries.find((x) => x.rt === rt);
+    if (!e || !this.#running) return null;
+    const now = this.#clock.now();
+    const due = now < this.#start ? 0 : Number((now - this.#start) / e.interval);
+    return this.#deadline(e, Math.max(e.next, due + 1)) - now;
+  }
+
   #arm(): void {
     if (!this.#running) return;
     let earliest = this.#deadline(this.#entries[0], this.#entries[0].next);
@@ -97,6 +106,8 @@ export class SharedScheduler {
       if (this.#deadline(e, e.next) > now) continue;
       const due = Number((now - this.#start) / e.interval);
       const passed = due - e.next + 1;
+      // An ended loop keeps its grid (a trigger resumes it in phase) but has no ticks to count.
+      if (!e.rt.life.counting) { e.next = due + 1; continue; }
       const c = e.rt.counters;
       c.ticks += passed;
       c.missed += passed - 1; // deadlines the process slept through: counted, not replayed
