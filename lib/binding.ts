@@ -61,8 +61,10 @@ export interface NativeTimerStats {
   elapsedNs: number;
   applied: string[];
   refused: string[];
-  /** Who wakes it: its own thread, the shared thread, or the event loop itself (a polled timerfd). */
-  thread: 'own' | 'shared' | 'loop';
+  /** Its own thread, or the shared one (a timer the event loop wakes counts as shared). */
+  thread: 'own' | 'shared';
+  /** Who wakes it: a timer thread, or the event loop itself polling a timerfd (no thread hop). */
+  wakeBy?: 'thread' | 'loop';
 }
 
 export interface NativeTimer {

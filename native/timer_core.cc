@@ -287,7 +287,8 @@ Napi::Object TimerCore::Stats(Napi::Env env) const {
   o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
   o.Set("applied", Strings(env, report.applied));
   o.Set("refused", Strings(env, report.refused));
-  o.Set("thread", on_loop ? "loop" : options_.own_thread ? "own" : "shared");
+  o.Set("thread", options_.own_thread ? "own" : "shared");
+  o.Set("wakeBy", on_loop ? "loop" : "thread");
   return o;
 }
 

@@ -67,7 +67,7 @@ class TimerCore {
   bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
   // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
   int32_t loop_slot = -1;
-  // Woken by the event loop: stats() says thread 'loop'.
+  // Woken by the event loop: stats() says wakeBy 'loop'.
   bool on_loop = false;
   // The Delivery is done with one of its entries: settles a stop() that waited for it.
   void Drained(napi_env env, Sink* sink);

@@ -11,12 +11,12 @@ describe('event-loop wake (default timers, no thread)', () => {
 
   it('wakes a default inline timer from the event loop, and anything that needs a thread from one', async () => {
     const plain = await runInline({ interval: '2ms' }, () => undefined, 100);
-    assert.equal(plain.stats.native!.thread, 'loop');
+    assert.equal(plain.stats.native!.wakeBy, 'loop');
     assert.ok(plain.stats.executions > 10);
     assert.equal(plain.stats.executions + plain.stats.missed, plain.stats.ticks);
     for (const spec of [{ precision: true }, { thread: 'own' as const }, { cpus: [0] }]) {
       const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 50);
-      assert.notEqual(stats.native!.thread, 'loop', JSON.stringify(spec));
+      assert.equal(stats.native!.wakeBy, 'thread', JSON.stringify(spec));
     }
   });
 
@@ -34,7 +34,7 @@ describe('event-loop wake (default timers, no thread)', () => {
     let executions = 0;
     timers.forEach((t, i) => {
       const s = t.stats();
-      assert.equal(s.thread, 'loop');
+      assert.equal(s.wakeBy, 'loop');
       assert.equal(s.executions, calls[i]);
       assert.equal(s.executions + s.missed, s.ticks);
       executions += s.executions;
@@ -48,7 +48,7 @@ describe('event-loop wake (default timers, no thread)', () => {
     const { stats, seen } = await runInline({ interval: '1ms', policy: 'burst', maxBurst: 5 }, (ctx) => {
       if (!blocked && ctx.tick >= 20) { blocked = true; busy(12); }
     }, 200);
-    assert.equal(stats.native!.thread, 'loop');
+    assert.equal(stats.native!.wakeBy, 'loop');
     assert.equal(stats.executions + stats.missed, stats.ticks);
     assert.ok(stats.missed >= 5, `missed ${stats.missed}`);
     const ticks = seen.map((c) => c.tick);

@@ -24,7 +24,9 @@ export interface NativeDetail {
   spinCpu: number;
   /** Waits whose timerfd or poll() failed; the thread fell back to a plain timed wait. */
   waitErrors: number;
-  thread: 'own' | 'shared' | 'loop';
+  thread: 'own' | 'shared';
+  /** Who wakes it: a timer thread, or the event loop polling a timerfd (default timers on Linux). */
+  wakeBy: 'thread' | 'loop';
   /** Real-time knobs the system granted, and those it refused, with the reason. */
   applied: string[];
   refused: string[];
@@ -131,7 +133,7 @@ export function nativeDetail(s: NativeTimerStats): NativeRunnerStats {
     native: {
       wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
       leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0, waitErrors: s.waitErrors ?? 0,
-      thread: s.thread, applied: s.applied, refused: s.refused,
+      thread: s.thread, wakeBy: s.wakeBy ?? 'thread', applied: s.applied, refused: s.refused,
     },
   };
 }
