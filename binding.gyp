@@ -15,6 +15,8 @@
       "sources": [
         "native/addon.cc",
         "native/clock.cc",
+        "native/delivery.cc",
+        "native/dispatch_loop.cc",
         "native/histogram.cc",
         "native/native_timer.cc",
         "native/scheduler.cc",
@@ -30,7 +32,7 @@
       ],
       "conditions": [
         ["OS=='linux' and rtimer_portable==0", {
-          "sources": ["native/waiter_timerfd.cc"],
+          "sources": ["native/waiter_timerfd.cc", "native/loop_scheduler.cc"],
           "defines": ["RTIMER_WAIT_LINUX=1"]
         }, {
           "sources": ["native/waiter_steady.cc"],

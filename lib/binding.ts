@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installDispatchLoop, type DispatchLoopHost } from './dispatch-loop.js';
 
 export interface Capabilities {
   /** How native timer threads wait: `timerfd` on Linux, `steady_clock` in the portable fallback. */
@@ -20,10 +21,23 @@ export interface NativeTimerOptions {
   schedPolicy?: 'fifo' | 'rr';
   cpus?: number[];
   lockMemory?: boolean;
+  /**
+   * Precision mode with the spin in JS: the engine hands ticks over `leadNs` early without spinning
+   * and passes no `started`; the dispatcher writes [ready to spin, route started] (ns) here before
+   * it returns, for the lateness histogram and the lead.
+   */
+  spinReport?: BigInt64Array;
+  /**
+   * `'loop'`: woken by the event loop polling a timerfd, with no thread and no hop between threads,
+   * where it can be (Linux; not with priority, cpus, an own thread or precision, which need a
+   * thread). Default `'thread'`.
+   */
+  wake?: 'loop' | 'thread';
 }
 
 /** Returns true when the routes went async: the timer then waits for complete(). */
 export type NativeDispatch = (tick: number, scheduled: bigint, started: bigint) => boolean;
+// With `spinReport`, `started` is not passed: the dispatcher spins and reports it.
 
 /** Called when a late tick is owed after a route: must call catchUp() on a later event-loop turn. */
 export type NativeDefer = () => void;
@@ -40,12 +54,17 @@ export interface NativeTimerStats {
   hop: Float64Array;
   leadNs: number;
   spinNs: number;
+  /** Wake-ups of this timer's scheduler thread that reached JS: one batch carries every tick due then (shared by the thread's timers). */
+  batches: number;
   /** Waits whose timerfd or poll() failed and fell back to a plain timed wait. */
   waitErrors: number;
   elapsedNs: number;
   applied: string[];
   refused: string[];
+  /** Its own thread, or the shared one (a timer the event loop wakes counts as shared). */
   thread: 'own' | 'shared';
+  /** Who wakes it: a timer thread, or the event loop itself polling a timerfd (no thread hop). */
+  wakeBy?: 'thread' | 'loop';
 }
 
 export interface NativeTimer {
@@ -66,6 +85,8 @@ export interface NativeTimer {
 /** The addon's exports; nothing else in the package touches the .node file. */
 export interface NativeBinding {
   now(): bigint;
+  /** CLOCK_REALTIME − CLOCK_MONOTONIC, ns, now. */
+  realtimeOffset(): bigint;
   capabilities(): Capabilities;
   /** Linux: SIGKILL this process when its parent dies. Returns whether it was set. */
   setParentDeathSignal(): boolean;
@@ -88,3 +109,4 @@ function load(): NativeBinding {
 }
 
 export const binding: NativeBinding = load();
+installDispatchLoop(binding as unknown as DispatchLoopHost);

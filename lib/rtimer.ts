@@ -12,6 +12,7 @@ import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type W
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
+import { inlineAnchors } from './schedule/phase.js';
 import type { RTimerEvents } from './events.js';
 import { applyControl, nativeCounts } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
@@ -215,7 +216,10 @@ export class RTimer extends EventEmitter implements Controllable {
         runners.push(runner);
         this.#runners.set(rt, runner);
       }
-      for (const [rt, r] of this.#runners) { this.#anchors.set(rt, binding.now()); r.start(); }
+      // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
+      const started = [...this.#runners];
+      const anchors = inlineAnchors(started.map(([, r]) => r.config), binding.now(), binding.realtimeOffset);
+      started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();

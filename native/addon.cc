@@ -1,5 +1,8 @@
 #include <napi.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "addon_state.h"
 #include "clock.h"
 #include "native_timer.h"
@@ -10,6 +13,26 @@ namespace {
 
 Napi::Value Now(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), MonotonicNs());
+}
+
+// CLOCK_REALTIME minus CLOCK_MONOTONIC now: read between two monotonic reads, taken at their middle.
+Napi::Value RealtimeOffset(const Napi::CallbackInfo& info) {
+  const int64_t a = MonotonicNs();
+  const int64_t real = RealtimeNs();
+  const int64_t b = MonotonicNs();
+  return Napi::BigInt::New(info.Env(), real - (a + (b - a) / 2));
+}
+
+Napi::Value SetDispatchLoop(const Napi::CallbackInfo& info) {
+  napi_value argv[6];
+  size_t argc = info.Length() < 6 ? info.Length() : 6;
+  for (size_t i = 0; i < argc; i++) argv[i] = info[i];
+  try {
+    info.Env().GetInstanceData<AddonState>()->loop.Register(info.Env(), argc, argv);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::TypeError::New(info.Env(), std::string("setDispatchLoop: ") + e.what());
+  }
+  return info.Env().Undefined();
 }
 
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
@@ -32,6 +55,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("NativeTimer", NativeTimer::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
+  exports.Set("setDispatchLoop", Napi::Function::New(env, SetDispatchLoop, "setDispatchLoop"));
+  exports.Set("realtimeOffset", Napi::Function::New(env, RealtimeOffset, "realtimeOffset"));
   exports.Set("setParentDeathSignal", Napi::Function::New(env, ParentDeathSignal, "setParentDeathSignal"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   return exports;

@@ -42,6 +42,12 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     t.precision_budget = b;
   }
   t.own_thread = o.Get("ownThread").ToBoolean();
+  const Napi::Value wake = o.Get("wake");
+  if (!wake.IsUndefined()) {
+    const std::string w = wake.IsString() ? wake.As<Napi::String>().Utf8Value() : "";
+    if (w != "loop" && w != "thread") fail("wake (loop or thread)");
+    t.loop_wake = w == "loop";
+  }
   t.lock_memory = o.Get("lockMemory").ToBoolean();
   t.thread.name = "rtimer:" + t.name;
   const Napi::Value prio = o.Get("priority");
@@ -60,6 +66,8 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     fail("cpus (an array)");
   }
   if (t.thread.priority > 0 || !t.thread.cpus.empty()) t.own_thread = true;
+  // The event loop cannot give priority, affinity or an early wake with a spin: those need a thread.
+  if (t.own_thread || t.precision_budget > 0) t.loop_wake = false;
   return t;
 }
 
@@ -80,7 +88,20 @@ NativeTimer::NativeTimer(const Napi::CallbackInfo& info)
       (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsFunction())) {
     throw Napi::TypeError::New(info.Env(), "NativeTimer(options, dispatch, defer?): expected an object and functions");
   }
-  core_ = new TimerCore(ParseOptions(info[0].As<Napi::Object>()));
+  const Napi::Object options = info[0].As<Napi::Object>();
+  core_ = new TimerCore(ParseOptions(options));
+  const Napi::Value report = options.Get("spinReport");
+  if (!report.IsUndefined()) {
+    if (!report.IsTypedArray() || report.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array ||
+        report.As<Napi::TypedArray>().ElementLength() < 2) {
+      core_->DropRef();
+      throw Napi::TypeError::New(info.Env(), "NativeTimer: invalid option spinReport (a BigInt64Array of 2)");
+    }
+    Napi::TypedArray a = report.As<Napi::TypedArray>();
+    spin_report_ = Napi::Persistent(a);
+    // Its memory stays put while referenced: a plain (not resizable) buffer, held until destruction.
+    core_->SetSpinReport(reinterpret_cast<int64_t*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset()));
+  }
   dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
   if (info.Length() > 2 && info[2].IsFunction()) defer_ = Napi::Persistent(info[2].As<Napi::Function>());
 }
@@ -108,47 +129,42 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
     e.Set("code", Napi::String::New(env, "ERR_RTIMER_START"));
     return e;
   };
-  Scheduler* scheduler;
+  TimerHost* scheduler = nullptr;
   try {
     if (core_->options().lock_memory) locked_ = AcquireMemoryLock(&core_->report);
-    if (core_->options().own_thread) {
+    // The event-loop wake is the engine's choice, not the user's: where it cannot be had (no
+    // timerfd, the poll handle refused), a thread wakes the timer as it always could.
+    if (core_->options().loop_wake) {
+      try {
+        scheduler = state_->Loop(env);
+        core_->on_loop = true;
+      } catch (const std::exception&) {
+        scheduler = nullptr;
+      }
+    }
+    if (scheduler == nullptr && core_->options().own_thread) {
       own_ = std::make_unique<Scheduler>(core_->options().thread);
+      own_->Attach(Delivery::Create(env, "rtimer:" + core_->options().name));
       scheduler = own_.get();
-    } else {
-      scheduler = state_->Shared();
+    } else if (scheduler == nullptr) {
+      scheduler = state_->Shared(env);
     }
   } catch (const std::exception& e) {
+    if (!core_->options().own_thread) state_->ReleaseSharedIfIdle();
     throw fail(std::string("no timer thread: ") + e.what());
   }
-  TimerCore::Tsfn tsfn;
-  try {
-    tsfn = TimerCore::Tsfn::New(env, dispatch_.Value(), "rtimer:" + core_->options().name, 0, 1, core_, Closed,
-                                static_cast<void*>(nullptr));
-  } catch (const Napi::Error& e) {
-    state_->ReleaseSharedIfIdle();
-    throw fail(e.Message());
-  }
-  core_->AddRef();  // the function's reference, dropped by Closed()
-  dispatch_.Reset();
-  if (!refed_) tsfn.Unref(env);
-  core_->Arm(tsfn, scheduler, anchor, now);
+  host_ = scheduler;
+  delivery_ = scheduler->sink();
+  delivery_->AddRef();
+  if (refed_) delivery_->Hold(env);
+  core_->Arm(delivery_, dispatch_, scheduler, anchor, now);
+  core_->loop_slot = core_->NativeSpin() ? -1 : state_->loop.Acquire(env, dispatch_);
   if (!defer_.IsEmpty()) core_->SetDefer(defer_);
   scheduler->Add(core_);
   napi_add_env_cleanup_hook(env, Cleanup, this);
   hooked_ = true;
   phase_ = Phase::kRunning;
   return env.Undefined();
-}
-
-void NativeTimer::Closed(Napi::Env env, void*, TimerCore* core) {
-  napi_deferred d = core->on_closed;
-  core->on_closed = nullptr;
-  if (d != nullptr && env != nullptr) {
-    napi_value undefined;
-    // Status ignored: during environment teardown there is nobody left to resolve for.
-    if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
-  }
-  core->DropRef();
 }
 
 void NativeTimer::StopNow() {
@@ -161,12 +177,19 @@ void NativeTimer::StopNow() {
     return;
   }
   phase_ = Phase::kStopped;
+  if (refed_) delivery_->Unhold(env_);
+  if (state_ != nullptr) state_->loop.Release(env_, core_->loop_slot);
+  core_->loop_slot = -1;
   // The scheduler lets go first, so the thread cannot owe or stall a tick after MarkStopped()
   // has counted them: executions + missed = ticks holds exactly once stop() returns.
   if (own_) {
     own_->Remove(core_);
     core_->MarkStopped();
     own_.reset();  // joins the thread and closes its timerfd and eventfd now, not at GC
+  } else if (core_->on_loop) {
+    host_->Remove(core_);
+    core_->MarkStopped();
+    if (state_ != nullptr) state_->ReleaseLoopIfIdle();
   } else {
     if (state_ != nullptr && state_->shared) state_->shared->Remove(core_);
     core_->MarkStopped();
@@ -176,7 +199,8 @@ void NativeTimer::StopNow() {
     locked_ = false;
     ReleaseMemoryLock();
   }
-  core_->ReleaseTsfn();
+  delivery_->DropRef();
+  delivery_ = nullptr;
 }
 
 void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow(); }
@@ -184,14 +208,29 @@ void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow
 Napi::Value NativeTimer::Stop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (phase_ == Phase::kRunning) {
-    // An unref()'d function would let the loop end before it drains, leaving stop()'s promise
-    // unsettled; held until it closes, the loop lives exactly that long.
-    if (!refed_) core_->tsfn().Ref(env);
+    Sink* delivery = delivery_;
+    delivery->AddRef();
+    StopNow();
+    // A tick still queued for JS is delivered (as missed) before stop() settles, so the counters
+    // are final then; the loop is held until it drains, even for an unref()'d timer.
+    const bool queued = delivery->Queued(core_);
     napi_value promise;
     napi_deferred d;
-    napi_create_promise(env, &d, &promise);
-    core_->on_closed = d;
-    StopNow();
+    if (napi_create_promise(env, &d, &promise) != napi_ok) {
+      delivery->DropRef();
+      throw Napi::Error::New(env, "NativeTimer stop: cannot create a promise");
+    }
+    if (queued) {
+      core_->on_closed = d;
+      delivery->Hold(env);
+    } else {
+      napi_value undefined;
+      if (napi_get_undefined(env, &undefined) != napi_ok || napi_resolve_deferred(env, d, undefined) != napi_ok) {
+        delivery->DropRef();
+        throw Napi::Error::New(env, "NativeTimer stop: cannot settle its promise");
+      }
+    }
+    delivery->DropRef();
     return Napi::Value(env, promise);
   }
   StopNow();
@@ -210,13 +249,13 @@ Napi::Value NativeTimer::CatchUp(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeTimer::Ref(const Napi::CallbackInfo& info) {
-  if (phase_ == Phase::kRunning && !refed_) core_->tsfn().Ref(info.Env());
+  if (phase_ == Phase::kRunning && !refed_) delivery_->Hold(info.Env());
   refed_ = true;
   return info.This();
 }
 
 Napi::Value NativeTimer::Unref(const Napi::CallbackInfo& info) {
-  if (phase_ == Phase::kRunning && refed_) core_->tsfn().Unref(info.Env());
+  if (phase_ == Phase::kRunning && refed_) delivery_->Unhold(info.Env());
   refed_ = false;
   return info.This();
 }

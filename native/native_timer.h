@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "addon_state.h"
+#include "sink.h"
 #include "timer_core.h"
 
 namespace rtimer {
@@ -34,14 +35,16 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   void StopNow();
   static void Cleanup(void* self);
-  static void Closed(Napi::Env env, void*, TimerCore* core);
 
   napi_env env_;
   AddonState* state_;
   TimerCore* core_;  // one reference, dropped in the destructor
   std::unique_ptr<Scheduler> own_;
+  Sink* delivery_ = nullptr;  // a reference while running
+  TimerHost* host_ = nullptr;  // while running
   Napi::FunctionReference dispatch_;
   Napi::FunctionReference defer_;
+  Napi::Reference<Napi::TypedArray> spin_report_;  // keeps the precision report's memory alive
   Phase phase_ = Phase::kIdle;
   bool refed_ = true;
   bool hooked_ = false;

@@ -21,7 +21,10 @@ Scheduler::Scheduler(const ThreadSetup& setup) : waiter_(Waiter::Create()) {
   ready_cv_.wait(lock, [this] { return ready_; });
 }
 
-Scheduler::~Scheduler() { Shutdown(); }
+Scheduler::~Scheduler() {
+  Shutdown();
+  if (delivery_ != nullptr) delivery_->Release();
+}
 
 void Scheduler::Run(const ThreadSetup& setup) {
   // Nothing may escape a thread: an exception here would call std::terminate and take Node down.

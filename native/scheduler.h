@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "delivery.h"
 #include "thread_setup.h"
 #include "waiter.h"
 
@@ -14,26 +15,30 @@ class TimerCore;
 
 // One thread serving any number of timers from a deadline heap: 1,000 timers cost one thread.
 // A timer that wants its own thread (lowest jitter, priority, affinity) gets a Scheduler of its own.
-class Scheduler {
+class Scheduler final : public TimerHost {
  public:
   // Starts the thread and waits until it has applied `setup`, so Report() is complete on return.
   explicit Scheduler(const ThreadSetup& setup);
-  ~Scheduler();
+  ~Scheduler() override;
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  void Add(TimerCore* timer);
+  // JS thread, once, before any Add(): how its timers' ticks reach JS. Released after the join.
+  void Attach(Delivery* delivery) { delivery_ = delivery; }
+  Sink* sink() const override { return delivery_; }
+
+  void Add(TimerCore* timer) override;
   // Once this returns, the thread will not touch `timer` again.
-  void Remove(TimerCore* timer);
+  void Remove(TimerCore* timer) override;
   // Puts a stalled timer back on the schedule, re-anchored at `now`.
-  void Resume(TimerCore* timer, int64_t now);
+  void Resume(TimerCore* timer, int64_t now) override;
   // Stops and joins the thread; idempotent.
   void Shutdown();
   size_t Size();
-  const SetupReport& Report() const { return report_; }
+  const SetupReport& Report() const override { return report_; }
   const char* WaitKind() const { return waiter_->Kind(); }
   // Waits that failed (timerfd_settime, poll) and fell back to a plain timed wait.
-  uint64_t WaitErrors() const { return waiter_->Errors(); }
+  uint64_t WaitErrors() const override { return waiter_->Errors(); }
 
  private:
   struct Entry {
@@ -52,6 +57,7 @@ class Scheduler {
   std::unique_ptr<Waiter> waiter_;
   SetupReport report_;
   std::thread thread_;
+  Delivery* delivery_ = nullptr;
 };
 
 }  // namespace rtimer

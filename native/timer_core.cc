@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "clock.h"
-#include "scheduler.h"
+#include "sink.h"
 
 namespace rtimer {
 
@@ -14,8 +14,9 @@ TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
   }
 }
 
-void TimerCore::Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now) {
-  tsfn_ = tsfn;
+void TimerCore::Arm(Sink* delivery, napi_ref dispatch, TimerHost* scheduler, int64_t anchor_ns, int64_t now) {
+  delivery_ = delivery;
+  dispatch_ = dispatch;
   scheduler_ = scheduler;
   const SetupReport& thread = scheduler->Report();
   report.applied.insert(report.applied.end(), thread.applied.begin(), thread.applied.end());
@@ -88,17 +89,11 @@ void TimerCore::Reanchor(int64_t now) {
 
 void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular) {
   slot_ = {tick, deadline, now, regular};
-  if (tsfn_.NonBlockingCall() != napi_ok) {
+  if (!delivery_->Post(this)) {
     // The function is closing: nothing will deliver this tick, so it is missed and busy is cleared.
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
   }
-}
-
-void TimerCore::CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*) {
-  // env is null when the environment is being torn down; nothing may run then.
-  if (env == nullptr || core == nullptr || fn.IsEmpty()) return;
-  core->Deliver(env, fn);
 }
 
 void TimerCore::Adapt(int64_t early) {
@@ -109,51 +104,94 @@ void TimerCore::Adapt(int64_t early) {
   lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
 }
 
-void TimerCore::Deliver(Napi::Env env, Napi::Function fn) {
+namespace {
+void ClearException(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+}
+}  // namespace
+
+bool TimerCore::Prepare(Handover* h) {
   if (stopped_) {
+    Add(missed_, 1);
+    state_.store(0, std::memory_order_release);
+    return false;
+  }
+  h->slot = slot_;
+  h->arrival = MonotonicNs();
+  hop_.Record(h->arrival - h->slot.posted);
+  // With a spin report, JS builds the call, spins and reports; the native spin would leave the
+  // dispatcher, context and message to run cold after the deadline, where the route feels them.
+  h->js_spin = max_lead_ns_ > 0 && spin_report_ != nullptr;
+  if (h->js_spin) spin_report_[0] = spin_report_[1] = 0;
+  return true;
+}
+
+void TimerCore::Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started) {
+  if (outcome == Outcome::kStopped) {  // stopped by an earlier route of the same batch
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
     return;
   }
-  const Slot slot = slot_;
-  const int64_t arrival = MonotonicNs();
-  hop_.Record(arrival - slot.posted);
-  if (max_lead_ns_ > 0) {
-    const int64_t early = slot.deadline - arrival;
-    if (slot.regular) Adapt(early);
-    if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(slot.deadline) - arrival));
-  }
-  const int64_t started = MonotonicNs();
-  callback_.Record(started - slot.deadline);
   Add(executions_, 1);
-  // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
-  // process.exit()), node-addon-api's exception path would itself abort the process.
-  bool async = false;
-  napi_value argv[3], recv, result;
-  if (napi_create_double(env, static_cast<double>(slot.tick), &argv[0]) != napi_ok ||
-      napi_create_bigint_int64(env, slot.deadline, &argv[1]) != napi_ok ||
-      napi_create_bigint_int64(env, started, &argv[2]) != napi_ok || napi_get_undefined(env, &recv) != napi_ok ||
-      napi_call_function(env, recv, fn, 3, argv, &result) != napi_ok) {
-    // The dispatcher catches route errors itself; this is a terminating environment or our bug.
-    Add(errors_, 1);
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-  } else {
-    napi_valuetype type;
-    if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, result, &async);
-  }
-  if (async || !Complete()) return;
+  if (h.js_spin) JsSpinDone(h.slot);
+  else callback_.Record(started - h.slot.deadline);
+  // The dispatcher catches route errors itself; this is a terminating environment or our bug.
+  if (outcome == Outcome::kError) Add(errors_, 1);
+  if (outcome == Outcome::kAsync || !Complete()) return;
   // A catch-up is due: the defer function runs CatchUp() from a setImmediate. Without one (the
   // raw binding used directly) or if it cannot be called (a terminating environment), hand over now.
-  napi_value defer;
+  napi_value defer, recv, result;
   if (defer_ == nullptr || napi_get_reference_value(env, defer_, &defer) != napi_ok || defer == nullptr ||
       napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, defer, 0, nullptr, &result) != napi_ok) {
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    ClearException(env);
     CatchUp();
   }
+}
+
+void TimerCore::Deliver(napi_env env) {
+  Handover h;
+  if (!Prepare(&h)) return;
+  napi_value fn;
+  if (napi_get_reference_value(env, dispatch_, &fn) != napi_ok || fn == nullptr) {
+    Finish(env, h, Outcome::kStopped, 0);
+    return;
+  }
+  if (NativeSpin()) {
+    const int64_t early = h.slot.deadline - h.arrival;
+    if (h.slot.regular) Adapt(early);
+    if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(h.slot.deadline) - h.arrival));
+  }
+  const int64_t started = h.js_spin ? 0 : MonotonicNs();
+  // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
+  // process.exit()), node-addon-api's exception path would itself abort the process.
+  Outcome outcome = Outcome::kSync;
+  napi_value argv[3], recv, result;
+  const size_t argc = h.js_spin ? 2 : 3;
+  if (napi_create_double(env, static_cast<double>(h.slot.tick), &argv[0]) != napi_ok ||
+      napi_create_bigint_int64(env, h.slot.deadline, &argv[1]) != napi_ok ||
+      (!h.js_spin && napi_create_bigint_int64(env, started, &argv[2]) != napi_ok) ||
+      napi_get_undefined(env, &recv) != napi_ok || napi_call_function(env, recv, fn, argc, argv, &result) != napi_ok) {
+    outcome = Outcome::kError;
+    ClearException(env);
+  } else {
+    napi_valuetype type;
+    bool async = false;
+    if (napi_typeof(env, result, &type) == napi_ok && type == napi_boolean &&
+        napi_get_value_bool(env, result, &async) == napi_ok && async) {
+      outcome = Outcome::kAsync;
+    }
+  }
+  Finish(env, h, outcome, started);
+}
+
+void TimerCore::JsSpinDone(const Slot& slot) {
+  const int64_t ready = spin_report_[0], started = spin_report_[1];
+  if (started == 0) return;  // the dispatcher failed before the route: nothing to learn from
+  callback_.Record(started - slot.deadline);
+  if (slot.regular) Adapt(slot.deadline - ready);
+  if (started > ready) Add(spin_ns_, static_cast<uint64_t>(started - ready));
 }
 
 bool TimerCore::Complete() {
@@ -194,18 +232,26 @@ void TimerCore::CatchUp() {
   }
 }
 
+void TimerCore::Drained(napi_env env, Sink* delivery) {
+  if (!stopped_ || on_closed == nullptr || queued_ > 0) return;
+  napi_deferred d = on_closed;
+  on_closed = nullptr;
+  napi_value undefined;
+  if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, d, undefined);
+  delivery->Unhold(env);
+}
+
 void TimerCore::MarkStopped() {
   stopped_ = true;
   defer_ = nullptr;
+  dispatch_ = nullptr;
+  if (delivery_ != nullptr) batches_ = delivery_->Batches();
+  delivery_ = nullptr;
   if (scheduler_ != nullptr) wait_errors_ = scheduler_->WaitErrors();
   scheduler_ = nullptr;
   // The scheduler no longer touches this timer: its owed and stalled ticks are final, and missed.
   const uint64_t s = state_.fetch_and(kBusy, std::memory_order_acq_rel);
   Add(missed_, Owed(s) + ((s & kStalled) ? 1 : 0));
-}
-
-void TimerCore::ReleaseTsfn() {
-  if (tsfn_) tsfn_.Release();
 }
 
 namespace {
@@ -236,11 +282,13 @@ Napi::Object TimerCore::Stats(Napi::Env env) const {
   o.Set("hop", Snapshot(env, hop_));
   o.Set("leadNs", static_cast<double>(lead_ns_.load(std::memory_order_relaxed)));
   o.Set("spinNs", load(spin_ns_));
+  o.Set("batches", static_cast<double>(delivery_ != nullptr ? delivery_->Batches() : batches_));
   o.Set("waitErrors", static_cast<double>(scheduler_ != nullptr ? scheduler_->WaitErrors() : wait_errors_));
   o.Set("elapsedNs", armed_at_ ? static_cast<double>(MonotonicNs() - armed_at_) : 0.0);
   o.Set("applied", Strings(env, report.applied));
   o.Set("refused", Strings(env, report.refused));
   o.Set("thread", options_.own_thread ? "own" : "shared");
+  o.Set("wakeBy", on_loop ? "loop" : "thread");
   return o;
 }
 

@@ -10,7 +10,8 @@
 
 namespace rtimer {
 
-class Scheduler;
+class Sink;
+class TimerHost;
 
 enum class Policy { kSkip = 0, kBurst = 1, kDelay = 2 };
 
@@ -21,23 +22,21 @@ struct TimerOptions {
   uint32_t max_burst = 10;
   double precision_budget = 0;  // share of one core for the early-wake spin; 0 = off
   bool own_thread = false;
+  bool loop_wake = false;  // woken by the event loop (LoopScheduler) rather than a thread
   bool lock_memory = false;
   ThreadSetup thread;
 };
 
 // One native timer: its schedule (advanced by a scheduler thread) and its delivery to JS (on the
-// JS thread, through a thread-safe function). At most one tick is outstanding: the thread takes
+// JS thread, through its scheduler's Delivery). At most one tick is outstanding: the thread takes
 // the busy bit to hand a tick over and the JS side gives it back when the routes are done, so
 // nothing ever queues up behind a slow route; what does not fit is counted, per the policy.
 class TimerCore {
  public:
-  static void CallJs(Napi::Env env, Napi::Function fn, TimerCore* core, void*);
-  using Tsfn = Napi::TypedThreadSafeFunction<TimerCore, void, CallJs>;
-
   explicit TimerCore(TimerOptions options);
 
-  // Owned by its NativeTimer and, while running, by its thread-safe function (whose queued calls
-  // may outlive the JS object); a plain atomic count, as std::shared_ptr would pull in newer
+  // Owned by its NativeTimer and by each of its queued deliveries (which may outlive the JS
+  // object); a plain atomic count, as std::shared_ptr would pull in newer
   // libstdc++ and glibc symbols than the prebuilt binaries may need.
   void AddRef() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void DropRef() {
@@ -54,7 +53,24 @@ class TimerCore {
   void Reanchor(int64_t now);
 
   // --- JS thread ---
-  void Arm(Tsfn tsfn, Scheduler* scheduler, int64_t anchor_ns, int64_t now);
+  // `dispatch` is the NativeTimer's reference to its JS function; used only while not stopped.
+  void Arm(Sink* sink, napi_ref dispatch, TimerHost* host, int64_t anchor_ns, int64_t now);
+  // Runs the handed-over tick's routes through its own dispatch function (one N-API call).
+  void Deliver(napi_env env);
+  // The same in two halves around a JS loop that runs a whole batch (see DispatchLoop): Prepare()
+  // is false when the tick is not run (stopped: counted missed); Finish() gets how the call went.
+  struct Handover;
+  enum class Outcome : uint8_t { kSync = 0, kAsync = 1, kError = 2, kStopped = 3 };
+  bool Prepare(Handover* h);
+  void Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started);
+  // Precision mode spinning on this thread (no spin report): delivered on its own, never in a JS loop.
+  bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
+  // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
+  int32_t loop_slot = -1;
+  // Woken by the event loop: stats() says wakeBy 'loop'.
+  bool on_loop = false;
+  // The Delivery is done with one of its entries: settles a stop() that waited for it.
+  void Drained(napi_env env, Sink* sink);
   // The routes are done. Returns true when a tick is owed (burst) or stalled (delay): the busy bit
   // stays set and the caller calls CatchUp() after the event loop has had a turn. Handing it over
   // from here would run it in the same drain of the thread-safe function (up to 1,000 calls back
@@ -65,14 +81,15 @@ class TimerCore {
   // The function Deliver() calls when Complete() says a catch-up is due: it schedules CatchUp()
   // for the next loop turn. Owned by the NativeTimer; never used once stopped.
   void SetDefer(napi_ref defer) { defer_ = defer; }
+  // Precision mode with the spin in JS: [ready, started] written by the dispatcher (see binding.ts).
+  void SetSpinReport(int64_t* report) { spin_report_ = report; }
   // Counts what is left as missed and stops delivering. Called once the scheduler has let go of
   // the timer (Remove()), so the thread cannot owe or stall a tick behind this count.
   void MarkStopped();
-  void ReleaseTsfn();
-  Tsfn& tsfn() { return tsfn_; }
   Napi::Object Stats(Napi::Env env) const;
 
   SetupReport report;  // knobs applied to the process on the JS thread (mlockall)
+  // A stop() waiting for this timer's queued tick to drain, and the loop hold it took meanwhile.
   napi_deferred on_closed = nullptr;
 
  private:
@@ -101,18 +118,33 @@ class TimerCore {
     bool regular = false;
   };
 
+ public:
+  struct Handover {
+    Slot slot;
+    int64_t arrival = 0;
+    bool js_spin = false;
+  };
+
+ private:
+
   int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
   void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);
-  void Deliver(Napi::Env env, Napi::Function fn);
   void Adapt(int64_t early);
+  void JsSpinDone(const Slot& slot);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }
 
+  friend class Delivery;
+  friend class LoopScheduler;
   std::atomic<int> refs_{1};
   TimerOptions options_;
-  Tsfn tsfn_;
-  Scheduler* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
+  Sink* delivery_ = nullptr;  // null once stopped
+  napi_ref dispatch_ = nullptr;
+  int queued_ = 0;  // entries in the sink's queue or batch; under its lock
+  uint64_t batches_ = 0;  // the Delivery's count, kept when it goes at stop
+  TimerHost* scheduler_ = nullptr;  // null once stopped (an own-thread scheduler is gone then)
   bool stopped_ = false;  // JS thread only
   napi_ref defer_ = nullptr;
+  int64_t* spin_report_ = nullptr;
   uint64_t wait_errors_ = 0;  // the scheduler's count, kept when it goes at stop
 
   // Schedule: thread-owned, or JS-owned under the scheduler lock while stalled.

@@ -254,9 +254,9 @@ describe('native-only options on mode 0 (issue 9 #19)', () => {
     assert.deepEqual([a.policy, b.stagger, b.realtime, c.mode, c.precision], ['burst', true, { lockMemory: false }, 1, { budget: 0.05 }]);
   });
 
-  it('refuses stagger on an inline timer: it has no processes to spread', () => {
-    assert.throws(() => new RTimerConfig().timer({ name: 'in', mode: 'inline', interval: '1ms', stagger: true }),
-      configError('ERR_RTIMER_OPTION_UNSUPPORTED', 'stagger'));
+  it('accepts stagger on an inline timer: it spreads the inline timers of one interval (issue 10)', () => {
+    const [t] = new RTimerConfig().timer({ name: 'in', mode: 'inline', interval: '1ms', stagger: true }).resolve();
+    assert.equal(t.stagger, true);
   });
 });
 

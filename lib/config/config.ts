@@ -223,7 +223,7 @@ export class RTimerConfig {
       routes: [],
       ntasks: taskCount('ntasks', ntasks, name, where),
       nslices: taskCount('nslices', nslices, name, where),
-      ...validateOptions(options, name, mode, where),
+      ...validateOptions(options, name, mode, where, interval.intervalUs),
       source: where.line !== undefined || where.file !== undefined ? { ...where } : undefined,
     };
   }

@@ -60,6 +60,8 @@ function typedOnly(timer: TimerConfig): string[] {
   if (timer.thread !== 'shared') options.push('thread');
   if (Object.keys(timer.realtime).length > 0) options.push(...Object.keys(timer.realtime));
   if (timer.stagger) options.push('stagger');
+  if (timer.phaseUs !== undefined) options.push('phase');
+  if (timer.align !== undefined) options.push('align');
   return options;
 }
 

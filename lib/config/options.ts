@@ -4,21 +4,34 @@ import type { Where } from './param.js';
 import type { TimerConfig } from './types.js';
 
 /** The typed-only options of a timer; every one of them is read by the native engine. */
-export const OPTION_KEYS = ['policy', 'maxBurst', 'precision', 'thread', 'priority', 'schedPolicy', 'cpus', 'lockMemory', 'stagger'] as const;
+export const OPTION_KEYS = ['policy', 'maxBurst', 'precision', 'thread', 'priority', 'schedPolicy', 'cpus', 'lockMemory', 'stagger',
+  'phase', 'align'] as const;
 
-type Options = Pick<TimerConfig, 'policy' | 'maxBurst' | 'precision' | 'thread' | 'realtime' | 'stagger'>;
+type Options = Pick<TimerConfig, 'policy' | 'maxBurst' | 'precision' | 'thread' | 'realtime' | 'stagger' | 'phaseUs' | 'align'>;
+
+const PHASE_UNIT_US: Record<string, number> = { s: 1_000_000, ms: 1_000, us: 1, u: 1 };
+
+/** `'250us'`, `'5ms'`, `'1s'` (or digits alone: seconds), or a number of seconds; whole µs. Undefined when not one. */
+function phaseUs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1e6) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*([0-9]+)(s|ms|us|u)?\s*$/i.exec(value);
+  return m ? Number(m[1]) * PHASE_UNIT_US[(m[2] ?? 's').toLowerCase()] : undefined;
+}
 
 /**
  * Checks the typed-only options against the timer's final mode and fills in defaults. Mode 0 runs
- * on the shared JS scheduler, which has none of these knobs, and `stagger` spreads the workers of a
- * mode=N timer: an option the timer would not use is refused rather than silently ignored.
+ * on the shared JS scheduler, which has none of these knobs; `phase` and `align` are read where an
+ * inline timer is armed (a mode=N timer's processes are spread by `stagger`): an option the timer
+ * would not use is refused rather than silently ignored.
  */
-export function validateOptions(extra: Record<string, unknown>, name: string, mode: number | 'inline', where: Where): Options {
+export function validateOptions(extra: Record<string, unknown>, name: string, mode: number | 'inline', where: Where,
+  intervalUs = Infinity): Options {
   const given = OPTION_KEYS.filter((k) => extra[k] !== undefined);
-  const unused = mode === 0 ? given[0] : mode === 'inline' && extra.stagger !== undefined ? 'stagger' : undefined;
+  const unused = mode === 0 ? given[0] : mode !== 'inline' ? given.find((k) => k === 'phase' || k === 'align') : undefined;
   if (unused !== undefined) {
-    const why = unused === 'stagger'
-      ? 'spreads the processes of a mode=N timer (N >= 1)'
+    const why = mode !== 0
+      ? "is for inline timers (mode: 'inline'); a mode=N timer spreads its processes with stagger"
       : "is for native timers (mode: 'inline' or mode N >= 1); mode 0 runs on the shared main timer";
     throw new RTimerConfigError('ERR_RTIMER_OPTION_UNSUPPORTED',
       `timer "${name}": option "${unused}" ${why}, not mode ${mode === 'inline' ? "'inline'" : mode}`, { ...where, text: unused });
@@ -69,6 +82,16 @@ export function validateOptions(extra: Record<string, unknown>, name: string, mo
     realtime.lockMemory = extra.lockMemory as boolean;
   }
   if (extra.stagger !== undefined && typeof extra.stagger !== 'boolean') bad('stagger', extra.stagger, 'a boolean');
+  let phase: number | undefined;
+  if (extra.phase !== undefined) {
+    phase = phaseUs(extra.phase);
+    if (phase === undefined || !(phase < intervalUs)) {
+      bad('phase', extra.phase, `a duration below the interval (${intervalUs} µs), such as '250us' or '5ms'`);
+    }
+  }
+  if (extra.align !== undefined && extra.align !== 'realtime' && extra.align !== 'monotonic') {
+    bad('align', extra.align, '"realtime" or "monotonic"');
+  }
   // Priority and affinity belong to a thread, so they give the timer a thread of its own.
   const ownThread = thread === 'own' || realtime.priority !== undefined || realtime.cpus !== undefined;
   return {
@@ -78,5 +101,8 @@ export function validateOptions(extra: Record<string, unknown>, name: string, mo
     thread: ownThread ? 'own' : 'shared',
     realtime,
     stagger: (extra.stagger as boolean | undefined) ?? false,
+    // Set only when given, so configurations without them compare and print as before.
+    ...(phase !== undefined && phase > 0 ? { phaseUs: phase } : {}),
+    ...(extra.align === 'realtime' ? { align: 'realtime' as const } : {}),
   };
 }

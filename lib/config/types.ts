@@ -36,8 +36,24 @@ export interface TimerSpec extends RealtimeOptions {
   precision?: boolean | PrecisionOptions;
   /** `'own'` gives the timer a thread of its own; the default shares one thread between timers. */
   thread?: 'shared' | 'own';
-  /** Spread a mode=N (N >= 1) timer's workers over the interval instead of firing them together. */
+  /**
+   * Spread instead of firing together. A mode=N (N >= 1) timer: its processes over the interval.
+   * Inline timers: every inline timer of one RTimer with `stagger: true` and the same interval, in
+   * declaration order, timer j of m getting the phase j × interval / m (added to its own `phase`).
+   */
   stagger?: boolean;
+  /**
+   * Inline timers: deadlines at `start + phase + k × interval` instead of `start + k × interval`, to
+   * spread timers that share an interval. A duration below the interval: `'250us'`, `'5ms'`.
+   */
+  phase?: string | number;
+  /**
+   * Inline timers: `'realtime'` puts deadlines (before `phase`) on multiples of the interval on the
+   * wall clock (CLOCK_REALTIME), so hosts synchronised by NTP/PTP tick together. The schedule is
+   * anchored once, at start, and then runs on the monotonic clock: a later step of the wall clock
+   * does not move it (restart the timer to re-align). Default `'monotonic'`: anchored at start.
+   */
+  align?: 'realtime' | 'monotonic';
   /** Tasks to share out over the slices (ptimer's `ntasks`): an integer 0..2^32-1. Default 0. */
   ntasks?: number;
   /** Slices the tasks are cut into, one slice per tick (ptimer's `nslices`): an integer 1..2^32-1. Default 1. */
@@ -86,6 +102,10 @@ export interface TimerConfig {
   thread: 'shared' | 'own';
   realtime: RealtimeOptions;
   stagger: boolean;
+  /** Inline timers: the phase in µs, when given and not 0. */
+  phaseUs?: number;
+  /** Inline timers: set when deadlines align on the wall clock. */
+  align?: 'realtime';
   /** Where it was declared, for error messages. */
   source?: { file?: string; line?: number };
 }

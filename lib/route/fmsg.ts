@@ -34,9 +34,15 @@ export interface FakedMessage {
 const ENDPOINT: Endpoint = Object.freeze({ ip: '127.0.0.1', port: 5060, proto: 'udp' });
 let lastId = 0;
 
-export function nextFakedMessage(): FakedMessage {
+/** The id of the next route execution's message; the message itself can be built later. */
+export function nextFakedId(): number {
+  return ++lastId;
+}
+
+/** A fresh frozen faked message with `id` (from nextFakedId()). */
+export function fakedMessage(id: number): FakedMessage {
   return Object.freeze({
-    id: ++lastId,
+    id,
     pid: process.pid,
     raw: FAKED_SIP_MSG,
     method: 'OPTIONS',
@@ -50,4 +56,8 @@ export function nextFakedMessage(): FakedMessage {
     source: ENDPOINT,
     destination: ENDPOINT,
   });
+}
+
+export function nextFakedMessage(): FakedMessage {
+  return fakedMessage(nextFakedId());
 }

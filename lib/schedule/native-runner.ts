@@ -2,7 +2,17 @@ import { setImmediate } from 'node:timers';
 import { binding, type NativeTimer, type NativeTimerStats } from '../binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
+import { precisionSpin } from './precision.js';
 import type { TimerRuntime } from './runtime.js';
+
+const hrtime = process.hrtime.bigint;
+
+/**
+ * Default timers (no precision, priority, cpus or own thread) are woken by the event loop polling a
+ * timerfd: no hop from a thread, about half the wake-up cost. RTIMER_WAKE=thread keeps them on the
+ * shared thread (to compare, or should a platform's poll misbehave).
+ */
+const LOOP_WAKE = process.env.RTIMER_WAKE !== 'thread';
 
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
@@ -15,6 +25,8 @@ export interface NativeDetail {
   /** Waits whose timerfd or poll() failed; the thread fell back to a plain timed wait. */
   waitErrors: number;
   thread: 'own' | 'shared';
+  /** Who wakes it: a timer thread, or the event loop polling a timerfd (default timers on Linux). */
+  wakeBy: 'thread' | 'loop';
   /** Real-time knobs the system granted, and those it refused, with the reason. */
   applied: string[];
   refused: string[];
@@ -39,6 +51,25 @@ export class NativeRunner {
   constructor(rt: TimerRuntime) {
     const c = rt.config;
     this.#rt = rt;
+    // Precision mode: the engine hands the tick over early and JS spins, after building the call;
+    // it tells the engine when it was ready and when the route started (one shared array, no call).
+    const precise = (c.precision?.budget ?? 0) > 0;
+    const report = new BigInt64Array(2);
+    const settle = (pending: Promise<void> | undefined): boolean => {
+      if (pending === undefined) return false;
+      pending.then(() => { if (this.#native.complete()) this.#defer(); });
+      return true;
+    };
+    const dispatch = precise
+      ? (tick: number, scheduled: bigint): boolean => {
+        const exec = rt.prepare(tick, scheduled);
+        if (exec === undefined) return false; // paused or busy: nothing to spin for (report stays 0)
+        report[0] = hrtime();
+        const started = precisionSpin.until(scheduled, exec);
+        report[1] = started;
+        return settle(rt.call(exec, scheduled, started));
+      }
+      : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
     this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,
@@ -50,18 +81,18 @@ export class NativeRunner {
       schedPolicy: c.realtime.schedPolicy,
       cpus: c.realtime.cpus,
       lockMemory: c.realtime.lockMemory,
-    }, (tick, scheduled, started) => {
-      const pending = rt.run(tick, scheduled, started);
-      if (pending === undefined) return false;
-      pending.then(() => { if (this.#native.complete()) this.#defer(); });
-      return true;
-    }, () => this.#defer()));
+      ...(precise ? { spinReport: report } : {}),
+      // A timer that needs no thread of its own is woken by the event loop (see LOOP_WAKE).
+      wake: LOOP_WAKE ? 'loop' : 'thread',
+    }, dispatch, () => this.#defer()));
   }
 
   // A late tick owed after a route is handed over on the next turn of the event loop, so timers
   // and I/O run between catch-up executions however far behind the timer is.
   #defer(): void { setImmediate(this.#catchUp); }
   readonly #catchUp = () => this.#native.catchUp();
+
+  get config() { return this.#rt.config; }
 
   start(anchorNs?: bigint): void { startError(this.#rt.config.name, () => this.#native.start(anchorNs)); }
 
@@ -102,7 +133,7 @@ export function nativeDetail(s: NativeTimerStats): NativeRunnerStats {
     native: {
       wake: Histogram.fromSnapshot(s.wake), hop: Histogram.fromSnapshot(s.hop),
       leadNs: s.leadNs, spinCpu: s.elapsedNs > 0 ? s.spinNs / s.elapsedNs : 0, waitErrors: s.waitErrors ?? 0,
-      thread: s.thread, applied: s.applied, refused: s.refused,
+      thread: s.thread, wakeBy: s.wakeBy ?? 'thread', applied: s.applied, refused: s.refused,
     },
   };
 }

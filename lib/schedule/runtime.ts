@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RouteHook, TimerConfig } from '../config/types.js';
 import { RTimerRouteError, throwLater } from '../errors.js';
-import { nextFakedMessage } from '../route/fmsg.js';
+import { RouteCall } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
@@ -57,6 +57,8 @@ export interface Execution {
   abandoned: boolean;
   /** It waits in a stop() one of its routes called: stop() calls do not wait for it meanwhile. */
   waitingInStop: boolean;
+  /** The first route's context, built by prepare() before the call; used once. */
+  first: RouteCall | null;
 }
 
 const hrtime = process.hrtime.bigint;
@@ -116,6 +118,16 @@ export class TimerRuntime {
 
   /** Returns a promise only when a route returned one; the promise never rejects. */
   run(tick: number, scheduled: bigint, started: bigint): Promise<void> | undefined {
+    const exec = this.prepare(tick, scheduled);
+    return exec === undefined ? undefined : this.call(exec, scheduled, started);
+  }
+
+  /**
+   * Builds a tick's execution and its first route's context without calling anything, or counts
+   * the tick as skipped and returns undefined. Precision mode does this before it spins to the
+   * deadline, so only the call itself runs after it; call() must follow at once.
+   */
+  prepare(tick: number, scheduled: bigint): Execution | undefined {
     // Paused, ended, or a triggered execution in flight (the native engine does not know of those).
     if (!this.life.runs || this.inFlight) {
       if (this.life.current === 'paused') { this.counters.paused++; this.skips.paused++; }
@@ -123,9 +135,15 @@ export class TimerRuntime {
       else { this.counters.missed++; this.skips.busy++; }
       return undefined;
     }
+    const exec = this.#execution(tick, 'tick', this.life.slices.advance());
+    if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled);
+    return exec;
+  }
+
+  /** Runs a prepared tick that started at `started`: the rest of run(). */
+  call(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
     this.counters.executions++;
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
-    const exec = this.#execution(tick, 'tick', this.life.slices.advance());
     return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
   }
 
@@ -144,7 +162,9 @@ export class TimerRuntime {
   }
 
   #execution(tick: number, on: RouteHook, fields: SliceFields): Execution {
-    return { runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, on, fields, result: { failed: false, ended: false } };
+    return {
+      runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, on, fields, result: { failed: false, ended: false }, first: null,
+    };
   }
 
   /** Runs a hook's routes (or the tick routes, triggered) now; `done` once they all returned. */
@@ -198,14 +218,23 @@ export class TimerRuntime {
     return undefined;
   }
 
+  // ctx's lifecycle fields: `on`, `state` (the worker's object), and the slice (ntasks, nslices,
+  // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
+  #context(exec: Execution, i: number, scheduled: bigint, started: bigint): RouteCall {
+    return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
+      this.life.state, exec.fields);
+  }
+
   #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
     const route = this.#names(exec.on)[i];
-    // ctx's lifecycle fields: `on`, `state` (the worker's object), and the slice (ntasks, nslices,
-    // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
-    const ctx: RouteContext = {
-      timer: this.config.name, route, worker: this.worker, tick: exec.tick, scheduled, started, msg: nextFakedMessage(),
-      on: exec.on, state: this.life.state, ...exec.fields,
-    };
+    let ctx: RouteContext;
+    if (i === 0 && exec.first !== null) {
+      exec.first.started = started;
+      ctx = exec.first;
+      exec.first = null;
+    } else {
+      ctx = this.#context(exec, i, scheduled, started);
+    }
     if (exec.on === 'start') exec.ctx = ctx;
     this.counters.routeCalls++;
     exec.route = i;

@@ -1,0 +1,43 @@
+import type { RouteHook } from '../config/types.js';
+import type { SliceFields } from '../schedule/slices.js';
+import { fakedMessage, nextFakedId, type FakedMessage } from './fmsg.js';
+import type { RouteContext } from './routes.js';
+
+/**
+ * The `ctx` a route gets. One object per route call: the faked message takes its id here (so ids
+ * still grow by one per route execution) but is built on first access only, as most routes never
+ * read it. `msg` is therefore an accessor on the prototype: `{ ...ctx }` does not copy it.
+ */
+export class RouteCall implements RouteContext {
+  readonly #msgId: number;
+  #msg: FakedMessage | undefined = undefined;
+  slice: number;
+  nslices: number;
+  ntasks: number;
+  readonly tasks: number;
+  readonly taskRange: readonly [number, number];
+
+  constructor(
+    readonly timer: string,
+    readonly route: string,
+    readonly worker: number,
+    readonly tick: number,
+    readonly scheduled: bigint,
+    /** Set by the engine right before the route is called (precision mode builds the call first). */
+    public started: bigint,
+    readonly on: RouteHook,
+    readonly state: Record<string, unknown>,
+    fields: SliceFields,
+  ) {
+    this.#msgId = nextFakedId();
+    this.slice = fields.slice;
+    this.nslices = fields.nslices;
+    this.ntasks = fields.ntasks;
+    this.tasks = fields.tasks;
+    this.taskRange = fields.taskRange;
+  }
+
+  get msg(): FakedMessage {
+    return (this.#msg ??= fakedMessage(this.#msgId));
+  }
+}

@@ -1,0 +1,216 @@
+#include "loop_scheduler.h"
+
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "clock.h"
+#include "dispatch_loop.h"
+#include "timer_core.h"
+
+namespace rtimer {
+namespace {
+struct Later {
+  template <typename E>
+  bool operator()(const E& a, const E& b) const { return a.wake > b.wake; }
+};
+constexpr int64_t kSecond = 1000000000LL;
+}  // namespace
+
+LoopScheduler* LoopScheduler::Create(napi_env env, DispatchLoop* dispatch, LoopScheduler** owner) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw std::runtime_error("no event loop");
+  const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (tfd < 0) throw std::runtime_error(std::string("timerfd_create failed: ") + std::strerror(errno));
+  auto* s = new LoopScheduler(env, dispatch, owner);
+  s->tfd_ = tfd;
+  napi_value resource, name;
+  if (uv_poll_init(loop, &s->poll_, tfd) != 0) {
+    close(tfd);
+    delete s;
+    throw std::runtime_error("uv_poll_init failed");
+  }
+  s->poll_.data = s;
+  // From here the handle is open: failures close it, and OnClosed frees.
+  if (uv_poll_start(&s->poll_, UV_READABLE, OnReadable) != 0 || napi_create_object(env, &resource) != napi_ok ||
+      napi_create_reference(env, resource, 1, &s->resource_) != napi_ok ||
+      napi_create_string_utf8(env, "rtimer:loop", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, resource, name, &s->async_) != napi_ok ||
+      napi_add_async_cleanup_hook(env, AsyncCleanup, s, &s->cleanup_) != napi_ok) {
+    s->owner_ = nullptr;
+    s->Close();
+    throw std::runtime_error("cannot poll a timerfd from the event loop");
+  }
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s->poll_));  // only running ref'd timers hold the loop
+  return s;
+}
+
+LoopScheduler::~LoopScheduler() {
+  for (TimerCore* core : queue_) core->DropRef();
+}
+
+void LoopScheduler::DropRef() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+void LoopScheduler::Push(TimerCore* timer) {
+  heap_.push_back({timer->NextWake(), timer});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+}
+
+void LoopScheduler::Add(TimerCore* timer) {
+  Push(timer);
+  timers_++;
+  Arm();
+}
+
+void LoopScheduler::Remove(TimerCore* timer) {
+  const auto before = heap_.size();
+  heap_.erase(std::remove_if(heap_.begin(), heap_.end(), [timer](const Entry& e) { return e.timer == timer; }),
+              heap_.end());
+  if (heap_.size() != before) std::make_heap(heap_.begin(), heap_.end(), Later{});
+  if (timers_ > 0) timers_--;
+  Arm();
+}
+
+void LoopScheduler::Resume(TimerCore* timer, int64_t now) {
+  timer->Reanchor(now);
+  Push(timer);
+  Arm();
+}
+
+void LoopScheduler::Arm() {
+  // Inside Run() the timerfd is set once, at its end: every timerfd_settime reprograms a hardware
+  // timer, which costs microseconds on a virtual machine.
+  if (closing_ || running_) return;
+  // A queued tick (a catch-up) is delivered on the next turn of the loop: the timerfd fires at once.
+  const int64_t want = !queue_.empty() ? 1 : heap_.empty() ? 0 : std::max<int64_t>(heap_.front().wake, 1);
+  if (want == armed_) return;
+  itimerspec spec{};
+  spec.it_value = {static_cast<time_t>(want / kSecond), static_cast<long>(want % kSecond)};
+  if (timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
+    // Counted; the next Add/Remove/turn tries again. A zero deadline disarms, which is what 0 means.
+    wait_errors_++;
+    armed_ = -1;
+    return;
+  }
+  armed_ = want;
+}
+
+void LoopScheduler::OnReadable(uv_poll_t* handle, int status, int events) {
+  auto* s = static_cast<LoopScheduler*>(handle->data);
+  if (s == nullptr || s->closing_) return;
+  uint64_t expirations;
+  (void)!read(s->tfd_, &expirations, sizeof expirations);
+  s->armed_ = 0;
+  s->AddRef();  // a route may stop the last timer and close this meanwhile
+  s->Run();
+  s->DropRef();
+}
+
+void LoopScheduler::Run() {
+  running_ = true;
+  const int64_t now = MonotonicNs();
+  while (!heap_.empty() && heap_.front().wake <= now) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    TimerCore* t = heap_.back().timer;
+    heap_.pop_back();
+    t->Fire(now);
+    if (!t->Stalled()) Push(t);
+  }
+  Deliver();
+  running_ = false;
+  Arm();
+}
+
+void LoopScheduler::Deliver() {
+  if (queue_.empty()) return;
+  batch_.swap(queue_);
+  batches_++;
+  napi_env env = env_;
+  napi_handle_scope handles;
+  if (napi_open_handle_scope(env, &handles) != napi_ok) env = nullptr;
+  // A callback scope, as a thread-safe function has: promise jobs and nextTicks the routes queued
+  // run when it closes, and async_hooks see one callback.
+  napi_callback_scope scope = nullptr;
+  napi_value resource;
+  if (env != nullptr && (napi_get_reference_value(env, resource_, &resource) != napi_ok ||
+                         napi_open_callback_scope(env, resource, async_, &scope) != napi_ok)) {
+    scope = nullptr;
+  }
+  // Copied out: a route's catch-up may queue again while this batch runs.
+  std::vector<TimerCore*> batch;
+  batch.swap(batch_);
+  DispatchLoop::DeliverBatch(env, loop_, batch, [this, env](TimerCore* core) {
+    core->queued_--;
+    if (env != nullptr) core->Drained(env, this);
+    core->DropRef();
+  });
+  batch.clear();
+  batch_.swap(batch);  // keeps the capacity
+  if (scope != nullptr) napi_close_callback_scope(env, scope);
+  if (env != nullptr) napi_close_handle_scope(env, handles);
+}
+
+bool LoopScheduler::Post(TimerCore* core) {
+  if (closing_) return false;
+  core->AddRef();
+  core->queued_++;
+  queue_.push_back(core);
+  Arm();
+  return true;
+}
+
+bool LoopScheduler::Queued(const TimerCore* core) { return core->queued_ > 0; }
+
+void LoopScheduler::Hold(napi_env) {
+  if (holds_++ == 0 && !closing_) uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+}
+
+void LoopScheduler::Unhold(napi_env) {
+  if (holds_ > 0 && --holds_ == 0 && !closing_) uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+}
+
+void LoopScheduler::Close() {
+  if (closing_) return;
+  if (owner_ != nullptr && *owner_ == this) *owner_ = nullptr;
+  owner_ = nullptr;
+  // Only stopped timers can be queued now: their ticks are counted missed, nothing runs.
+  for (TimerCore* core : queue_) {
+    TimerCore::Handover h;
+    core->Prepare(&h);
+    core->queued_--;
+    core->DropRef();
+  }
+  queue_.clear();
+  closing_ = true;
+  uv_poll_stop(&poll_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), OnClosed);
+  DropRef();  // the owner's; the handle's goes in OnClosed
+}
+
+void LoopScheduler::OnClosed(uv_handle_t* handle) {
+  auto* s = static_cast<LoopScheduler*>(handle->data);
+  close(s->tfd_);
+  s->tfd_ = -1;
+  if (s->async_ != nullptr) napi_async_destroy(s->env_, s->async_);
+  if (s->resource_ != nullptr) napi_delete_reference(s->env_, s->resource_);
+  s->async_ = nullptr;
+  s->resource_ = nullptr;
+  // Node waits for this before it tears the environment down.
+  if (s->cleanup_ != nullptr) napi_remove_async_cleanup_hook(s->cleanup_);
+  s->cleanup_ = nullptr;
+  s->DropRef();
+}
+
+void LoopScheduler::AsyncCleanup(napi_async_cleanup_hook_handle, void* arg) {
+  // Closing already (its last timer stopped): OnClosed removes this hook.
+  static_cast<LoopScheduler*>(arg)->Close();
+}
+
+}  // namespace rtimer

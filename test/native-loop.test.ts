@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { capabilities } from '../lib/index.js';
+import { binding, type NativeTimer } from '../lib/binding.js';
+import { busy, runInline, sleep } from './support/native.js';
+
+// The event-loop wake needs a timerfd: the Linux build. The portable build runs timers on threads.
+const onLinux = capabilities().wait === 'timerfd';
+
+describe('event-loop wake (default timers, no thread)', () => {
+  before(function () { if (!onLinux) this.skip(); });
+
+  it('wakes a default inline timer from the event loop, and anything that needs a thread from one', async () => {
+    const plain = await runInline({ interval: '2ms' }, () => undefined, 100);
+    assert.equal(plain.stats.native!.wakeBy, 'loop');
+    assert.ok(plain.stats.executions > 10);
+    assert.equal(plain.stats.executions + plain.stats.missed, plain.stats.ticks);
+    for (const spec of [{ precision: true }, { thread: 'own' as const }, { cpus: [0] }]) {
+      const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 50);
+      assert.equal(stats.native!.wakeBy, 'thread', JSON.stringify(spec));
+    }
+  });
+
+  it('runs 300 timers due at once in one batch per wake, every counter exact', async () => {
+    const n = 300;
+    const calls = new Array<number>(n).fill(0);
+    const timers: NativeTimer[] = [];
+    for (let i = 0; i < n; i++) {
+      timers.push(new binding.NativeTimer({ name: `l${i}`, intervalNs: 5e6, wake: 'loop' }, () => { calls[i]++; return false; }));
+    }
+    const anchor = binding.now();
+    for (const t of timers) t.start(anchor);
+    await sleep(200);
+    await Promise.all(timers.map((t) => t.stop()));
+    let executions = 0;
+    timers.forEach((t, i) => {
+      const s = t.stats();
+      assert.equal(s.wakeBy, 'loop');
+      assert.equal(s.executions, calls[i]);
+      assert.equal(s.executions + s.missed, s.ticks);
+      executions += s.executions;
+    });
+    const batches = timers[0].stats().batches;
+    assert.ok(executions > 5 * n && batches * 20 < executions, `${batches} batches for ${executions} executions`);
+  });
+
+  it('burst: late ticks are caught up on later turns of the loop, counted exactly', async () => {
+    let blocked = false;
+    const { stats, seen } = await runInline({ interval: '1ms', policy: 'burst', maxBurst: 5 }, (ctx) => {
+      if (!blocked && ctx.tick >= 20) { blocked = true; busy(12); }
+    }, 200);
+    assert.equal(stats.native!.wakeBy, 'loop');
+    assert.equal(stats.executions + stats.missed, stats.ticks);
+    assert.ok(stats.missed >= 5, `missed ${stats.missed}`);
+    const ticks = seen.map((c) => c.tick);
+    assert.deepEqual(ticks, [...ticks].sort((a, b) => a - b), 'in order');
+  });
+
+  it('refuses a wake option it does not know', () => {
+    assert.throws(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, wake: 'soon' as never }, () => false), /wake/);
+  });
+});
