@@ -5,3 +5,4 @@ import './faults/process.js';
 import './faults/runtime.js';
 import './faults/config.js';
 import './faults/lifecycle.js';
+import './faults/review.js';

@@ -5,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RTimer } from '../lib/index.js';
-import { waitFor, workersOf } from './support/procs.js';
-import { CLI, ROOT } from './support/run.js';
+import { RTimer } from '../../lib/index.js';
+import { waitFor, workersOf } from '../support/procs.js';
+import { CLI, ROOT } from '../support/run.js';
 
-const HOOKS = fileURLToPath(new URL('./fixtures/review/start-hooks.mjs', import.meta.url));
-const SLOW = fileURLToPath(new URL('./fixtures/review/slow-import.mjs', import.meta.url));
+const HOOKS = fileURLToPath(new URL('../fixtures/review/start-hooks.mjs', import.meta.url));
+const SLOW = fileURLToPath(new URL('../fixtures/review/slow-import.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review of issue 9', function () {
+describe('faults: review of issue 9', function () {
   this.timeout(30000);
   let dir = '';
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-review-')); });
