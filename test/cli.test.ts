@@ -399,3 +399,76 @@ describe('runTimers exit status (issue 9 #15)', function () {
     assert.equal(io.outText, '');
   });
 });
+
+describe('rtimer run: signals (review of issue 9)', function () {
+  this.timeout(30000);
+  const HOOKS = fileURLToPath(new URL('./fixtures/review/start-hooks.mjs', import.meta.url));
+  let sigDir = '';
+  beforeEach(() => { sigDir = mkdtempSync(join(tmpdir(), 'rtimer-cli-sig-')); });
+  afterEach(() => {
+    delete process.env.REVIEW_START;
+    rmSync(sigDir, { recursive: true, force: true });
+    for (const pid of workersOf(process.pid)) process.kill(pid, 'SIGKILL');
+  });
+  const capture = () => {
+    const io = { outText: '', errText: '', out(s: string) { io.outText += s; }, err(s: string) { io.errText += s; } };
+    return io;
+  };
+  const hangCfg = () => {
+    const file = join(sigDir, 'k.cfg');
+    writeFileSync(file, 'modparam("rtimer", "timer", "name=m;mode=1;interval=20000u")\nmodparam("rtimer", "exec", "timer=m;route=R")\n');
+    return file;
+  };
+
+  it('runTimers: a signal while a worker hangs in onWorkerStart stops the start at once and gives 143 for SIGTERM', async () => {
+    process.env.REVIEW_START = 'hang';
+    const rt = new RTimer({ routes: HOOKS });
+    rt.timer('name=m;mode=1;interval=20000u').exec('timer=m;route=R');
+    const io = capture();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort('SIGTERM'), 800);
+    const t0 = Date.now();
+    const code = await runTimers(rt, {}, io, ac.signal);
+    assert.equal(code, 143, io.errText);
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms: waited for startTimeoutMs`);
+    assert.equal(rt.state, 'stopped');
+    assert.match(io.errText, /interrupted while the timers started/);
+    assert.equal(io.outText, '', 'no summary: no timer ran');
+    assert.deepEqual(workersOf(process.pid), [], 'the hung worker was killed');
+  });
+
+  it('CLI: SIGINT while a worker hangs in onWorkerStart exits 130, not 1 after startTimeoutMs', async () => {
+    const child = spawn(process.execPath, [CLI, 'run', hangCfg(), '--routes', HOOKS], { cwd: ROOT, env: { ...process.env, REVIEW_START: 'hang' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await sleep(1500);
+    child.kill('SIGINT');
+    const code = await closed;
+    clearTimeout(killer);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /interrupted while the timers started/);
+    assert.doesNotMatch(stderr, /did not load its routes/);
+  });
+
+  it('CLI: a second SIGINT while stop() waits for a hung route exits at once with 130', async () => {
+    const routes = join(sigDir, 'hang-routes.mjs');
+    writeFileSync(routes, 'export function HANG() { process.stdout.write("HANGING\\n"); return new Promise(() => {}); }\n');
+    const cfg = join(sigDir, 'hang.cfg');
+    writeFileSync(cfg, 'modparam("rtimer", "timer", "name=h;interval=100ms")\nmodparam("rtimer", "exec", "timer=h;route=HANG")\n');
+    let signalled = false;
+    // stop() gives the hung route stopGraceMs (2 s) before it abandons it and exits 0; the second
+    // SIGINT does not wait for that.
+    const r = await runNode([CLI, 'run', cfg, '--routes', routes], {
+      onStdout: (out, child) => {
+        if (signalled || !out.includes('HANGING')) return;
+        signalled = true;
+        child.kill('SIGINT');
+        setTimeout(() => child.kill('SIGINT'), 300);
+      },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT again: exiting now/);
+  });
+});

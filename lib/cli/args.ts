@@ -20,7 +20,7 @@ options:
   --define NAME[=value]
                       define NAME before reading the file, as kamailio -A does (repeatable): it picks
                       the #!ifdef branches that are read
-  --duration <time>   run: stop after this long (10s, 250ms, 2m; a bare number is seconds);
+  --duration <time>   run: stop after this long (10s, 250ms, 2m, 1h, 1d; a bare number is seconds);
                       default: until SIGINT or SIGTERM
   -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors still go
                       to stderr)

@@ -1,4 +1,4 @@
-import { RTimerConfigError } from '../errors.js';
+import { RTimerConfigError, RTimerError } from '../errors.js';
 import { loadKamailioConfig } from '../config/kamailio-cfg.js';
 import type { RTimerConfig } from '../config/config.js';
 import type { TimerConfig } from '../config/types.js';
@@ -78,11 +78,18 @@ export async function run(file: string, routes: string, options: RunOptions, io:
  * a timer failed (its workers kept dying): the run did not do what the configuration asked.
  * Metrics are served before the timers start, so a refused address, a port in use or a missing
  * prom-client fails the run before any route has run.
+ * `signal` stops the run in every phase: while the timers start it calls stop() at once (workers hung
+ * in onWorkerStart are killed, not waited for) and the run ends with {@link interruptedStatus}, no
+ * summary, as no timer ran; once they run, it ends the run normally (0 and the summary).
  */
 export async function runTimers(rt: RTimer, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
   const failed = new Set<string>();
   const end = new AbortController();
-  const onSignal = () => end.abort();
+  const onSignal = () => {
+    end.abort();
+    // start() waits for every worker's onWorkerStart (up to startTimeoutMs): stop() aborts it now.
+    if (rt.state === 'starting') rt.stop().catch(() => undefined);
+  };
   signal.addEventListener('abort', onSignal, { once: true });
   rt.on('error', (err: Error) => io.err(`rtimer: ${err.message}\n`));
   rt.on('timer-failed', (e: { timer: string }) => {
@@ -98,7 +105,13 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       const { host, port } = options.metrics;
       metrics = await serveMetrics(rt, { host, port, public: options.metrics.public ?? false });
     }
-    await rt.start();
+    if (signal.aborted) return interrupted(signal, io);
+    try {
+      await rt.start();
+    } catch (err) {
+      if (signal.aborted && err instanceof RTimerError && err.code === 'ERR_RTIMER_STOPPED') return interrupted(signal, io);
+      throw err;
+    }
     const ctl = options.ctl !== undefined ? await rt.listen({ path: options.ctl }) : undefined;
     if (!options.quiet) {
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
@@ -124,4 +137,19 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
   if (failed.size === 0) return 0;
   io.err(`rtimer: failed: ${[...failed].join(', ')}\n`);
   return 1;
+}
+
+/**
+ * The exit status of a run stopped by a signal before its timers ran: 128 + the signal's number, as a
+ * shell reports a process the signal killed (130 for SIGINT, the default; 143 for SIGTERM), so a script
+ * can tell "interrupted before anything ran" from a run that ended (0). main.ts gives the signal's name
+ * as the abort reason.
+ */
+export function interruptedStatus(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? 143 : 130;
+}
+
+function interrupted(signal: AbortSignal, io: Output): number {
+  io.err(`rtimer: interrupted while the timers started; stopped\n`);
+  return interruptedStatus(signal);
 }

@@ -21,9 +21,16 @@ async function main(argv: string[]): Promise<number> {
       case 'version': io.out(`${version()}\n`); return 0;
       case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
       case 'run': {
-        // Installed before start(): a Ctrl-C while workers start still stops them cleanly.
+        // The first SIGINT/SIGTERM stops the run in any phase (runTimers calls stop(), which kills workers
+        // still starting); the signal's name is the abort reason, for the exit status. A second one while
+        // that stop is under way (a route that ignores its abort, a slow worker) exits at once, 128 + its
+        // number: the user asked twice.
         const stop = new AbortController();
-        const onSignal = () => stop.abort();
+        const onSignal = (name: NodeJS.Signals) => {
+          if (!stop.signal.aborted) { stop.abort(name); return; }
+          io.err(`rtimer: ${name} again: exiting now\n`);
+          process.exit(name === 'SIGTERM' ? 143 : 130);
+        };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {

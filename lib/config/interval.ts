@@ -47,15 +47,22 @@ export function parseInterval(text: string | number, where: { file?: string; lin
   return { value, unit, intervalUs: value * UNIT_US[unit], isDefault: false };
 }
 
-/** Duration for CLI flags and options: `5s`, `250ms`, `100us`, `2m`, or a number of seconds. */
+const DURATION_UNIT_US: Record<string, number> = { us: 1, u: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6, d: 86_400e6 };
+/** The longest duration: an interval's own maximum (2^32-1 s, some 136 years); past it a number is a typo. */
+export const MAX_DURATION_MS = MAX_VALUE * 1000;
+
+/**
+ * Duration for CLI flags and options: `100us`, `250ms`, `5s`, `2m`, `1h`, `1d` (a decimal number allowed),
+ * or a number of seconds. Ours, not Kamailio's interval grammar, so it has h and d. At most
+ * {@link MAX_DURATION_MS}: a longer one would lose its digits in a double (99999999999999999999s).
+ */
 export function parseDurationMs(text: string): number {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|us|u|s|m)?\s*$/i.exec(text);
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|us|u|s|m|h|d)?\s*$/i.exec(text);
   if (!m) throw new RTimerConfigError('ERR_RTIMER_DURATION_INVALID', `invalid duration "${text}"`, { text });
-  const n = Number(m[1]);
-  switch ((m[2] ?? 's').toLowerCase()) {
-    case 'ms': return n;
-    case 'us': case 'u': return n / 1000;
-    case 'm': return n * 60_000;
-    default: return n * 1000;
+  const ms = Number(m[1]) * DURATION_UNIT_US[(m[2] ?? 's').toLowerCase()] / 1000;
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new RTimerConfigError('ERR_RTIMER_DURATION_RANGE',
+      `duration "${text.trim()}" is too long (at most ${MAX_VALUE}s)`, { text });
   }
+  return ms;
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RTimerConfigError } from '../errors.js';
 import { RTimerConfig } from './config.js';
@@ -6,6 +5,7 @@ import { describeValue } from './describe.js';
 import type { Where } from './param.js';
 import { preprocess, type PreprocessOptions, type PreprocessWarning, type PreprocessedLine } from './preprocess.js';
 import { PtimerReader } from './ptimer.js';
+import { readConfigFile } from './config-file.js';
 import { decodeString } from './cfg-line-scanner.js';
 
 /** `line` is the 1-based index of the preprocessed line the token starts on. */
@@ -51,8 +51,9 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
   }
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readConfigFile(file);
   } catch (err) {
+    if (err instanceof RTimerConfigError) throw new RTimerConfigError(err.code, `cannot read config "${file}": ${err.reason}`, { text: file, file });
     const hint = /[\n]|modparam/.test(file) ? ' (to parse configuration text, use parseKamailioConfig)' : '';
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_READ', `cannot read config "${file}": ${(err as Error).message}${hint}`,
       { text: file, file });
@@ -62,8 +63,9 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
 
 /**
  * Parses kamailio.cfg text (never a path): the rtimer and ptimer `modparam` lines of the branches
- * Kamailio's preprocessor keeps; other modules' lines are ignored. Includes are read relative to
- * `options.file` (or the working directory). `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
+ * Kamailio's preprocessor keeps; other modules' lines are ignored. The text's own `include_file` and
+ * `import_file` lines are the only reads from disk: relative to `options.file` (or the working
+ * directory), regular files only, each at most MAX_CONFIG_BYTES. `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
  */
 export function parseKamailioConfig(text: string, options?: ParseKamailioOptions | string, legacyInto?: RTimerConfig): RTimerConfig {
   const opts: ParseKamailioOptions = typeof options === 'string' ? { file: options, into: legacyInto }
@@ -137,7 +139,7 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
 
 /** An included file, held to the rules of the main one: UTF-8 text without NUL bytes. */
 function readIncluded(path: string): string {
-  const text = decodeConfig(readFileSync(path), path);
+  const text = decodeConfig(readConfigFile(path), path);
   checkText(text, path);
   return text;
 }

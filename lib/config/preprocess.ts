@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RTimerConfigError } from '../errors.js';
 import { describeValue } from './describe.js';
 import { DefineLoopError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
 import { parseSubstExpr, type SubstExpr } from './subst-expr.js';
+import { readConfigFile } from './config-file.js';
 
 /**
  * Kamailio's configuration preprocessor (core cfg.lex + ppcfg.c), run the way Kamailio runs it, so
@@ -17,7 +17,7 @@ export interface PreprocessOptions {
   defines?: Readonly<Record<string, string | true>> | Iterable<string> | string;
   /** The environment `#!defenv` reads. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Reads an included file (absolute path); throws when it cannot. Default `fs.readFileSync(path, 'utf8')`. */
+  /** Reads an included file (absolute path); throws when it cannot. Default: a regular file of at most 16 MiB, as UTF-8. */
   readFile?: (path: string) => string;
   /** Where Kamailio was started: relative includes are tried here first. Default `process.cwd()`. */
   cwd?: string;
@@ -79,7 +79,7 @@ const FLAVOURS = new Set(['KAMAILIO', 'OPENSER', 'SER', 'MAXCOMPAT', 'ALL']);
 /** Reads the config file at `path` (through `options.readFile`) and preprocesses it. */
 export function preprocessFile(path: string, options: Omit<PreprocessOptions, 'file'> = {}): PreprocessResult {
   const cwd = options.cwd ?? process.cwd();
-  const read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const read = options.readFile ?? readConfigText;
   let text: string;
   try {
     text = read(resolve(cwd, path));
@@ -111,7 +111,7 @@ class Preprocessor {
   constructor(options: PreprocessOptions) {
     this.#opts = options;
     this.#cwd = options.cwd ?? process.cwd();
-    this.#read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+    this.#read = options.readFile ?? readConfigText;
     this.#env = options.env ?? process.env;
     const defines = this.#defines;
     this.#scan = {
@@ -431,8 +431,11 @@ class Preprocessor {
       try {
         text = this.#read(abs);
       } catch (err) {
-        // A file that is there but not text is no reason to try the next place (or, for
-        // import_file, to go on without it).
+        // A file that is there but not text (or not a regular file, or too large) is no reason to try
+        // the next place (or, for import_file, to go on without it).
+        if (err instanceof RTimerConfigError && (err.code === 'ERR_RTIMER_CONFIG_NOT_FILE' || err.code === 'ERR_RTIMER_CONFIG_TOO_LARGE')) {
+          throw new RTimerConfigError(err.code, `${what} "${name}": ${err.reason}`, { file: src.file, line, text: name });
+        }
         if (err instanceof RTimerConfigError) throw err;
         continue;
       }
@@ -472,6 +475,10 @@ interface Directive { prefix: '#!' | '!!'; word: string; rest: string; text: str
 function splitDirective(raw: string): Directive | undefined {
   const m = /^[ \t\b\r]*(#!|!!)([A-Za-z_]+)(.*)$/.exec(raw);
   return m ? { prefix: m[1] as '#!' | '!!', word: m[2], rest: m[3], text: raw } : undefined;
+}
+
+function readConfigText(path: string): string {
+  return readConfigFile(path).toString('utf8');
 }
 
 function fail(reason: string, file: string, line: number, text?: string): RTimerConfigError {
