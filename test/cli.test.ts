@@ -4,6 +4,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CliUsageError, parseCli } from '../lib/cli/args.js';
 import { runTimers } from '../lib/cli/commands.js';
 import { MAX_TIMEOUT_MS, waitFor } from '../lib/cli/wait.js';
 import { RTimer } from '../lib/rtimer.js';
@@ -470,5 +471,34 @@ describe('rtimer run: signals (review of issue 9)', function () {
     });
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /SIGINT again: exiting now/);
+  });
+});
+
+describe('rtimer run --duration (review of issue 9)', () => {
+  it('takes h and d as well as s, ms and m', () => {
+    const ms = (d: string) => {
+      const cmd = parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', d]);
+      return cmd.command === 'run' ? cmd.durationMs : undefined;
+    };
+    assert.equal(ms('1h'), 3_600_000);
+    assert.equal(ms('1.5h'), 5_400_000);
+    assert.equal(ms('2d'), 172_800_000);
+    assert.equal(ms('2m'), 120_000);
+    assert.equal(ms('1.5s'), 1500);
+  });
+
+  it('refuses a duration past 2^32-1 s with a usage error naming it, instead of printing it rounded', () => {
+    assert.throws(() => parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', '99999999999999999999s']),
+      (e: Error) => e instanceof CliUsageError && /"99999999999999999999s" is too long/.test(e.message));
+    assert.throws(() => parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', '4294967296']), CliUsageError);
+    const cmd = parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', '4294967295']);
+    assert.equal(cmd.command === 'run' && cmd.durationMs, 4294967295000);
+  });
+
+  it('CLI: exits 2 with the usage on a duration too long', async () => {
+    const r = await runNode([CLI, 'run', 'examples/kamailio.cfg', '--routes', 'examples/routes.mjs', '--duration', '99999999999999999999s']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--duration: duration "99999999999999999999s" is too long/);
+    assert.doesNotMatch(r.stderr, /99999999999999980000/);
   });
 });

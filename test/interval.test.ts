@@ -56,4 +56,14 @@ describe('parseDurationMs', () => {
     assert.equal(parseDurationMs('2m'), 120000);
     assert.throws(() => parseDurationMs('soon'), /invalid duration "soon"/);
   });
+
+  it('has h and d (durations are ours, not Kamailio intervals) and refuses one past 2^32-1 s', () => {
+    assert.equal(parseDurationMs('1h'), 3_600_000);
+    assert.equal(parseDurationMs('1D'), 86_400_000);
+    assert.equal(parseDurationMs('100us'), 0.1);
+    assert.equal(parseDurationMs('4294967295s'), 4_294_967_295_000);
+    assert.throws(() => parseDurationMs('99999999999999999999s'),
+      (e: RTimerConfigError) => e.code === 'ERR_RTIMER_DURATION_RANGE' && /"99999999999999999999s" is too long/.test(e.message));
+    assert.throws(() => parseDurationMs('49711d'), /too long/);
+  });
 });

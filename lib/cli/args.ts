@@ -37,7 +37,8 @@ On a terminal, run redraws one line per timer (executions, missed, lateness p50/
 
 exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, a timer failed, or metrics could not
 be served (a non-loopback --metrics address without --metrics-public, the port in use, prom-client
-missing); 2 usage error; rtimer ctl: 0 done, 1 the call failed, 2 usage error
+missing); 2 usage error; 130/143 run stopped by SIGINT/SIGTERM before its timers ran, or a second
+signal while it stopped; rtimer ctl: 0 done, 1 the call failed, 2 usage error
 `;
 
 export type CliCommand =
