@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadKamailioConfig, parseKamailioConfig } from '../lib/config/kamailio-cfg.js';
 import { RTimerConfig } from '../lib/config/config.js';
+import { MAX_CONFIG_BYTES } from '../lib/config/config-file.js';
 import { RTimerConfigError } from '../lib/errors.js';
 
 const CFG = `#!KAMAILIO
@@ -283,5 +285,56 @@ describe('hostile options to the kamailio.cfg readers (issue 11)', () => {
     for (const defines of [undefined, null, [], {}, 'A', ['A=1'], new Set(['A']), { A: true, B: 'x' }]) {
       assert.deepEqual(parseKamailioConfig(text, { defines: defines as never }).resolve().map((t) => t.name), ['a']);
     }
+  });
+});
+
+describe('includes read regular files only, of a sane size (review of issue 9)', () => {
+  let dir = '';
+  let main = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rtimer-incl-'));
+    main = join(dir, 'kamailio.cfg');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const refused = (code: string, target: string, line = 2) => (err: unknown) => {
+    assert.ok(err instanceof RTimerConfigError, String(err));
+    assert.equal(err.code, code, err.message);
+    assert.equal(err.file, main, err.message);
+    assert.equal(err.line, line, err.message);
+    assert.ok(err.message.includes(target), err.message);
+    return true;
+  };
+
+  it('include_file "/dev/zero" is refused at once, naming the file and line, not read for ever', () => {
+    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "/dev/zero"\n', { file: main }),
+      refused('ERR_RTIMER_CONFIG_NOT_FILE', '/dev/zero'));
+    assert.throws(() => parseKamailioConfig('#!KAMAILIO\nimport_file "/dev/zero"\n', { file: main }),
+      refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a character device'), 'import_file does not skip it silently either');
+  });
+
+  it('a FIFO and a directory are refused as includes (a FIFO would block the read)', function () {
+    const sub = join(dir, 'conf.d');
+    mkdirSync(sub);
+    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "conf.d"\n', { file: main }),
+      refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a directory'));
+    const fifo = join(dir, 'pipe.cfg');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip();
+    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "pipe.cfg"\n', { file: main }),
+      refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a FIFO'));
+  });
+
+  it('an include larger than MAX_CONFIG_BYTES is refused, and the main file too', () => {
+    const big = join(dir, 'big.cfg');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_CONFIG_BYTES + 1); // sparse: no 16 MiB written
+    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "big.cfg"\n', { file: main }),
+      refused('ERR_RTIMER_CONFIG_TOO_LARGE', 'big.cfg'));
+    assert.throws(() => loadKamailioConfig(big), (e: RTimerConfigError) => e.code === 'ERR_RTIMER_CONFIG_TOO_LARGE' && e.message.includes(big));
+  });
+
+  it('loadKamailioConfig("/dev/zero") is refused as not a regular file', () => {
+    assert.throws(() => loadKamailioConfig('/dev/zero'),
+      (e: RTimerConfigError) => e.code === 'ERR_RTIMER_CONFIG_NOT_FILE' && /cannot read config "\/dev\/zero": not a regular file/.test(e.message));
   });
 });

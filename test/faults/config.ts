@@ -73,4 +73,17 @@ describe('faults: config', () => {
     assert.equal(flag.code, 2, flag.stderr);
     assert.match(flag.stderr, /--verbose/);
   });
+
+  it('review: a device as include or main file is an RTimerConfigError at once, not an endless read', () => {
+    const file = join(dir, 'dev.cfg');
+    assert.throws(() => parseKamailioConfig('include_file "/dev/zero"\n', { file }),
+      (e: unknown) => isConfigError(e) && (e as RTimerConfigError).file === file && (e as RTimerConfigError).line === 1);
+    assert.throws(() => loadKamailioConfig('/dev/zero'), isConfigError);
+  });
+
+  it('review: run --duration past 2^32-1 s is a usage error (2) naming it', async () => {
+    const big = await runNode([CLI, 'run', 'examples/kamailio.cfg', '--routes', 'examples/routes.mjs', '--duration', '5000000000s']);
+    assert.equal(big.code, 2, big.stderr);
+    assert.match(big.stderr, /"5000000000s" is too long/);
+  });
 });
