@@ -65,13 +65,38 @@ export interface TimerStats extends TimerCounters {
 
 const DEFAULT_STOP_GRACE_MS = 2000;
 
-function graceOption(value: unknown): number {
-  if (value === undefined) return DEFAULT_STOP_GRACE_MS;
+const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'clock'];
+
+/** One rule for `stopGraceMs` and `supervisor.stopGraceMs`: whole ms, as Node timers count them. */
+function graceOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
     throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
-      `stopGraceMs must be a whole number of ms from 0 to 2147483647, got ${typeof value === 'number' ? value : typeof value}`);
+      `${name} must be a whole number of ms from 0 to 2147483647, got ${typeof value === 'number' ? value : typeof value}`);
   }
   return value;
+}
+
+function checkOptions(options: unknown): RTimerOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
+      `RTimer options must be an object (got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options})`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new RTimerError('ERR_RTIMER_OPTION_INVALID', `unknown RTimer option ${JSON.stringify(key)} (known: ${OPTION_KEYS.join(', ')})`);
+    }
+  }
+  const { config } = options as RTimerOptions;
+  if (config !== undefined && !(config instanceof RTimerConfig)) {
+    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
+      'config must be an RTimerConfig (new RTimerConfig(), or the result of loadKamailioConfig())');
+  }
+  return options as RTimerOptions;
+}
+
+function stoppedError(): RTimerError {
+  return new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again');
 }
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -119,16 +144,17 @@ export class RTimer extends EventEmitter implements Controllable {
 
   constructor(options: RTimerOptions = {}) {
     super();
-    if (options === null || typeof options !== 'object') throw new TypeError('RTimer options must be an object');
+    checkOptions(options);
+    validateSupervisorOptions(options.supervisor);
+    // A snapshot: changing the caller's object later does not change how workers are supervised.
+    const supervisor: SupervisorOptions = { ...options.supervisor };
+    const workerGrace = graceOption(supervisor.stopGraceMs, 'supervisor.stopGraceMs');
+    this.#stopGraceMs = graceOption(options.stopGraceMs, 'stopGraceMs') ?? workerGrace ?? DEFAULT_STOP_GRACE_MS;
+    if (workerGrace === undefined && options.stopGraceMs !== undefined) supervisor.stopGraceMs = this.#stopGraceMs;
+    this.#supervisor = supervisor;
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
-    validateSupervisorOptions(options.supervisor);
-    this.#supervisor = options.supervisor ?? {};
-    this.#stopGraceMs = graceOption(options.stopGraceMs ?? options.supervisor?.stopGraceMs);
-    if (options.stopGraceMs !== undefined && options.supervisor?.stopGraceMs === undefined) {
-      this.#supervisor = { ...this.#supervisor, stopGraceMs: this.#stopGraceMs };
-    }
     this.#scheduler = new SharedScheduler(options.clock);
   }
 
@@ -146,8 +172,11 @@ export class RTimer extends EventEmitter implements Controllable {
     return this;
   }
 
-  /** The resolved timers, in declaration order, routes in execution order. */
-  timers(): TimerConfig[] { return this.#resolved ? [...this.#resolved] : this.config.resolve(); }
+  /** The resolved timers, in declaration order, routes in execution order: copies, changing them changes nothing. */
+  timers(): TimerConfig[] { return this.#resolved ? structuredClone(this.#resolved) : this.config.resolve(); }
+
+  /** What timers() returns, without the copy: never handed out. */
+  #timerList(): TimerConfig[] { return this.#resolved ?? this.config.resolve(); }
 
   get state(): State { return this.#state; }
 
@@ -155,16 +184,21 @@ export class RTimer extends EventEmitter implements Controllable {
   start(): Promise<void> {
     if (this.#state === 'running') return Promise.resolve();
     if (this.#state === 'starting') return this.#starting!;
-    if (this.#state !== 'idle') {
-      return Promise.reject(new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again'));
-    }
+    if (this.#state !== 'idle') return Promise.reject(stoppedError());
+    // Not ours to thaw if it came frozen (e.g. a configuration another RTimer runs).
+    const froze = !this.config.frozen;
     this.config.freeze();
     this.#state = 'starting';
     this.#starting = this.#start().then(() => {
-      if (this.#state === 'starting') this.#state = 'running';
+      if (this.#state !== 'starting') throw stoppedError(); // stop() came before every timer was armed
+      this.#state = 'running';
     }, (err: unknown) => {
-      this.#state = 'idle';
-      this.#resolved = null;
+      // Once stop() was called the RTimer never goes back to idle: stop() makes it 'stopped'.
+      if (this.#state === 'starting') {
+        this.#state = 'idle';
+        this.#resolved = null;
+        if (froze) this.config.unfreeze();
+      }
       throw err;
     });
     return this.#starting;
@@ -191,8 +225,12 @@ export class RTimer extends EventEmitter implements Controllable {
       if (this.#routes === undefined) {
         throw new RTimerError('ERR_RTIMER_ROUTES_MISSING', `timer "${withRoutes[0].name}" has routes but no routes were given`);
       }
-      const { routes, from } = await loadRoutes(this.#routes);
-      found = resolveRoutes(routes, from, withRoutes);
+      // stop() does not wait for a slow import: start() rejects at once, the import ends unheeded.
+      const loading = loadRoutes(this.#routes);
+      loading.catch(() => undefined);
+      const loaded = await Promise.race([loading, this.#stopSignal.then(() => null)]);
+      if (loaded === null) throw stoppedError();
+      found = resolveRoutes(loaded.routes, loaded.from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
     const onError = (err: RTimerRouteError) => this.#reportError(err);
@@ -240,7 +278,8 @@ export class RTimer extends EventEmitter implements Controllable {
       }
       else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
-    this.#processes = timers.map((t) => new ProcessTimer(t, url, this.#supervisor, emit));
+    // Each its own copy: what a restarted worker is sent cannot be changed from outside.
+    this.#processes = timers.map((t) => new ProcessTimer(structuredClone(t), url, this.#supervisor, emit));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
       const failure = await firstFailure(steps);
@@ -337,8 +376,8 @@ export class RTimer extends EventEmitter implements Controllable {
         routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
         state: this.#processState(p) };
     });
-    const order = (this.#resolved ?? []).map((t) => t.name);
-    return [...local, ...dedicated].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    const order = new Map((this.#resolved ?? []).map((t, i) => [t.name, i]));
+    return [...local, ...dedicated].sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
   }
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
@@ -347,7 +386,7 @@ export class RTimer extends EventEmitter implements Controllable {
     const now = binding.now();
     const wall = Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
-    return this.timers().map((t) => {
+    return this.#timerList().map((t) => {
       const s = stats.get(t.name);
       const rt = this.#runtimes.find((r) => r.name === t.name);
       const p = this.#processes.find((x) => x.config.name === t.name);
@@ -394,7 +433,7 @@ export class RTimer extends EventEmitter implements Controllable {
   }
 
   async #control(name: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
-    const t = this.timers().find((x) => x.name === name);
+    const t = this.#timerList().find((x) => x.name === name);
     if (!t) throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}`);
     if (this.#state !== 'running') {
       throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);

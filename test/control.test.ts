@@ -295,7 +295,7 @@ describe('control edge cases (issue 12)', () => {
     await sleep(50);
     const t = Date.now();
     await rt.stop();
-    await starting;
+    await assert.rejects(starting, { code: 'ERR_RTIMER_STOPPED' }); // stopped before every timer was armed
     assert.ok(Date.now() - t < 3000);
     assert.equal(rt.state, 'stopped');
     assert.ok(errors.some((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE' && /route "S"/.test(e.message)), errors.join());

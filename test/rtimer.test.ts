@@ -115,7 +115,29 @@ describe('RTimer', () => {
     await Promise.all([rt.stop(), rt.stop()]);
     await rt.stop();
     await assert.rejects(rt.start(), { code: 'ERR_RTIMER_STOPPED' });
-    assert.throws(() => new RTimer(null as never), TypeError);
+    assert.throws(() => new RTimer(null as never), { code: 'ERR_RTIMER_OPTION_INVALID' });
+  });
+
+  it('refuses options that are not an object, a config that is not an RTimerConfig, and unknown keys, naming them', () => {
+    for (const bad of [null, 5, 'x', []]) {
+      assert.throws(() => new RTimer(bad as never), (e: Error & { code?: string }) =>
+        e instanceof RTimerError && e.code === 'ERR_RTIMER_OPTION_INVALID' && /RTimer options must be an object/.test(e.message));
+    }
+    assert.throws(() => new RTimer({ config: {} as never }), (e: Error & { code?: string }) =>
+      e.code === 'ERR_RTIMER_OPTION_INVALID' && /config must be an RTimerConfig/.test(e.message));
+    for (const key of ['stopGrace', 'supervisr']) {
+      assert.throws(() => new RTimer({ [key]: 1 } as never), (e: Error & { code?: string }) =>
+        e.code === 'ERR_RTIMER_OPTION_INVALID' && e.message.includes(`"${key}"`) && /known: routes, .*supervisor/.test(e.message));
+    }
+  });
+
+  it('holds supervisor.stopGraceMs to the stopGraceMs rule (whole ms), naming which one is wrong', () => {
+    for (const options of [{ supervisor: { stopGraceMs: 1.5 } }, { stopGraceMs: 5, supervisor: { stopGraceMs: 1.5 } }]) {
+      assert.throws(() => new RTimer(options), (e: Error & { code?: string }) =>
+        e.code === 'ERR_RTIMER_OPTION_INVALID' && /^supervisor\.stopGraceMs must be a whole number/.test(e.message));
+    }
+    assert.throws(() => new RTimer({ stopGraceMs: 1.5, supervisor: { stopGraceMs: 5 } }), (e: Error & { code?: string }) =>
+      e.code === 'ERR_RTIMER_OPTION_INVALID' && /^stopGraceMs must be a whole number/.test(e.message));
   });
 
   it('stop() during start() leaves nothing running', async () => {

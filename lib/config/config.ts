@@ -42,6 +42,12 @@ export class RTimerConfig {
     return this;
   }
 
+  /** @internal Undoes freeze() after a start() that failed, so the configuration can be fixed and started again. */
+  unfreeze(): this {
+    this.#frozen = false;
+    return this;
+  }
+
   get frozen(): boolean { return this.#frozen; }
 
   /** Applies to timers declared after it, as in Kamailio. */

@@ -7,6 +7,7 @@ import { RTimer, type TimerSpec } from '../../lib/index.js';
 import { realClock, type SchedulerClock } from '../../lib/schedule/shared-scheduler.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { runNode } from '../support/run.js';
+import { waitFor, workersOf } from '../support/procs.js';
 
 const S = 1_000_000_000n;
 const TIMED_OUT = Symbol('timed out');
@@ -307,5 +308,141 @@ describe('faults: mode-0 intervals past Node\'s timer limit (2^31-1 ms)', () => 
     }
     assert.ok(arms <= 2, `${arms} wake-ups in 100 ms`);
     assert.deepEqual(warnings.filter((w) => w.name === 'TimeoutOverflowWarning'), []);
+  });
+});
+
+describe('faults: RTimer start/stop races and what it hands out (review of issue 9)', function () {
+  this.timeout(20000);
+  // A routes module whose import takes a while (top-level await), unique per test so none is cached.
+  let n = 0;
+  const slowRoutes = (ms: number) => `data:text/javascript,await new Promise((r) => setTimeout(r, ${ms}));export function R() {} // ${n++}`;
+
+  it('a start() retried from the rejection of a start() that stop() aborted rejects ERR_RTIMER_STOPPED; the RTimer stays stopped', async () => {
+    const rt = new RTimer({ routes: slowRoutes(500) });
+    rt.timer({ name: 't', interval: '10ms', mode: 'inline' }).exec({ timer: 't', route: 'R' });
+    let retried: Promise<string | undefined> = Promise.resolve('not retried');
+    const first = rt.start().then(() => 'resolved', (e: { code?: string }) => {
+      retried = rt.start().then(() => 'resolved', (r: { code?: string }) => r.code);
+      return e.code;
+    });
+    await sleep(50);
+    await rt.stop();
+    assert.equal(await first, 'ERR_RTIMER_STOPPED');
+    assert.equal(await retried, 'ERR_RTIMER_STOPPED');
+    assert.equal(rt.state, 'stopped');
+    assert.equal(rt.stats().length, 0, 'no timer was armed');
+  });
+
+  it('stop() during a start route that never returns makes start() reject ERR_RTIMER_STOPPED', async () => {
+    const rt = new RTimer({ routes: { S: () => new Promise(() => {}), T() {} }, stopGraceMs: 50 });
+    rt.timer({ name: 'i', interval: '10ms', mode: 'inline' }).exec({ timer: 'i', route: 'S', on: 'start' }).exec('timer=i;route=T');
+    rt.on('error', () => undefined);
+    const starting = rt.start().then(() => 'resolved', (e: { code?: string }) => e.code);
+    await sleep(50);
+    await rt.stop();
+    assert.equal(await starting, 'ERR_RTIMER_STOPPED');
+    assert.equal(rt.state, 'stopped');
+  });
+
+  it('a start() that failed leaves the RTimer idle with its configuration open: fix it and start again', async () => {
+    const clock = new FakeClock();
+    const rt = new RTimer({ clock, routes: { R() {} } });
+    rt.timer('name=t;interval=1').exec('timer=t;route=MISSING');
+    await assert.rejects(rt.start(), (e: Error) => /MISSING/.test(e.message));
+    assert.equal(rt.state, 'idle');
+    assert.equal(rt.config.frozen, false);
+    rt.timer('name=u;interval=1').exec('timer=u;route=R'); // threw ERR_RTIMER_RUNNING while the config stayed frozen
+    await assert.rejects(rt.start(), (e: Error) => /MISSING/.test(e.message));
+    const fixed = new RTimer({ clock, routes: { R() {} } });
+    fixed.timer('name=t;interval=1').exec('timer=t;route=R');
+    await fixed.start();
+    assert.equal(fixed.config.frozen, true);
+    await fixed.stop();
+  });
+
+  it('a failed start() does not thaw a configuration that came frozen', async () => {
+    const config = new RTimer().config.timer('name=t;interval=1').exec('timer=t;route=MISSING').freeze();
+    const rt = new RTimer({ config, clock: new FakeClock(), routes: { R() {} } });
+    await assert.rejects(rt.start());
+    assert.equal(config.frozen, true);
+  });
+
+  it('timers() after start() returns deep copies: changing them changes neither stats() nor timers()', async () => {
+    const rt = new RTimer({ clock: new FakeClock(), routes: { R() {} } });
+    rt.timer({ name: 't', interval: '100ms', mode: 'inline' }).exec({ timer: 't', route: 'R' });
+    await rt.start();
+    try {
+      const t = rt.timers()[0];
+      t.routes.push('NOPE');
+      (t as { intervalUs: number }).intervalUs = 1000;
+      (t as { name: string }).name = 'renamed';
+      assert.equal(rt.stats()[0].intervalUs, 100000);
+      assert.equal(rt.stats()[0].name, 't');
+      assert.deepEqual(rt.timers()[0].routes, ['R']);
+      assert.equal(rt.list()[0].name, 't');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('stats() of many timers keeps declaration order without a quadratic sort', async () => {
+    const count = 40_000;
+    const rt = new RTimer({ clock: new FakeClock() });
+    for (let i = 0; i < count; i++) rt.timer({ name: `t${i}`, interval: 1 });
+    const timers = rt.timers();
+    await rt.start();
+    try {
+      const t0 = performance.now();
+      const stats = rt.stats();
+      const took = performance.now() - t0;
+      assert.deepEqual(stats.map((s) => s.name), timers.map((t) => t.name));
+      // Quadratic took seconds here (733 ms at 20,000); an order of magnitude, not a bound.
+      assert.ok(took < 1500, `stats() of ${count} timers took ${took.toFixed(0)} ms`);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('faults: RTimer and its dedicated timers (review of issue 9)', function () {
+  this.timeout(20000);
+  afterEach(() => { for (const pid of workersOf(process.pid)) process.kill(pid, 'SIGKILL'); });
+  let n = 0;
+  const routes = (body: string) => `data:text/javascript,export function R() { ${body} } // ${n++}`;
+
+  it('takes a snapshot of the supervisor options: changing the object after new RTimer() changes nothing', async () => {
+    const supervisor: Record<string, unknown> = { backoffMs: 10 };
+    const rt = new RTimer({ routes: routes(''), supervisor });
+    rt.timer({ name: 't', interval: '100ms', mode: 1 }).exec({ timer: 't', route: 'R' });
+    supervisor.startTimeoutMs = 'soon'; // checked when the workers start, if the object were kept
+    supervisor.typo = true;
+    try {
+      await rt.start();
+      assert.equal(rt.stats()[0].workers![0].state, 'running');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('a mode=N timer failed past its restarts: the RTimer stays running, stats() and list() show the timer failed', async () => {
+    const rt = new RTimer({ routes: routes('process.exit(3)'), supervisor: { maxRestarts: 0, backoffMs: 10 } });
+    rt.timer({ name: 'dies', interval: '10ms', mode: 1 }).exec({ timer: 'dies', route: 'R' });
+    rt.timer({ name: 'fine', interval: '100ms', mode: 'inline' });
+    rt.on('error', () => undefined);
+    let failed = false;
+    rt.on('timer-failed', () => { failed = true; });
+    try {
+      await rt.start();
+      assert.ok(await waitFor(() => failed, 5000), 'timer-failed');
+      assert.equal(rt.state, 'running', 'other timers still run: the RTimer does');
+      const [dies, fine] = rt.stats();
+      assert.deepEqual([dies.state, dies.failed, fine.state], ['failed', true, 'running']);
+      const listed = rt.list();
+      assert.deepEqual(listed.map((t) => [t.name, t.state]), [['dies', 'failed'], ['fine', 'running']]);
+      assert.equal(listed[0].nextDeadline, null);
+      await assert.rejects(rt.pause('dies'), { code: 'ERR_RTIMER_NOT_RUNNING' });
+    } finally {
+      await rt.stop();
+    }
   });
 });
