@@ -326,12 +326,14 @@ describe('control messages over IPC are tagged and validated (issue 12)', () => 
       { type: 'control', id: 1, verb: 'pause' }, { rtimer: TAG, type: 'control', verb: 'pause' }]) {
       assert.equal(parseToWorker(bad), null, JSON.stringify(bad));
     }
-    assert.ok(parseFromWorker({ rtimer: TAG, type: 'state', from: 'running', to: 'paused', by: 'pause' }));
-    assert.ok(parseFromWorker({ rtimer: TAG, type: 'control-done', id: 3, state: 'ended' }));
-    for (const bad of [{ rtimer: TAG, type: 'state', from: 'running', to: 'gone', by: 'pause' },
-      { rtimer: TAG, type: 'state', from: 'running', to: 'paused', by: 'kill' },
-      { rtimer: TAG, type: 'control-done', id: '3', state: 'ended' }]) {
-      assert.equal(parseFromWorker(bad), null, JSON.stringify(bad));
+    const token = 'k';
+    assert.ok(parseFromWorker({ rtimer: TAG, token, type: 'state', from: 'running', to: 'paused', by: 'pause' }, token));
+    assert.ok(parseFromWorker({ rtimer: TAG, token, type: 'control-done', id: 3, state: 'ended' }, token));
+    for (const bad of [{ rtimer: TAG, token, type: 'state', from: 'running', to: 'gone', by: 'pause' },
+      { rtimer: TAG, token, type: 'state', from: 'running', to: 'paused', by: 'kill' },
+      { rtimer: TAG, token, type: 'control-done', id: '3', state: 'ended' },
+      { rtimer: TAG, token: 'other', type: 'control-done', id: 3, state: 'ended' }]) {
+      assert.equal(parseFromWorker(bad, token), null, JSON.stringify(bad));
     }
   });
 });

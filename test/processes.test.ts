@@ -421,7 +421,7 @@ console.log(rt.stats()[0].workers[0].pid);`], { timeoutMs: 5000 });
       worker.on('message', (m: { type?: string }) => got.push(m));
       const exited = new Promise<[number | null, string | null]>((r) => worker.on('exit', (code, signal) => r([code, signal])));
       const timer = make().timer('name=ta;mode=1;interval=20000u').exec('timer=ta;route=FIRST').timers()[0];
-      worker.send({ rtimer: 1, type: 'start', routes: pathToFileURL(ROUTES).href, timer, worker: 0, workers: 1, statsIntervalMs: 1000 });
+      worker.send({ rtimer: 1, type: 'start', token: 'test-token', routes: pathToFileURL(ROUTES).href, timer, worker: 0, workers: 1, statsIntervalMs: 1000 });
       assert.ok(await waitFor(() => got.some((m) => m.type === 'loaded'), 5000), JSON.stringify(got));
       const ignore = () => undefined; // a worker that already died makes these fail: the assertions below say why
       worker.send({ rtimer: 1, type: 'stop' }, ignore);

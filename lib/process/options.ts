@@ -15,7 +15,9 @@ export interface SupervisorOptions {
   statsIntervalMs?: number;
   /**
    * A running worker silent this long is reported ('worker-unresponsive') and killed, then restarted
-   * like a crash. Default 5 stats intervals; `0` or `false` turns the watchdog off.
+   * like a crash. The heartbeat runs on the worker's event loop, so a synchronous route longer than
+   * this is taken for wedged. Default max(5000, 5 stats intervals, 2 timer intervals); `0` or
+   * `false` turns the watchdog off.
    */
   watchdogMs?: number | false;
   /** False: the watchdog only reports an unresponsive worker and leaves it running. Default true. */
@@ -55,8 +57,12 @@ function number(name: string, value: unknown, rule: Rule): number {
   return value;
 }
 
-/** Every supervisor option checked and defaulted: `undefined` means the default, anything else must be valid. */
-export function validateSupervisorOptions(options: unknown): ResolvedSupervisorOptions {
+/**
+ * Every supervisor option checked and defaulted: `undefined` means the default, anything else must be valid.
+ * `intervalMs`: the timer's interval, when known, so that the default watchdog outlasts a route
+ * that fills its interval (a worker's heartbeat waits for its synchronous route).
+ */
+export function validateSupervisorOptions(options: unknown, intervalMs = 0): ResolvedSupervisorOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new RTimerError('ERR_RTIMER_OPTION_INVALID', `supervisor options must be an object (got ${options === null ? 'null' : typeof options})`);
@@ -71,7 +77,7 @@ export function validateSupervisorOptions(options: unknown): ResolvedSupervisorO
   for (const [name, rule] of Object.entries(RULES)) out[name] = number(name, o[name], rule);
   const stats = out.statsIntervalMs as number;
   const wd = o.watchdogMs;
-  if (wd === undefined) out.watchdogMs = Math.max(5_000, 5 * stats);
+  if (wd === undefined) out.watchdogMs = Math.min(MAX_MS, Math.max(5_000, 5 * stats, 2 * intervalMs));
   else if (wd === false || wd === 0) out.watchdogMs = 0;
   else {
     const want = `false, 0, or a number of ms above statsIntervalMs (${stats}) and at most ${MAX_MS}`;

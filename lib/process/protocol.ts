@@ -5,14 +5,15 @@ import type { TimerCounters } from '../schedule/runtime.js';
 import { BUCKETS } from '../stats/histogram.js';
 
 /**
- * Every message of ours carries this tag, so the parent tells them from whatever a route sends with
- * process.send(); the version lets a mismatched worker build fail plainly rather than misread.
+ * Every message of ours carries this tag; the version lets a mismatched worker build fail plainly
+ * rather than misread. A route can send the tag too (process.send), so a worker's messages also
+ * carry the random token its parent gave it in 'start', which no route sees.
  */
 export const TAG = 1;
 
 /** Parent → worker. Sent over the IPC channel with 'advanced' serialization (BigInt, typed arrays). */
 export type ToWorker = { rtimer: typeof TAG } & (
-  | { type: 'start'; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number }
+  | { type: 'start'; token: string; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number }
   /** Sent once every worker is loaded, so they all count from the same anchor. */
   | { type: 'arm'; anchorNs: bigint }
   | { type: 'stop' }
@@ -49,7 +50,7 @@ export interface WorkerReport {
 }
 
 /** Worker → parent. */
-export type FromWorker = { rtimer: typeof TAG } & (
+export type FromWorker = { rtimer: typeof TAG; token: string } & (
   | { type: 'loaded'; pid: number }
   /** `armedAtNs`: the monotonic time it armed, so the parent can tell which deadlines passed before it died. */
   | { type: 'armed'; pid: number; armedAtNs: bigint }
@@ -103,9 +104,9 @@ function validReport(r: unknown): r is ReportMessage {
   return Object.entries(r.hist).every(([k, d]) => (HISTOGRAMS as string[]).includes(k) && validDelta(d));
 }
 
-/** The message as one of ours, or null: untagged, unknown or malformed messages are not ours. */
-export function parseFromWorker(m: unknown): FromWorker | null {
-  if (!isObj(m) || m.rtimer !== TAG) return null;
+/** The message as one of ours, or null: untagged, unknown, malformed or without `token` they are not ours. */
+export function parseFromWorker(m: unknown, token: string): FromWorker | null {
+  if (!isObj(m) || m.rtimer !== TAG || typeof m.token !== 'string' || m.token !== token) return null;
   switch (m.type) {
     case 'loaded': return count(m.pid) ? m as FromWorker : null;
     case 'armed': return count(m.pid) && typeof m.armedAtNs === 'bigint' ? m as FromWorker : null;
@@ -122,7 +123,7 @@ export function parseFromWorker(m: unknown): FromWorker | null {
 /** The parent's messages, checked as strictly in the worker (a route may emit 'message' too). */
 export function parseToWorker(m: unknown): ToWorker | null {
   if (!isObj(m) || m.rtimer !== TAG) return null;
-  if (m.type === 'start') return str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) ? m as ToWorker : null;
+  if (m.type === 'start') return typeof m.token === 'string' && m.token.length > 0 && str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) ? m as ToWorker : null;
   if (m.type === 'arm') return typeof m.anchorNs === 'bigint' ? m as ToWorker : null;
   if (m.type === 'stop') return m as ToWorker;
   if (m.type === 'control') return count(m.id) && oneOf(CONTROL_VERBS, m.verb) ? m as ToWorker : null;

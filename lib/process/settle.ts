@@ -1,5 +1,13 @@
-/** Waits for every step, then returns the first failure's reason (or undefined): no step is left running. */
-export async function firstFailure(steps: Promise<unknown>[]): Promise<unknown> {
-  const results = await Promise.allSettled(steps);
-  return results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+/**
+ * The first step to fail, as soon as it fails (undefined once every step succeeded). The caller
+ * then stops what the other steps wait on; their later rejections are handled here, never unhandled.
+ */
+export function firstFailure(steps: Promise<unknown>[]): Promise<unknown> {
+  return new Promise((resolve) => {
+    let left = steps.length;
+    if (left === 0) { resolve(undefined); return; }
+    for (const step of steps) {
+      step.then(() => { if (--left === 0) resolve(undefined); }, (err: unknown) => resolve(err ?? new Error('a start step failed')));
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { binding } from '../binding.js';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerError, RTimerRouteError } from '../errors.js';
@@ -48,6 +49,10 @@ interface Worker {
   child: ChildProcess | null;
   /** Settles when the current incarnation is gone (exited, or never spawned). */
   gone: Promise<void>;
+  /** How the current incarnation ended, once it has: a step started after that fails at once. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** The current incarnation's secret: its messages carry it, a route's process.send() cannot. */
+  token: string;
   state: WorkerState;
   restarts: number[];
   report: WorkerReport | null;
@@ -98,17 +103,28 @@ export class ProcessTimer {
   #paused = false;
   #controlId = 0;
 
-  constructor(readonly config: TimerConfig, private readonly routes: string, options: unknown, private readonly emit: Emit) {
-    this.#opts = validateSupervisorOptions(options);
+  /** What its workers run, restarts included: its own copy, which nothing outside can change. */
+  readonly #config: TimerConfig;
+
+  constructor(config: TimerConfig, private readonly routes: string, options: unknown, private readonly emit: Emit) {
+    this.#config = structuredClone(config);
+    this.config = deepFreeze(structuredClone(config));
+    this.#opts = validateSupervisorOptions(options, config.intervalUs / 1000);
     this.#workers = Array.from({ length: config.mode as number }, (_, index) => ({
-      index, child: null, gone: Promise.resolve(), state: 'starting', restarts: [], report: null, restartTimer: null,
+      index, child: null, gone: Promise.resolve(), exit: null, token: '', state: 'starting', restarts: [], report: null, restartTimer: null,
       pid: undefined, waiting: null, initial: true, anchorNs: 0n, armedAtNs: null, stopAtNs: null, final: false,
       lastSeen: 0, unresponsive: false, killReason: null, loop: 'running', controls: new Map(),
       past: { counters: zero(), lateness: new Histogram(), duration: new Histogram() },
     }));
   }
 
+  /** A read-only view of the timer it runs. */
+  readonly config: Readonly<TimerConfig>;
+
   get failed(): boolean { return this.#failed; }
+
+  /** The watchdog's silence limit in effect (0: off). */
+  get watchdogMs(): number { return this.#opts.watchdogMs; }
 
   get paused(): boolean { return this.#paused; }
 
@@ -117,7 +133,7 @@ export class ProcessTimer {
 
   /** The earliest next deadline of its armed workers, ns on the monotonic clock; null when none is armed. */
   nextDeadline(now: bigint): bigint | null {
-    const interval = BigInt(this.config.intervalUs) * 1000n;
+    const interval = BigInt(this.#config.intervalUs) * 1000n;
     let best: bigint | null = null;
     for (const w of this.#workers) {
       if (w.armedAtNs === null || w.state !== 'running' || w.loop === 'ended') continue;
@@ -174,6 +190,8 @@ export class ProcessTimer {
     if (failure !== undefined) {
       this.#stopping = true;
       await Promise.all(this.#workers.map((w) => this.#kill(w)));
+      // Steps of workers that never had a process still wait on their timeout: end them too.
+      for (const w of this.#workers) w.waiting?.reject(this.#stoppedError());
       throw failure;
     }
   }
@@ -215,11 +233,11 @@ export class ProcessTimer {
   }
 
   #where(w: Worker, pid?: number): string {
-    return `timer "${this.config.name}" worker ${w.index}${pid ? ` (pid ${pid})` : ''}`;
+    return `timer "${this.#config.name}" worker ${w.index}${pid ? ` (pid ${pid})` : ''}`;
   }
 
   #stoppedError(): RTimerError {
-    return new RTimerError('ERR_RTIMER_STOPPED', `timer "${this.config.name}" was stopped while its workers started`);
+    return new RTimerError('ERR_RTIMER_STOPPED', `timer "${this.#config.name}" was stopped while its workers started`);
   }
 
   /** One step of a worker's start; past startTimeoutMs the worker is killed (a crash, once it ran before). */
@@ -245,6 +263,8 @@ export class ProcessTimer {
     w.unresponsive = false;
     w.killReason = null;
     w.loop = 'running';
+    w.exit = null;
+    w.token = randomBytes(16).toString('hex');
     let child: ChildProcess;
     try {
       child = fork(WORKER_MAIN, [], {
@@ -266,6 +286,7 @@ export class ProcessTimer {
     const ended = (code: number | null, signal: NodeJS.Signals | null) => {
       if (over) return;
       over = true;
+      if (w.child === child) w.exit = { code, signal };
       markGone();
       for (const settle of w.controls.values()) settle();
       w.controls.clear();
@@ -282,8 +303,8 @@ export class ProcessTimer {
     });
     child.on('exit', ended);
     child.on('message', (raw: unknown) => this.#message(w, child, raw));
-    this.#send(child, { rtimer: TAG, type: 'start', routes: this.routes, timer: this.config, worker: w.index,
-      workers: this.config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs });
+    this.#send(child, { rtimer: TAG, type: 'start', token: w.token, routes: this.routes, timer: this.#config, worker: w.index,
+      workers: this.#config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs });
     return loaded;
   }
 
@@ -309,9 +330,9 @@ export class ProcessTimer {
     if (w.child !== child) return;
     w.lastSeen = Date.now();
     if (w.unresponsive && w.killReason === null) w.unresponsive = false; // it came back: report the next silence too
-    const m = parseFromWorker(raw);
+    const m = parseFromWorker(raw, w.token);
     if (!m) {
-      this.emit('worker-message', { timer: this.config.name, worker: w.index, pid: child.pid, message: raw } satisfies WorkerMessageEvent);
+      this.emit('worker-message', { timer: this.#config.name, worker: w.index, pid: child.pid, message: raw } satisfies WorkerMessageEvent);
       return;
     }
     switch (m.type) {
@@ -331,12 +352,12 @@ export class ProcessTimer {
         break;
       case 'route-error': {
         const cause = Object.assign(new Error(m.message), { stack: m.stack });
-        this.emit('error', new RTimerRouteError(this.config.name, m.route, w.index, cause));
+        this.emit('error', new RTimerRouteError(this.#config.name, m.route, w.index, cause));
         break;
       }
       case 'state':
         w.loop = m.to;
-        this.emit('timer-state', { timer: this.config.name, worker: w.index, from: m.from, to: m.to, by: m.by });
+        this.emit('timer-state', { timer: this.#config.name, worker: w.index, from: m.from, to: m.to, by: m.by });
         break;
       case 'control-done':
         w.loop = m.state;
@@ -368,11 +389,17 @@ export class ProcessTimer {
   }
 
   #arm(w: Worker): Promise<void> {
-    const n = this.config.mode as number;
-    const phase = this.config.stagger ? (BigInt(this.config.intervalUs) * 1000n * BigInt(w.index)) / BigInt(n) : 0n;
+    const n = this.#config.mode as number;
+    const phase = this.#config.stagger ? (BigInt(this.#config.intervalUs) * 1000n * BigInt(w.index)) / BigInt(n) : 0n;
     const armed = this.#step(w, 'arm');
     // A worker being stopped is never armed.
-    if (this.#stopping || !w.child) return armed;
+    if (this.#stopping) return armed;
+    if (!w.child) {
+      // It died between its steps, when no step was there to hear it.
+      const how = w.exit ? `exited (${w.exit.signal ?? `code ${w.exit.code}`})` : 'has no process';
+      w.waiting?.reject(new RTimerError('ERR_RTIMER_WORKER_START', `${this.#where(w, w.pid)} ${how} before its timer was armed`));
+      return armed;
+    }
     w.anchorNs = this.#anchor + phase;
     this.#send(w.child, { rtimer: TAG, type: 'arm', anchorNs: w.anchorNs });
     return armed;
@@ -396,7 +423,7 @@ export class ProcessTimer {
     const restartInMs = w.restarts.length >= this.#opts.maxRestarts ? null
       : Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** w.restarts.length);
     const reason = w.killReason ?? 'exited';
-    this.emit('worker-exit', { timer: this.config.name, worker: w.index, pid, code, signal, restartInMs, reason } satisfies WorkerExitEvent);
+    this.emit('worker-exit', { timer: this.#config.name, worker: w.index, pid, code, signal, restartInMs, reason } satisfies WorkerExitEvent);
     if (restartInMs === null) {
       this.#fail(w, code, signal, reason, w.restarts.length + 1);
       return;
@@ -407,7 +434,7 @@ export class ProcessTimer {
       w.restartTimer = null;
       if (this.#stopping) return;
       this.#spawn(w).then(() => this.#arm(w)).then(() => { if (this.#paused) void this.#control(w, 'pause'); }).then(
-        () => this.emit('worker-restart', { timer: this.config.name, worker: w.index, pid: w.child?.pid, restarts: w.restarts.length }),
+        () => this.emit('worker-restart', { timer: this.#config.name, worker: w.index, pid: w.child?.pid, restarts: w.restarts.length }),
         // A restart that fails ends in the worker's death, which counts as a crash; a stop we asked for is no error.
         (err: Error) => { if (!this.#stopping) this.emit('error', err); });
     }, restartInMs);
@@ -429,7 +456,7 @@ export class ProcessTimer {
       w.report = null;
     }
     if (w.armedAtNs !== null && !w.final) {
-      const due = deadlinesPassed(w.anchorNs, BigInt(this.config.intervalUs) * 1000n, w.armedAtNs, w.stopAtNs ?? binding.now());
+      const due = deadlinesPassed(w.anchorNs, BigInt(this.#config.intervalUs) * 1000n, w.armedAtNs, w.stopAtNs ?? binding.now());
       const lost = Math.max(0, due - (r?.counters.ticks ?? 0));
       w.past.counters.ticks += lost;
       w.past.counters.missed += lost;
@@ -443,9 +470,9 @@ export class ProcessTimer {
     const how = reason === 'watchdog' ? 'was killed as unresponsive' : reason === 'start-timeout' ? 'timed out starting'
       : reason === 'spawn-failed' ? 'could not be started' : `exited (${signal ?? `code ${code}`})`;
     const err = new RTimerError('ERR_RTIMER_WORKER_FAILED',
-      `timer "${this.config.name}" failed: worker ${w.index} ${how}, ${exits} ${exits === 1 ? 'exit' : 'exits'} within ` +
+      `timer "${this.#config.name}" failed: worker ${w.index} ${how}, ${exits} ${exits === 1 ? 'exit' : 'exits'} within ` +
       `${this.#opts.restartWindowMs} ms (maxRestarts ${this.#opts.maxRestarts}); its other workers are stopped`);
-    this.emit('timer-failed', { timer: this.config.name, error: err });
+    this.emit('timer-failed', { timer: this.#config.name, error: err });
     this.emit('error', err);
     void this.stop();
   }
@@ -501,8 +528,16 @@ export class ProcessTimer {
       if (silentMs < ms) continue;
       w.unresponsive = true;
       const killed = this.#opts.watchdogKill;
-      this.emit('worker-unresponsive', { timer: this.config.name, worker: w.index, pid: child.pid, silentMs, killed } satisfies WorkerUnresponsiveEvent);
+      this.emit('worker-unresponsive', { timer: this.#config.name, worker: w.index, pid: child.pid, silentMs, killed } satisfies WorkerUnresponsiveEvent);
       if (killed) { w.killReason = 'watchdog'; child.kill('SIGKILL'); }
     }
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

@@ -12,10 +12,20 @@ import { diffSnapshot, HISTOGRAMS, parseToWorker, TAG, type FromWorker, type His
 
 // A message that cannot be sent (the channel closed, a value that does not serialize) is dropped:
 // reporting must never take the worker down.
-type Body<T> = T extends unknown ? Omit<T, 'rtimer'> : never;
+type Body<T> = T extends unknown ? Omit<T, 'rtimer' | 'token'> : never;
+// The parent's token from 'start', proof that a message is ours: kept here, out of the routes' reach
+// (not in env, not on process).
+let token = '';
 const send = (m: Body<FromWorker>): void => {
-  if (!process.connected) return;
-  try { process.send!({ rtimer: TAG, ...m }, undefined, {}, () => undefined); } catch { /* dropped */ }
+  if (!process.connected || !token) return;
+  try { process.send!({ rtimer: TAG, token, ...m }, undefined, {}, () => undefined); } catch { /* dropped */ }
+};
+
+/** What the parent is told when a step fails: the error's own code, or `fallback`. */
+const failed = (err: unknown, fallback: string): void => {
+  const code = (err as { code?: unknown } | null)?.code;
+  send({ type: 'failed', code: typeof code === 'string' ? code : fallback, message: describeThrown(err).message });
+  process.disconnect?.();
 };
 
 // No orphans: the kernel kills this process when its parent dies (Linux), and a parent that died
@@ -77,20 +87,17 @@ process.on('message', (raw: unknown) => {
   const m = parseToWorker(raw);
   if (!m) return;
   if (m.type === 'start') {
-    start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: unknown) => {
-      const code = (err as { code?: unknown } | null)?.code;
-      send({ type: 'failed', code: typeof code === 'string' ? code : 'ERR_RTIMER_WORKER_START', message: describeThrown(err).message });
-      process.disconnect?.();
-    });
+    // Only the parent's first: a route re-emitting 'message' neither reloads nor changes the token.
+    if (token) return;
+    token = m.token;
+    start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: unknown) => failed(err, 'ERR_RTIMER_WORKER_START'));
   } else if (m.type === 'arm' && runner && !stopping) {
     const armedAtNs = binding.now();
     try {
       runner.start(m.anchorNs);
     } catch (err) {
       // ERR_RTIMER_START (no fds, no thread): the parent's arm step fails with it, not a crash here.
-      const code = (err as { code?: unknown } | null)?.code;
-      send({ type: 'failed', code: typeof code === 'string' ? code : 'ERR_RTIMER_START', message: describeThrown(err).message });
-      process.disconnect?.();
+      failed(err, 'ERR_RTIMER_START');
       return;
     }
     armed = true;
