@@ -36,7 +36,6 @@ class Scheduler final : public TimerHost {
   void Shutdown();
   size_t Size();
   const SetupReport& Report() const override { return report_; }
-  const char* WaitKind() const { return waiter_->Kind(); }
   // Waits that failed (timerfd_settime, poll) and fell back to a plain timed wait.
   uint64_t WaitErrors() const override { return waiter_->Errors(); }
 

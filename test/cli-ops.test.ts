@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listen, type CtlServer } from '../lib/ctl/index.js';
 import { FakeTarget } from './fixtures/ctl/fake-target.js';
-import { CLI, ROOT, runNode, type Ran } from './support/run.js';
+import { CLI, ROOT, configWriter, runNode, type Ran } from './support/run.js';
 
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
 const NO_PROM_CLIENT = fileURLToPath(new URL('./fixtures/cli/no-prom-client.cjs', import.meta.url));
 const CURSOR_UP = /\x1b\[\d+A/g;
 
 let dir = '';
-let files = 0;
-
-function tmpCfg(text: string): string {
-  const file = join(dir, `kamailio-${++files}.cfg`);
-  writeFileSync(file, text);
-  return file;
-}
+const tmpCfg = configWriter(() => dir);
 
 const FAST = 'modparam("rtimer", "timer", "name=fast;interval=10ms;mode=inline")\nmodparam("rtimer", "exec", "timer=fast;route=OK")\n';
 

@@ -10,16 +10,10 @@ import { MAX_TIMEOUT_MS, waitFor } from '../lib/cli/wait.js';
 import { RTimer } from '../lib/rtimer.js';
 import { sleep } from './support/native.js';
 import { workersOf } from './support/procs.js';
-import { CLI, ROOT, runNode } from './support/run.js';
+import { CLI, ROOT, configWriter, runNode } from './support/run.js';
 
 let dir = '';
-let files = 0;
-
-function tmpCfg(text: string): string {
-  const file = join(dir, `kamailio-${++files}.cfg`);
-  writeFileSync(file, text);
-  return file;
-}
+const tmpCfg = configWriter(() => dir);
 
 describe('rtimer CLI', () => {
   before(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-cli-')); });

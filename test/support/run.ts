@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,4 +20,14 @@ export function runNode(args: string[], opts: { timeoutMs?: number; env?: NodeJS
     child.on('error', reject);
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
   });
+}
+
+/** Writes numbered kamailio.cfg files into the folder `dir()` names at call time (set in a hook). */
+export function configWriter(dir: () => string): (text: string) => string {
+  let n = 0;
+  return (text) => {
+    const file = join(dir(), `kamailio-${++n}.cfg`);
+    writeFileSync(file, text);
+    return file;
+  };
 }
