@@ -1,4 +1,5 @@
 import type { NativeDispatch } from './binding.js';
+import { deferRecords } from './stats/histogram.js';
 
 /** What the addon needs to run a batch of due ticks through one call (see native/dispatch_loop.h). */
 export interface DispatchLoopHost {
@@ -28,7 +29,7 @@ export function installDispatchLoop(host: DispatchLoopHost): void {
   const times = new BigInt64Array(2 * CAPACITY);
   const results = new Uint8Array(CAPACITY);
   const hrtime = process.hrtime.bigint;
-  host.setDispatchLoop((n: number) => {
+  const run = (n: number) => {
     for (let i = 0; i < n; i++) {
       const dispatch = dispatchers[slots[i]];
       if (dispatch === undefined) { results[i] = STOPPED; continue; }
@@ -40,6 +41,10 @@ export function installDispatchLoop(host: DispatchLoopHost): void {
         results[i] = ERROR; // the dispatchers catch route errors themselves: counted as dispatchErrors
       }
     }
+  };
+  host.setDispatchLoop((n: number) => {
+    if (n === 1) run(1);
+    else deferRecords(() => run(n));
   }, dispatchers, slots, ticks, times, results);
   Object.defineProperty(marked, INSTALLED, { value: true });
 }

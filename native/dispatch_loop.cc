@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "clock.h"
+
 namespace rtimer {
 namespace {
 
@@ -103,10 +105,12 @@ void DispatchLoop::Release(napi_env env, int32_t slot) {
 void DispatchLoop::Run(napi_env env, const std::vector<TimerCore*>& batch, size_t from, size_t to) {
   while (from < to) {
     size_t n = 0;
+    // One arrival time for the whole batch: it reached the event loop at once.
+    const int64_t arrival = MonotonicNs();
     for (; from < to && n < cap_; from++) {
       TimerCore* core = batch[from];
       TimerCore::Handover& h = handovers_[n];
-      if (!core->Prepare(&h)) continue;
+      if (!core->Prepare(&h, arrival)) continue;
       cores_[n] = core;
       slots_[n] = core->loop_slot;
       ticks_[n] = static_cast<double>(h.slot.tick);

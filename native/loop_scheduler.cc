@@ -183,7 +183,7 @@ void LoopScheduler::Close() {
   // Only stopped timers can be queued now: their ticks are counted missed, nothing runs.
   for (TimerCore* core : queue_) {
     TimerCore::Handover h;
-    core->Prepare(&h);
+    core->Prepare(&h, MonotonicNs());
     core->queued_--;
     core->DropRef();
   }

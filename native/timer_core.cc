@@ -32,7 +32,12 @@ int64_t TimerCore::NextWake() const { return Deadline(k_) - lead_ns_.load(std::m
 
 void TimerCore::Fire(int64_t now) {
   const int64_t lead = lead_ns_.load(std::memory_order_relaxed);
-  wake_.Record(now - (Deadline(k_) - lead));
+  // Woken by the event loop, a tick handed over records its wake-up after the routes ran: with a
+  // thousand timers due at once, every histogram touched before the first route delays them all.
+  // Anything else records now (on the timer thread, the histogram's only writer then).
+  const int64_t woke = now - (Deadline(k_) - lead);
+  const int64_t later = on_loop ? woke : kNoWake;
+  if (!on_loop) wake_.Record(woke);
   const uint64_t last = std::max<uint64_t>(k_, static_cast<uint64_t>((now + lead - base_) / options_.interval_ns));
   const uint64_t n = last - k_ + 1;  // deadlines due now; more than one when the thread woke late
   const uint64_t max_owed = options_.max_burst;
@@ -54,20 +59,23 @@ void TimerCore::Fire(int64_t now) {
     switch (options_.policy) {
       case Policy::kSkip:
         Add(missed_, busy ? n : n - 1);
-        if (!busy) Post(tick_offset_ + last, Deadline(last), now, true);
+        if (!busy) Post(tick_offset_ + last, Deadline(last), now, true, later);
+        else if (on_loop) wake_.Record(woke);
         break;
       case Policy::kBurst: {
         const uint64_t owed = Owed(next);
         Add(missed_, (busy ? Owed(s) + n : n - 1) - owed);
-        if (!busy) Post(tick_offset_ + last - owed, Deadline(last - owed), now, owed == 0);
+        if (!busy) Post(tick_offset_ + last - owed, Deadline(last - owed), now, owed == 0, later);
+        else if (on_loop) wake_.Record(woke);
         break;
       }
       case Policy::kDelay:
         if (busy) {
+          if (on_loop) wake_.Record(woke);
           stalled_ = true;
           return;
         }
-        Post(tick_offset_ + k_, Deadline(k_), now, n == 1);
+        Post(tick_offset_ + k_, Deadline(k_), now, n == 1, later);
         // A thread that woke a whole interval late re-anchors rather than running behind.
         if (n > 1) {
           Reanchor(now);
@@ -87,8 +95,8 @@ void TimerCore::Reanchor(int64_t now) {
   stalled_ = false;
 }
 
-void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular) {
-  slot_ = {tick, deadline, now, regular};
+void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular, int64_t wake) {
+  slot_ = {tick, deadline, now, regular, wake};
   if (!delivery_->Post(this)) {
     // The function is closing: nothing will deliver this tick, so it is missed and busy is cleared.
     Add(missed_, 1);
@@ -112,15 +120,15 @@ void ClearException(napi_env env) {
 }
 }  // namespace
 
-bool TimerCore::Prepare(Handover* h) {
+bool TimerCore::Prepare(Handover* h, int64_t arrival) {
+  h->slot = slot_;
+  h->arrival = arrival;
   if (stopped_) {
+    if (h->slot.wake != kNoWake) wake_.Record(h->slot.wake);
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
     return false;
   }
-  h->slot = slot_;
-  h->arrival = MonotonicNs();
-  hop_.Record(h->arrival - h->slot.posted);
   // With a spin report, JS builds the call, spins and reports; the native spin would leave the
   // dispatcher, context and message to run cold after the deadline, where the route feels them.
   h->js_spin = max_lead_ns_ > 0 && spin_report_ != nullptr;
@@ -128,7 +136,13 @@ bool TimerCore::Prepare(Handover* h) {
   return true;
 }
 
+void TimerCore::RecordLater(const Handover& h) {
+  hop_.Record(h.arrival - h.slot.posted);
+  if (h.slot.wake != kNoWake) wake_.Record(h.slot.wake);
+}
+
 void TimerCore::Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started) {
+  RecordLater(h);
   if (outcome == Outcome::kStopped) {  // stopped by an earlier route of the same batch
     Add(missed_, 1);
     state_.store(0, std::memory_order_release);
@@ -152,7 +166,7 @@ void TimerCore::Finish(napi_env env, const Handover& h, Outcome outcome, int64_t
 
 void TimerCore::Deliver(napi_env env) {
   Handover h;
-  if (!Prepare(&h)) return;
+  if (!Prepare(&h, MonotonicNs())) return;
   napi_value fn;
   if (napi_get_reference_value(env, dispatch_, &fn) != napi_ok || fn == nullptr) {
     Finish(env, h, Outcome::kStopped, 0);

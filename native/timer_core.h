@@ -61,7 +61,7 @@ class TimerCore {
   // is false when the tick is not run (stopped: counted missed); Finish() gets how the call went.
   struct Handover;
   enum class Outcome : uint8_t { kSync = 0, kAsync = 1, kError = 2, kStopped = 3 };
-  bool Prepare(Handover* h);
+  bool Prepare(Handover* h, int64_t arrival);
   void Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started);
   // Precision mode spinning on this thread (no spin report): delivered on its own, never in a JS loop.
   bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
@@ -116,7 +116,10 @@ class TimerCore {
     // Handed over by the thread at its own deadline. Only these tune the precision lead: a
     // catch-up or stalled tick is late by design and would push the lead (and the spin) up.
     bool regular = false;
+    // Woken by the event loop: the wake-up's lateness, recorded once the routes ran (kNoWake: none).
+    int64_t wake = kNoWake;
   };
+  static constexpr int64_t kNoWake = INT64_MIN;
 
  public:
   struct Handover {
@@ -128,7 +131,8 @@ class TimerCore {
  private:
 
   int64_t Deadline(uint64_t k) const { return base_ + static_cast<int64_t>(k) * options_.interval_ns; }
-  void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular);
+  void Post(uint64_t tick, int64_t deadline, int64_t now, bool regular, int64_t wake = kNoWake);
+  void RecordLater(const Handover& h);
   void Adapt(int64_t early);
   void JsSpinDone(const Slot& slot);
   void Add(std::atomic<uint64_t>& a, uint64_t n) { a.fetch_add(n, std::memory_order_relaxed); }

@@ -3,7 +3,7 @@ import type { RouteHook, TimerConfig } from '../config/types.js';
 import { RTimerRouteError, throwLater } from '../errors.js';
 import { RouteCall } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
-import { Histogram } from '../stats/histogram.js';
+import { Histogram, recordSoon } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
 import type { SliceFields } from './slices.js';
 
@@ -59,6 +59,22 @@ export interface Execution {
   waitingInStop: boolean;
   /** The first route's context, built by prepare() before the call; used once. */
   first: RouteCall | null;
+}
+
+/** An execution is its own result: one object per tick (the context is the only other one). */
+class TickExecution implements Execution, HookResult {
+  route = 0;
+  ctx: RouteContext | undefined = undefined;
+  abandoned = false;
+  waitingInStop = false;
+  first: RouteCall | null = null;
+  failed = false;
+  ended = false;
+  settings: HookResult['settings'] = undefined;
+
+  constructor(readonly runtime: TimerRuntime, readonly tick: number, readonly on: RouteHook, readonly fields: SliceFields) {}
+
+  get result(): HookResult { return this; }
 }
 
 const hrtime = process.hrtime.bigint;
@@ -162,9 +178,7 @@ export class TimerRuntime {
   }
 
   #execution(tick: number, on: RouteHook, fields: SliceFields): Execution {
-    return {
-      runtime: this, tick, route: 0, abandoned: false, waitingInStop: false, on, fields, result: { failed: false, ended: false }, first: null,
-    };
+    return new TickExecution(this, tick, on, fields);
   }
 
   /** Runs a hook's routes (or the tick routes, triggered) now; `done` once they all returned. */
@@ -213,7 +227,7 @@ export class TimerRuntime {
         return p;
       }
     }
-    if (exec.tick > 0) this.duration.record(Number(hrtime() - started));
+    if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - started));
     this.#ticked(exec);
     return undefined;
   }

@@ -16,11 +16,11 @@ export function taskRange(slice: number, ntasks: number, nslices: number): [numb
 
 /** What a tick's context says about its share of the work. */
 export interface SliceFields {
-  slice: number;
-  nslices: number;
-  ntasks: number;
-  tasks: number;
-  taskRange: [number, number];
+  readonly slice: number;
+  readonly nslices: number;
+  readonly ntasks: number;
+  readonly tasks: number;
+  readonly taskRange: readonly [number, number];
 }
 
 /** The three values a start route may change for its worker (ptimer's writable `$ptimer(...)`). */
@@ -58,6 +58,8 @@ export class SliceCursor {
   nslices: number;
   slice = 0;
   #fresh = true;
+  /** Types 0 and 1 (the slice never moves): one frozen view, built once per start's settings. */
+  #fixed: SliceFields | null = null;
 
   constructor(timer: Pick<TimerConfig, 'ntasks' | 'nslices' | 'type'>) {
     this.#timer = timer;
@@ -72,6 +74,7 @@ export class SliceCursor {
     this.nslices = this.#timer.nslices;
     this.slice = 0;
     this.#fresh = true;
+    this.#fixed = null;
   }
 
   /** What a start route set (already validated). */
@@ -79,11 +82,12 @@ export class SliceCursor {
     this.ntasks = s.ntasks;
     this.nslices = s.nslices;
     this.slice = s.slice;
+    this.#fixed = null;
   }
 
   /** The slice of the current tick, advancing first unless this is the first tick after start. */
   advance(): SliceFields {
-    if (!this.#moves) return { slice: 0, nslices: this.nslices, ntasks: this.ntasks, tasks: this.ntasks, taskRange: [0, this.ntasks] };
+    if (!this.#moves) return this.current();
     if (!this.#fresh) this.slice = (this.slice + 1) % this.nslices;
     this.#fresh = false;
     return this.current();
@@ -91,7 +95,11 @@ export class SliceCursor {
 
   /** The current slice without moving (start's and end's view, a triggered tick). */
   current(): SliceFields {
-    if (!this.#moves) return { slice: 0, nslices: this.nslices, ntasks: this.ntasks, tasks: this.ntasks, taskRange: [0, this.ntasks] };
+    if (!this.#moves) {
+      return this.#fixed ??= Object.freeze({
+        slice: 0, nslices: this.nslices, ntasks: this.ntasks, tasks: this.ntasks, taskRange: Object.freeze([0, this.ntasks] as const),
+      });
+    }
     const range = taskRange(this.slice, this.ntasks, this.nslices);
     return { slice: this.slice, nslices: this.nslices, ntasks: this.ntasks, tasks: range[1] - range[0], taskRange: range };
   }

@@ -13,10 +13,13 @@ const MAX_TRACKABLE = 2 ** (MAX_EXP + 1) - 1;
 
 export function bucketOf(v: number): number {
   if (v < SUB) return v;
-  let e = Math.floor(Math.log2(v));
-  if (2 ** e > v) e--; else if (2 ** (e + 1) <= v) e++;
-  const sub = Math.floor(v / 2 ** (e - SUB_BITS)) - SUB;
-  return SUB + (e - SUB_BITS) * SUB + sub;
+  // Integer bit scans, no Math.log2/pow: record() runs once per route call.
+  if (v < 2 ** 32) {
+    const e = 31 - Math.clz32(v);
+    return SUB + (e - SUB_BITS) * SUB + ((v >>> (e - SUB_BITS)) - SUB);
+  }
+  const e = 63 - Math.clz32(Math.floor(v / 2 ** 32));
+  return SUB + (e - SUB_BITS) * SUB + (Math.floor(v / 2 ** (e - SUB_BITS)) - SUB);
 }
 
 export function bucketRange(i: number): [number, number] {
@@ -36,59 +39,65 @@ export interface HistogramJSON {
 
 const us = (ns: number) => Math.round(ns) / 1000;
 
+// Summary slots at the front of one array, the bucket counts after them: a record touches the
+// summary's cache line and one bucket's, on one page, and allocates nothing.
+const COUNT = 0, EXCEEDS = 1, MIN = 2, MAX = 3, SUM = 4, SUM_SQ = 5, HEAD = 6;
+
 export class Histogram {
-  readonly counts: Float64Array;
-  count = 0;
-  exceeds = 0;
-  #min = Infinity;
-  #max = 0;
-  #sum = 0;
-  #sumSq = 0;
+  readonly #data = new Float64Array(HEAD + BUCKETS);
+  readonly counts: Float64Array = this.#data.subarray(HEAD);
 
   constructor(counts?: Float64Array, summary?: { count: number; min: number; max: number; sum: number; sumSq: number; exceeds: number }) {
-    this.counts = counts ?? new Float64Array(BUCKETS);
+    const d = this.#data;
+    d[MIN] = Infinity;
+    if (counts) this.counts.set(counts.subarray(0, BUCKETS));
     if (summary) {
-      this.count = summary.count;
-      this.#min = summary.count ? summary.min : Infinity;
-      this.#max = summary.max;
-      this.#sum = summary.sum;
-      this.#sumSq = summary.sumSq;
-      this.exceeds = summary.exceeds;
+      d[COUNT] = summary.count;
+      d[MIN] = summary.count ? summary.min : Infinity;
+      d[MAX] = summary.max;
+      d[SUM] = summary.sum;
+      d[SUM_SQ] = summary.sumSq;
+      d[EXCEEDS] = summary.exceeds;
     }
   }
 
+  get count(): number { return this.#data[COUNT]; }
+  get exceeds(): number { return this.#data[EXCEEDS]; }
+
   /** Reads a native snapshot: count, min, max, sum, sumSq, exceeds, then the bucket counts. */
   static fromSnapshot(s: Float64Array): Histogram {
-    return new Histogram(s.slice(6, 6 + BUCKETS), { count: s[0], min: s[1], max: s[2], sum: s[3], sumSq: s[4], exceeds: s[5] });
+    return new Histogram(s.subarray(6, 6 + BUCKETS), { count: s[0], min: s[1], max: s[2], sum: s[3], sumSq: s[4], exceeds: s[5] });
   }
 
   /** The native snapshot layout, for sending a histogram between processes. */
   toSnapshot(): Float64Array {
     const out = new Float64Array(6 + BUCKETS);
-    out.set([this.count, this.min, this.max, this.#sum, this.#sumSq, this.exceeds]);
+    const d = this.#data;
+    out.set([d[COUNT], this.min, d[MAX], d[SUM], d[SUM_SQ], d[EXCEEDS]]);
     out.set(this.counts, 6);
     return out;
   }
 
   /** Records one value in ns; negatives count as 0. */
   record(ns: number): void {
+    const d = this.#data;
     const v = ns > 0 ? Math.round(ns) : 0;
-    if (v > MAX_TRACKABLE) { this.exceeds++; return; }
-    this.counts[bucketOf(v)]++;
-    this.count++;
-    if (v < this.#min) this.#min = v;
-    if (v > this.#max) this.#max = v;
-    this.#sum += v;
-    this.#sumSq += v * v;
+    if (v > MAX_TRACKABLE) { d[EXCEEDS]++; return; }
+    d[HEAD + bucketOf(v)]++;
+    d[COUNT]++;
+    if (v < d[MIN]) d[MIN] = v;
+    if (v > d[MAX]) d[MAX] = v;
+    d[SUM] += v;
+    d[SUM_SQ] += v * v;
   }
 
-  get min(): number { return this.count ? this.#min : 0; }
-  get max(): number { return this.#max; }
-  get mean(): number { return this.count ? this.#sum / this.count : 0; }
+  get min(): number { return this.count ? this.#data[MIN] : 0; }
+  get max(): number { return this.#data[MAX]; }
+  get mean(): number { return this.count ? this.#data[SUM] / this.count : 0; }
   get stddev(): number {
     if (this.count < 2) return 0;
     const m = this.mean;
-    return Math.sqrt(Math.max(0, this.#sumSq / this.count - m * m));
+    return Math.sqrt(Math.max(0, this.#data[SUM_SQ] / this.count - m * m));
   }
 
   /** Value at percentile p (0 < p <= 100): the middle of its bucket, kept within [min, max]. */
@@ -113,15 +122,16 @@ export class Histogram {
 
   /** Adds another histogram's counts (for summing workers). */
   add(other: Histogram): this {
+    const d = this.#data;
     for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
     if (other.count) {
-      this.#min = Math.min(this.#min, other.min);
-      this.#max = Math.max(this.#max, other.max);
+      d[MIN] = Math.min(d[MIN], other.min);
+      d[MAX] = Math.max(d[MAX], other.max);
     }
-    this.count += other.count;
-    this.exceeds += other.exceeds;
-    this.#sum += other.mean * other.count;
-    this.#sumSq += (other.stddev ** 2 + other.mean ** 2) * other.count;
+    d[COUNT] += other.count;
+    d[EXCEEDS] += other.exceeds;
+    d[SUM] += other.mean * other.count;
+    d[SUM_SQ] += (other.stddev ** 2 + other.mean ** 2) * other.count;
     return this;
   }
 
@@ -142,5 +152,33 @@ export class Histogram {
       count: this.count, min: this.min, max: this.max, mean: this.mean, stddev: this.stddev, exceeds: this.exceeds,
       p50: this.percentile(50), p90: this.percentile(90), p99: this.percentile(99), p999: this.percentile(99.9),
     };
+  }
+}
+
+// While a batch of due ticks runs (see lib/dispatch-loop.ts), durations are recorded after its last
+// route: a thousand timers' histograms do not stay in the cache, and each record before a route
+// would make every later route of the batch start later.
+let deferring = false;
+const pendingHists: Histogram[] = [];
+const pendingValues: number[] = [];
+
+/** Records `ns` in `h` now, or once the batch of ticks running now is over. */
+export function recordSoon(h: Histogram, ns: number): void {
+  if (!deferring) { h.record(ns); return; }
+  pendingHists.push(h);
+  pendingValues.push(ns);
+}
+
+/** Runs `batch` with recordSoon() deferred, then records what it deferred. */
+export function deferRecords(batch: () => void): void {
+  if (deferring) { batch(); return; }
+  deferring = true;
+  try {
+    batch();
+  } finally {
+    deferring = false;
+    for (let i = 0; i < pendingHists.length; i++) pendingHists[i].record(pendingValues[i]);
+    pendingHists.length = 0;
+    pendingValues.length = 0;
   }
 }
