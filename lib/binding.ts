@@ -85,6 +85,8 @@ export interface NativeTimer {
 /** The addon's exports; nothing else in the package touches the .node file. */
 export interface NativeBinding {
   now(): bigint;
+  /** Spins on the calling thread until the monotonic clock reaches `deadline` (ns); returns the time read last. */
+  spinUntil(deadline: bigint): bigint;
   /** CLOCK_REALTIME − CLOCK_MONOTONIC, ns, now. */
   realtimeOffset(): bigint;
   capabilities(): Capabilities;

@@ -15,6 +15,17 @@ Napi::Value Now(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), MonotonicNs());
 }
 
+// Precision mode's last step before a route: spins on the JS thread to `deadline` (a monotonic
+// BigInt) and returns the time it read last. A spin in JS would allocate a BigInt per clock read,
+// and the scavenges those trigger land on the routes.
+Napi::Value SpinUntilDeadline(const Napi::CallbackInfo& info) {
+  bool lossless = false;
+  if (info.Length() < 1 || !info[0].IsBigInt()) throw Napi::TypeError::New(info.Env(), "spinUntil(deadline): deadline must be a BigInt");
+  const int64_t deadline = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+  if (!lossless) throw Napi::RangeError::New(info.Env(), "spinUntil(deadline): deadline out of range");
+  return Napi::BigInt::New(info.Env(), SpinUntil(deadline));
+}
+
 // CLOCK_REALTIME minus CLOCK_MONOTONIC now: read between two monotonic reads, taken at their middle.
 Napi::Value RealtimeOffset(const Napi::CallbackInfo& info) {
   const int64_t a = MonotonicNs();
@@ -55,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("NativeTimer", NativeTimer::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
+  exports.Set("spinUntil", Napi::Function::New(env, SpinUntilDeadline, "spinUntil"));
   exports.Set("setDispatchLoop", Napi::Function::New(env, SetDispatchLoop, "setDispatchLoop"));
   exports.Set("realtimeOffset", Napi::Function::New(env, RealtimeOffset, "realtimeOffset"));
   exports.Set("setParentDeathSignal", Napi::Function::New(env, ParentDeathSignal, "setParentDeathSignal"));

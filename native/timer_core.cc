@@ -105,10 +105,10 @@ void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular,
 }
 
 void TimerCore::Adapt(int64_t early) {
-  // Tracks the lead that arrives early ~95% of the time: a late arrival pushes it up 19 steps, an
+  // Tracks the lead that arrives early ~99.5% of the time: a late arrival pushes it up 199 steps, an
   // early one lowers it one step; it never exceeds the CPU budget's share of the interval.
   const int64_t step = std::max<int64_t>(100, options_.interval_ns / 5000);
-  int64_t lead = lead_ns_.load(std::memory_order_relaxed) + (early < 0 ? 19 * step : -step);
+  int64_t lead = lead_ns_.load(std::memory_order_relaxed) + (early < 0 ? 199 * step : -step);
   lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
 }
 
