@@ -35,9 +35,18 @@ export interface NativeTimerOptions {
   wake?: 'loop' | 'thread';
 }
 
-/** Returns true when the routes went async: the timer then waits for complete(). */
-export type NativeDispatch = (tick: number, scheduled: bigint, started: bigint) => boolean;
-// With `spinReport`, `started` is not passed: the dispatcher spins and reports it.
+/**
+ * Returns true when the routes went async: the timer then waits for complete(). With `spinReport`,
+ * `started` is not passed: the dispatcher spins and reports it. A dispatcher may also come in two
+ * halves, which the batch loop (lib/dispatch-loop.ts) uses: prepare() builds the tick's execution
+ * (undefined: nothing to run, already counted), run() calls its routes at `started`.
+ */
+export type NativeDispatch = ((tick: number, scheduled: bigint, started: bigint) => boolean) & {
+  prepare?: (tick: number, scheduled: bigint) => unknown;
+  run?: (prepared: unknown, scheduled: bigint, started: bigint) => boolean;
+  /** run() spins to the deadline itself and reports when the route started (precision mode). */
+  spins?: boolean;
+};
 
 /** Called when a late tick is owed after a route: must call catchUp() on a later event-loop turn. */
 export type NativeDefer = () => void;

@@ -42,7 +42,8 @@ void DispatchLoop::Register(napi_env env, size_t argc, napi_value* argv) {
   auto* ticks = static_cast<double*>(TypedData(env, argv[3], napi_float64_array, &n_ticks, "ticks must be a Float64Array"));
   auto* times = static_cast<int64_t*>(TypedData(env, argv[4], napi_bigint64_array, &n_times, "times must be a BigInt64Array"));
   auto* results = static_cast<uint8_t*>(TypedData(env, argv[5], napi_uint8_array, &n_results, "results must be a Uint8Array"));
-  const size_t cap = std::min({n_slots, n_ticks, n_times / 2, n_results});
+  // times ends with one slot more than two per tick: when the loop had prepared every tick.
+  const size_t cap = std::min({n_slots, n_ticks, n_times > 2 ? (n_times - 2) / 2 : 0, n_results});
   if (cap == 0) throw std::invalid_argument("the typed arrays must hold at least one tick");
   if (loop_ != nullptr) throw std::invalid_argument("a dispatch loop is already registered in this environment");
   napi_ref refs[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
@@ -103,6 +104,9 @@ void DispatchLoop::Release(napi_env env, int32_t slot) {
 }
 
 void DispatchLoop::Run(napi_env env, const std::vector<TimerCore*>& batch, size_t from, size_t to) {
+  last_prepared_ = 0;
+  last_count_ = 0;
+  bool first = true;
   while (from < to) {
     size_t n = 0;
     // One arrival time for the whole batch: it reached the event loop at once.
@@ -120,6 +124,7 @@ void DispatchLoop::Run(napi_env env, const std::vector<TimerCore*>& batch, size_
       n++;
     }
     if (n == 0) continue;
+    times_[2 * cap_] = 0;
     napi_value loop, recv, count, result;
     running_++;
     const bool called = napi_get_reference_value(env, loop_, &loop) == napi_ok && loop != nullptr &&
@@ -134,6 +139,11 @@ void DispatchLoop::Run(napi_env env, const std::vector<TimerCore*>& batch, size_
     // The loop catches what dispatchers throw; a failed call is a terminating environment: every
     // tick it did not get to stays marked as an error (results_ was preset).
     if (!called) ClearException(env);
+    if (first) {
+      last_prepared_ = times_[2 * cap_];
+      last_count_ = n;
+      first = false;
+    }
     for (size_t i = 0; i < n; i++) {
       const auto outcome = static_cast<TimerCore::Outcome>(std::min<uint8_t>(results_[i], 3));
       const int64_t started = times_[2 * i + 1] != 0 ? times_[2 * i + 1] : handovers_[i].arrival;

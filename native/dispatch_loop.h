@@ -26,6 +26,10 @@ class DispatchLoop {
   void Run(napi_env env, const std::vector<TimerCore*>& batch, size_t from, size_t to);
   // A loop is running (this is only reached again through a nested delivery): deliver one by one.
   bool Running() const { return running_ > 0; }
+  // When the JS loop had prepared the first call of the last Run() (0 if none) and how many ticks
+  // that call held: the event loop learns from it how early to hand ticks over.
+  int64_t LastPrepared() const { return last_prepared_; }
+  size_t LastCount() const { return last_count_; }
 
   // Delivers a batch in order, runs of loop-capable ticks through `loop` (may be null: one N-API
   // call each); `done(core)` after each entry. A null env (teardown) runs nothing.
@@ -50,11 +54,13 @@ class DispatchLoop {
   napi_ref loop_ = nullptr, dispatchers_ = nullptr, buffers_[4] = {nullptr, nullptr, nullptr, nullptr};
   int32_t* slots_ = nullptr;
   double* ticks_ = nullptr;
-  int64_t* times_ = nullptr;  // [2i] deadline, [2i+1] started (written by JS)
+  int64_t* times_ = nullptr;  // [2i] deadline, [2i+1] started (written by JS); [2 cap] prepared (JS)
   uint8_t* results_ = nullptr;  // TimerCore::Outcome, written by JS
   size_t cap_ = 0;
   int32_t next_slot_ = 0;
   int running_ = 0;
+  int64_t last_prepared_ = 0;
+  size_t last_count_ = 0;
   std::vector<int32_t> free_, retired_;
   std::vector<TimerCore::Handover> handovers_;
   std::vector<TimerCore*> cores_;

@@ -55,7 +55,11 @@ class LoopScheduler final : public TimerHost, public Sink {
   ~LoopScheduler() override;
   void Push(TimerCore* timer);
   void Arm();
-  void Run();
+  // `target`: the time the timerfd was set to (0 or less: unknown).
+  void Run(int64_t target);
+  // How far ahead of `first` (the next wake-up) to hand ticks over, `now` being now.
+  int64_t Lead(int64_t first, int64_t now) const;
+  size_t DueBy(int64_t when) const;
   void Deliver();
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnClosed(uv_handle_t* handle);
@@ -72,6 +76,12 @@ class LoopScheduler final : public TimerHost, public Sink {
   size_t timers_ = 0;
   int64_t armed_ = 0;  // the deadline the timerfd is set to; 0: disarmed
   std::vector<Entry> heap_;
+  int64_t lead_ = 0;  // the armed wake-up is this far ahead of the first deadline
+  // What preparing a batch in JS took: for one tick, and per tick more (learned from each Run).
+  int64_t prep_base_ns_ = 20000, prep_per_ns_ = 1000;
+  int64_t margin_ns_ = 50000;  // spun through before the first deadline (see kMaxMarginNs)
+  std::vector<TimerCore*> fired_;
+  mutable std::vector<size_t> stack_;
   std::vector<TimerCore*> queue_, batch_;  // each entry holds a reference on its core
   napi_async_cleanup_hook_handle cleanup_ = nullptr;
   napi_ref resource_ = nullptr;

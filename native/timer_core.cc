@@ -30,12 +30,12 @@ void TimerCore::Arm(Sink* delivery, napi_ref dispatch, TimerHost* scheduler, int
 
 int64_t TimerCore::NextWake() const { return Deadline(k_) - lead_ns_.load(std::memory_order_relaxed); }
 
-void TimerCore::Fire(int64_t now) {
+void TimerCore::Fire(int64_t now, int64_t woke_late) {
   const int64_t lead = lead_ns_.load(std::memory_order_relaxed);
   // Woken by the event loop, a tick handed over records its wake-up after the routes ran: with a
   // thousand timers due at once, every histogram touched before the first route delays them all.
   // Anything else records now (on the timer thread, the histogram's only writer then).
-  const int64_t woke = now - (Deadline(k_) - lead);
+  const int64_t woke = woke_late != kNoWake ? woke_late : now - (Deadline(k_) - lead);
   const int64_t later = on_loop ? woke : kNoWake;
   if (!on_loop) wake_.Record(woke);
   const uint64_t last = std::max<uint64_t>(k_, static_cast<uint64_t>((now + lead - base_) / options_.interval_ns));
@@ -177,7 +177,9 @@ void TimerCore::Deliver(napi_env env) {
     if (h.slot.regular) Adapt(early);
     if (early > 0) Add(spin_ns_, static_cast<uint64_t>(SpinUntil(h.slot.deadline) - h.arrival));
   }
-  const int64_t started = h.js_spin ? 0 : MonotonicNs();
+  // The event loop hands ticks over a little ahead of their deadline (see LoopScheduler); a route
+  // never starts before it.
+  const int64_t started = h.js_spin ? 0 : h.slot.deadline > h.arrival ? SpinUntil(h.slot.deadline) : MonotonicNs();
   // Plain N-API calls with checked statuses: while an environment terminates (worker.terminate(),
   // process.exit()), node-addon-api's exception path would itself abort the process.
   Outcome outcome = Outcome::kSync;

@@ -33,6 +33,7 @@ struct TimerOptions {
 // nothing ever queues up behind a slow route; what does not fit is counted, per the policy.
 class TimerCore {
  public:
+  static constexpr int64_t kNoWake = INT64_MIN;
   explicit TimerCore(TimerOptions options);
 
   // Owned by its NativeTimer and by each of its queued deliveries (which may outlive the JS
@@ -47,7 +48,9 @@ class TimerCore {
 
   // --- timer thread, with the scheduler's lock held ---
   int64_t NextWake() const;
-  void Fire(int64_t now);
+  // `woke`: how late the wake-up was, when the caller knows better (the event loop hands ticks
+  // over ahead of their deadline, see LoopScheduler); by default now minus this timer's wake time.
+  void Fire(int64_t now, int64_t woke = kNoWake);
   bool Stalled() const { return stalled_; }
   // Re-bases the schedule at `now` (delay policy, after a stall); JS thread, under the same lock.
   void Reanchor(int64_t now);
@@ -119,7 +122,6 @@ class TimerCore {
     // Woken by the event loop: the wake-up's lateness, recorded once the routes ran (kNoWake: none).
     int64_t wake = kNoWake;
   };
-  static constexpr int64_t kNoWake = INT64_MIN;
 
  public:
   struct Handover {

@@ -1,9 +1,9 @@
 import { setImmediate } from 'node:timers';
-import { binding, type NativeTimer, type NativeTimerStats } from '../binding.js';
+import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
 import { precisionSpin } from './precision.js';
-import type { TimerRuntime } from './runtime.js';
+import type { Execution, TimerRuntime } from './runtime.js';
 
 const hrtime = process.hrtime.bigint;
 
@@ -60,7 +60,9 @@ export class NativeRunner {
       pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
     };
-    const dispatch = precise
+    // One function for the engine's single calls, and its two halves for the batch loop
+    // (lib/dispatch-loop.ts), which prepares every due tick first and spins to each deadline itself.
+    const dispatch: NativeDispatch = precise
       ? (tick: number, scheduled: bigint): boolean => {
         const exec = rt.prepare(tick, scheduled);
         if (exec === undefined) return false; // paused or busy: nothing to spin for (report stays 0)
@@ -70,6 +72,21 @@ export class NativeRunner {
         return settle(rt.call(exec, scheduled, started));
       }
       : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
+    dispatch.prepare = precise
+      ? (tick: number, scheduled: bigint): Execution | undefined => {
+        const exec = rt.prepare(tick, scheduled);
+        if (exec !== undefined) report[0] = hrtime();
+        return exec;
+      }
+      : (tick: number, scheduled: bigint): Execution | undefined => rt.prepare(tick, scheduled);
+    dispatch.run = precise
+      ? (exec: unknown, scheduled: bigint): boolean => {
+        const started = precisionSpin.until(scheduled, exec as Execution);
+        report[1] = started;
+        return settle(rt.call(exec as Execution, scheduled, started));
+      }
+      : (exec: unknown, scheduled: bigint, started: bigint): boolean => settle(rt.call(exec as Execution, scheduled, started));
+    dispatch.spins = precise;
     this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,

@@ -61,7 +61,11 @@ export interface Execution {
   first: RouteCall | null;
 }
 
-/** An execution is its own result: one object per tick (the context is the only other one). */
+/**
+ * An execution is its own result. A scheduled tick whose routes all returned synchronously leaves
+ * its execution to the timer's next tick, unless someone asked for it (callingExecution()): the
+ * context is then the only object a tick allocates.
+ */
 class TickExecution implements Execution, HookResult {
   route = 0;
   ctx: RouteContext | undefined = undefined;
@@ -71,10 +75,24 @@ class TickExecution implements Execution, HookResult {
   failed = false;
   ended = false;
   settings: HookResult['settings'] = undefined;
+  /** Handed out by callingExecution(): never reused. */
+  escaped = false;
 
-  constructor(readonly runtime: TimerRuntime, readonly tick: number, readonly on: RouteHook, readonly fields: SliceFields) {}
+  constructor(readonly runtime: TimerRuntime, public tick: number, readonly on: RouteHook, public fields: SliceFields) {}
 
   get result(): HookResult { return this; }
+
+  /** Ready for another scheduled tick. */
+  reuse(tick: number, fields: SliceFields): this {
+    this.tick = tick;
+    this.fields = fields;
+    this.route = 0;
+    this.ctx = undefined;
+    this.abandoned = this.waitingInStop = this.failed = this.ended = false;
+    this.first = null;
+    this.settings = undefined;
+    return this;
+  }
 }
 
 const hrtime = process.hrtime.bigint;
@@ -88,7 +106,9 @@ let syncCurrent: Execution | null = null;
 
 /** The route execution this code runs in (also in its async continuations), if any. */
 export function callingExecution(): Execution | undefined {
-  return syncCurrent ?? executions.getStore();
+  const exec = syncCurrent ?? executions.getStore();
+  if (exec instanceof TickExecution) exec.escaped = true;
+  return exec;
 }
 
 const isAsyncFunction = (fn: Route) => Object.prototype.toString.call(fn) === '[object AsyncFunction]';
@@ -111,6 +131,8 @@ export class TimerRuntime {
   inFlight: Promise<void> | null = null;
   /** The async execution in flight, with inFlight. */
   execution: Execution | null = null;
+  /** A finished scheduled execution, for the next tick (see TickExecution). */
+  #spare: TickExecution | null = null;
   /** Whether executions run inside AsyncLocalStorage (see callingExecution). */
   #contextual: boolean;
 
@@ -144,23 +166,34 @@ export class TimerRuntime {
    * deadline, so only the call itself runs after it; call() must follow at once.
    */
   prepare(tick: number, scheduled: bigint): Execution | undefined {
-    // Paused, ended, or a triggered execution in flight (the native engine does not know of those).
-    if (!this.life.runs || this.inFlight) {
-      if (this.life.current === 'paused') { this.counters.paused++; this.skips.paused++; }
-      else if (!this.life.counting) this.skips.idle++;
-      else { this.counters.missed++; this.skips.busy++; }
-      return undefined;
-    }
-    const exec = this.#execution(tick, 'tick', this.life.slices.advance());
+    if (this.#skips()) return undefined;
+    const spare = this.#spare;
+    this.#spare = null;
+    const fields = this.life.slices.advance();
+    const exec = spare !== null ? spare.reuse(tick, fields) : new TickExecution(this, tick, 'tick', fields);
     if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled);
     return exec;
   }
 
-  /** Runs a prepared tick that started at `started`: the rest of run(). */
+  /**
+   * Runs a prepared tick that started at `started`: the rest of run(). A batch prepares all its
+   * ticks first, so a route before this one may have paused or stopped this timer meanwhile: the
+   * tick is then counted as prepare() would have.
+   */
   call(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
+    if (this.#skips()) return undefined;
     this.counters.executions++;
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
     return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
+  }
+
+  /** Paused, ended, or a triggered execution in flight (the native engine knows of none): counts the tick as such. */
+  #skips(): boolean {
+    if (this.life.runs && !this.inFlight) return false;
+    if (this.life.current === 'paused') { this.counters.paused++; this.skips.paused++; }
+    else if (!this.life.counting) this.skips.idle++;
+    else { this.counters.missed++; this.skips.busy++; }
+    return true;
   }
 
   /** trigger(name, 'tick'): the tick routes once now, on the current slice, counted in `triggered`. */
@@ -229,6 +262,7 @@ export class TimerRuntime {
     }
     if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - started));
     this.#ticked(exec);
+    if (exec.tick > 0 && exec instanceof TickExecution && !exec.escaped) this.#spare = exec;
     return undefined;
   }
 
