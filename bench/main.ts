@@ -106,7 +106,7 @@ async function scenarioBusy() {
 
 async function scenarioRtp() {
   const rows: Record<string, unknown>[] = [];
-  const candidates = ['rtimer', 'rtimer-precision', 'setInterval', 'setTimeout-corrected'];
+  const candidates = ['rtimer', 'rtimer-precision', 'nanotimer', 'setInterval', 'setTimeout-corrected'];
   const wrapped = candidates.map((name): Candidate => ({
     name,
     run: async (intervalNs, durationMs) => {
