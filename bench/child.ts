@@ -257,6 +257,7 @@ const CANDIDATES: Record<string, Candidate> = {
   'setInterval-scale': { run: setIntervalScale, expected: (j) => scaleExpected(j.durationMs) },
   'rtimer-1000-in-phase': { run: (j, r) => rtimerMany(j, r, false), expected: many },
   'rtimer-1000-spread': { run: (j, r) => rtimerMany(j, r, true), expected: many },
+  'rtimer-10000-spread': { run: (j, r) => rtimerMany(j, r, true, MANY_TIMERS), expected: (j) => MANY_TIMERS * perTimer(j) },
   'rtimer-10000-in-phase': { run: (j, r) => rtimerMany(j, r, false, MANY_TIMERS), expected: (j) => MANY_TIMERS * perTimer(j) },
 };
 

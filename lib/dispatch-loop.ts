@@ -9,7 +9,7 @@ export interface DispatchLoopHost {
 }
 
 /** Ticks per call into JS; a larger batch takes several calls. */
-const CAPACITY = 1024;
+const CAPACITY = 16384;
 const INSTALLED = Symbol.for('node-rtimer.dispatchLoop');
 const SYNC = 0, ASYNC = 1, ERROR = 2, STOPPED = 3;
 /** prepare() found nothing to run (paused, busy, ended: the runtime counted it). */

@@ -28,13 +28,13 @@ constexpr int64_t kMaxMarginNs = 250000;
 constexpr int64_t kMarginShare = 100;
 constexpr int64_t kMarginStepNs = 1000;
 constexpr int64_t kMarginLateSteps = 50;
-constexpr int64_t kMaxLeadNs = 5000000;
+constexpr int64_t kMaxLeadNs = 20000000;
 // Timers due within this of the first one are counted as due with it.
 constexpr int64_t kTogetherNs = 10000;
-constexpr size_t kMaxCounted = 4096;
+constexpr size_t kMaxCounted = 1 << 16;
 // Moves an estimate towards a sample: up quickly (a route started late), down slowly.
 void Learn(int64_t* estimate, int64_t sample) {
-  *estimate += sample > *estimate ? (sample - *estimate) / 2 : (sample - *estimate) / 16;
+  *estimate += sample > *estimate ? (sample - *estimate) / 4 : (sample - *estimate) / 16;
 }
 }  // namespace
 
@@ -187,8 +187,11 @@ void LoopScheduler::Run(int64_t target) {
       const int64_t margin = margin_ns_ + (loop_->LastPrepared() > first ? kMarginLateSteps * kMarginStepNs : -kMarginStepNs);
       margin_ns_ = std::clamp<int64_t>(margin, 0, kMaxMarginNs);
     }
-    if (loop_->LastCount() == 1) Learn(&prep_base_ns_, took);
-    else if (loop_->LastCount() >= 8) Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / static_cast<int64_t>(loop_->LastCount() - 1));
+    // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
+    // Every batch teaches one of them, so a lead that grew (a cold first batch) comes down again.
+    const auto more = static_cast<int64_t>(loop_->LastCount()) - 1;
+    if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0));
+    else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more);
   }
   running_ = false;
   Arm();
