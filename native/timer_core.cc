@@ -10,7 +10,11 @@ namespace rtimer {
 TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
   if (options_.precision_budget > 0) {
     max_lead_ns_ = static_cast<int64_t>(options_.precision_budget * static_cast<double>(options_.interval_ns));
-    lead_ns_.store(std::min<int64_t>(max_lead_ns_, 100000), std::memory_order_relaxed);
+    // Starts at 5% of the interval (100 µs..2 ms, within the budget) and adapts from there: the
+    // hand-over to JS can take a few hundred µs after a long idle, and a lead that starts too
+    // short makes the first ticks late until it has grown.
+    const int64_t start = std::clamp<int64_t>(options_.interval_ns / 20, 100000, 2000000);
+    lead_ns_.store(std::min<int64_t>(max_lead_ns_, start), std::memory_order_relaxed);
   }
 }
 
