@@ -32,8 +32,11 @@ constexpr int64_t kMaxLeadNs = 20000000;
 // Timers due within this of the first one are counted as due with it.
 constexpr int64_t kTogetherNs = 10000;
 constexpr size_t kMaxCounted = 1 << 16;
-// Moves an estimate towards a sample: up quickly (a route started late), down slowly.
-void Learn(int64_t* estimate, int64_t sample) {
+// Moves an estimate towards a sample: up quickly (a route started late), down slowly. A sample
+// far above the estimate (a GC or a stall during the first pass) counts as `2 × estimate + slack`:
+// one stall must not hand ticks over milliseconds early (spinning) for the next hundred wake-ups.
+void Learn(int64_t* estimate, int64_t sample, int64_t slack) {
+  sample = std::min(sample, 2 * *estimate + slack);
   *estimate += sample > *estimate ? (sample - *estimate) / 4 : (sample - *estimate) / 16;
 }
 }  // namespace
@@ -115,14 +118,17 @@ size_t LoopScheduler::DueBy(int64_t when) const {
   return count;
 }
 
-int64_t LoopScheduler::Lead(int64_t first, int64_t now) const {
-  const auto due = static_cast<int64_t>(DueBy(first + kTogetherNs));
+int64_t LoopScheduler::Lead(int64_t first, int64_t now, bool count) {
+  // Counting walks every timer due with the first: done once per wake-up, not on every Add() of a
+  // start() of thousands of timers (which then uses the last count).
+  if (count) due_ = DueBy(first + kTogetherNs);
+  const auto due = static_cast<int64_t>(due_);
   const int64_t prepare = prep_base_ns_ + prep_per_ns_ * std::max<int64_t>(due - 1, 0);
   const int64_t margin = std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
   return std::clamp<int64_t>(prepare + margin, 0, kMaxLeadNs);
 }
 
-void LoopScheduler::Arm() {
+void LoopScheduler::Arm(bool count) {
   // Inside Run() the timerfd is set once, at its end: every timerfd_settime reprograms a hardware
   // timer, which costs microseconds on a virtual machine.
   if (closing_ || running_) return;
@@ -132,7 +138,7 @@ void LoopScheduler::Arm() {
   if (!queue_.empty()) {
     want = 1;
   } else if (!heap_.empty()) {
-    lead_ = Lead(heap_.front().wake, MonotonicNs());
+    lead_ = Lead(heap_.front().wake, MonotonicNs(), count);
     want = std::max<int64_t>(heap_.front().wake - lead_, 1);
   }
   if (want == armed_) return;
@@ -190,11 +196,11 @@ void LoopScheduler::Run(int64_t target) {
     // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
     // Every batch teaches one of them, so a lead that grew (a cold first batch) comes down again.
     const auto more = static_cast<int64_t>(loop_->LastCount()) - 1;
-    if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0));
-    else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more);
+    if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
+    else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
   }
   running_ = false;
-  Arm();
+  Arm(true);
 }
 
 void LoopScheduler::Deliver() {
@@ -249,14 +255,19 @@ void LoopScheduler::Close() {
   if (closing_) return;
   if (owner_ != nullptr && *owner_ == this) *owner_ = nullptr;
   owner_ = nullptr;
-  // Only stopped timers can be queued now: their ticks are counted missed, nothing runs.
+  // Only stopped timers can be queued now: their ticks are counted missed, nothing runs, and the
+  // stop() that waited for each to drain settles (also from a teardown hook, where no scope is open).
+  napi_handle_scope scope = nullptr;
+  if (!queue_.empty() && napi_open_handle_scope(env_, &scope) != napi_ok) scope = nullptr;
   for (TimerCore* core : queue_) {
     TimerCore::Handover h;
     core->Prepare(&h, MonotonicNs());
     core->queued_--;
+    if (scope != nullptr) core->Drained(env_, this);
     core->DropRef();
   }
   queue_.clear();
+  if (scope != nullptr) napi_close_handle_scope(env_, scope);
   closing_ = true;
   uv_poll_stop(&poll_);
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), OnClosed);

@@ -54,11 +54,12 @@ class LoopScheduler final : public TimerHost, public Sink {
   LoopScheduler(napi_env env, DispatchLoop* loop, LoopScheduler** owner) : env_(env), loop_(loop), owner_(owner) {}
   ~LoopScheduler() override;
   void Push(TimerCore* timer);
-  void Arm();
+  // `count`: count the timers due with the first one anew (see Lead()).
+  void Arm(bool count = false);
   // `target`: the time the timerfd was set to (0 or less: unknown).
   void Run(int64_t target);
   // How far ahead of `first` (the next wake-up) to hand ticks over, `now` being now.
-  int64_t Lead(int64_t first, int64_t now) const;
+  int64_t Lead(int64_t first, int64_t now, bool count);
   size_t DueBy(int64_t when) const;
   void Deliver();
   static void OnReadable(uv_poll_t* handle, int status, int events);
@@ -81,6 +82,7 @@ class LoopScheduler final : public TimerHost, public Sink {
   int64_t prep_base_ns_ = 20000, prep_per_ns_ = 1000;
   int64_t margin_ns_ = 50000;  // spun through before the first deadline (see kMaxMarginNs)
   std::vector<TimerCore*> fired_;
+  size_t due_ = 1;  // timers due with the first one, at the last count
   mutable std::vector<size_t> stack_;
   std::vector<TimerCore*> queue_, batch_;  // each entry holds a reference on its core
   napi_async_cleanup_hook_handle cleanup_ = nullptr;

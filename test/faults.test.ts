@@ -6,3 +6,4 @@ import './faults/runtime.js';
 import './faults/config.js';
 import './faults/lifecycle.js';
 import './faults/review.js';
+import './faults/review-engine.js';

@@ -4,12 +4,13 @@ import { fakedMessage, nextFakedId, type FakedMessage } from './fmsg.js';
 import type { RouteContext } from './routes.js';
 
 /**
- * The `ctx` a route gets. One object per route call: the faked message takes its id here (so ids
- * still grow by one per route execution) but is built on first access only, as most routes never
- * read it. `msg` is therefore an accessor on the prototype: `{ ...ctx }` does not copy it.
+ * The `ctx` a route gets. One object per route call: the faked message takes its id when the call
+ * begins (so ids grow by one per route execution, in the order routes run, even when a batch built
+ * its contexts ahead) but is built on first access only, as most routes never read it. `msg` is
+ * therefore an accessor on the prototype: `{ ...ctx }` does not copy it.
  */
 export class RouteCall implements RouteContext {
-  readonly #msgId: number;
+  #msgId: number;
   #msg: FakedMessage | undefined = undefined;
   slice: number;
   nslices: number;
@@ -28,13 +29,21 @@ export class RouteCall implements RouteContext {
     readonly on: RouteHook,
     readonly state: Record<string, unknown>,
     fields: SliceFields,
+    /** Built ahead of the call (precision mode, a batch's first pass): begin() starts it. */
+    prepared = false,
   ) {
-    this.#msgId = nextFakedId();
+    this.#msgId = prepared ? 0 : nextFakedId();
     this.slice = fields.slice;
     this.nslices = fields.nslices;
     this.ntasks = fields.ntasks;
     this.tasks = fields.tasks;
     this.taskRange = fields.taskRange;
+  }
+
+  /** A prepared call begins: when it started, and its message's id. */
+  begin(started: bigint): void {
+    this.started = started;
+    this.#msgId = nextFakedId();
   }
 
   get msg(): FakedMessage {

@@ -72,15 +72,12 @@ export class NativeRunner {
         return settle(rt.call(exec, scheduled, started));
       }
       : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
-    dispatch.prepare = precise
-      ? (tick: number, scheduled: bigint): Execution | undefined => {
-        const exec = rt.prepare(tick, scheduled);
-        if (exec !== undefined) report[0] = hrtime();
-        return exec;
-      }
-      : (tick: number, scheduled: bigint): Execution | undefined => rt.prepare(tick, scheduled);
+    dispatch.prepare = (tick: number, scheduled: bigint): Execution | undefined => rt.prepare(tick, scheduled);
     dispatch.run = precise
-      ? (exec: unknown, scheduled: bigint): boolean => {
+      ? (exec: unknown, scheduled: bigint, now: bigint): boolean => {
+        // An earlier route of the batch paused it: no spin, call() counts the tick.
+        if (!rt.runsNow) return settle(rt.call(exec as Execution, scheduled, now));
+        report[0] = now; // ready: the engine learns the lead from this, and counts the spin from it
         const started = precisionSpin.until(scheduled, exec as Execution);
         report[1] = started;
         return settle(rt.call(exec as Execution, scheduled, started));

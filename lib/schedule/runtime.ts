@@ -171,7 +171,7 @@ export class TimerRuntime {
     this.#spare = null;
     const fields = this.life.slices.advance();
     const exec = spare !== null ? spare.reuse(tick, fields) : new TickExecution(this, tick, 'tick', fields);
-    if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled);
+    if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled, true);
     return exec;
   }
 
@@ -186,6 +186,9 @@ export class TimerRuntime {
     if (this.recordLateness) this.lateness.record(Number(started - scheduled));
     return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
   }
+
+  /** Whether a prepared tick would run now (call() counts it as skipped otherwise). */
+  get runsNow(): boolean { return this.life.runs && !this.inFlight; }
 
   /** Paused, ended, or a triggered execution in flight (the native engine knows of none): counts the tick as such. */
   #skips(): boolean {
@@ -262,22 +265,24 @@ export class TimerRuntime {
     }
     if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - started));
     this.#ticked(exec);
-    if (exec.tick > 0 && exec instanceof TickExecution && !exec.escaped) this.#spare = exec;
+    // Not with AsyncLocalStorage in use: work a sync route left behind (a timer, a promise) keeps
+    // its execution as the store, and reads it later through callingExecution().
+    if (exec.tick > 0 && !this.#contextual && exec instanceof TickExecution && !exec.escaped) this.#spare = exec;
     return undefined;
   }
 
   // ctx's lifecycle fields: `on`, `state` (the worker's object), and the slice (ntasks, nslices,
   // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
-  #context(exec: Execution, i: number, scheduled: bigint, started: bigint): RouteCall {
+  #context(exec: Execution, i: number, scheduled: bigint, started: bigint, prepared = false): RouteCall {
     return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
-      this.life.state, exec.fields);
+      this.life.state, exec.fields, prepared);
   }
 
   #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
     const route = this.#names(exec.on)[i];
     let ctx: RouteContext;
     if (i === 0 && exec.first !== null) {
-      exec.first.started = started;
+      exec.first.begin(started);
       ctx = exec.first;
       exec.first = null;
     } else {
