@@ -60,29 +60,27 @@ export class NativeRunner {
       pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
     };
-    // One function for the engine's single calls, and its two halves for the batch loop
-    // (lib/dispatch-loop.ts), which prepares every due tick first and spins to each deadline itself.
-    const dispatch: NativeDispatch = precise
-      ? (tick: number, scheduled: bigint): boolean => {
-        const exec = rt.prepare(tick, scheduled);
-        if (exec === undefined) return false; // paused or busy: nothing to spin for (report stays 0)
-        report[0] = hrtime();
+    // The batch loop (lib/dispatch-loop.ts) prepares every due tick first, then runs each: run()
+    // gets the prepared execution and the time to start it (precision mode spins to the deadline
+    // itself and reports). The function is the same in one call, for the engine's single deliveries.
+    const run = precise
+      ? (exec: Execution, scheduled: bigint, now: bigint): boolean => {
+        // An earlier route of the batch paused it: no spin, call() counts the tick.
+        if (!rt.runsNow) return settle(rt.call(exec, scheduled, now));
+        report[0] = now; // ready: the engine learns the lead from this, and counts the spin from it
         const started = precisionSpin.until(scheduled, exec);
         report[1] = started;
         return settle(rt.call(exec, scheduled, started));
       }
+      : (exec: Execution, scheduled: bigint, started: bigint): boolean => settle(rt.call(exec, scheduled, started));
+    const dispatch: NativeDispatch = precise
+      ? (tick: number, scheduled: bigint): boolean => {
+        const exec = rt.prepare(tick, scheduled);
+        return exec !== undefined && run(exec, scheduled, hrtime()); // paused or busy: nothing to spin for
+      }
       : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
     dispatch.prepare = (tick: number, scheduled: bigint): Execution | undefined => rt.prepare(tick, scheduled);
-    dispatch.run = precise
-      ? (exec: unknown, scheduled: bigint, now: bigint): boolean => {
-        // An earlier route of the batch paused it: no spin, call() counts the tick.
-        if (!rt.runsNow) return settle(rt.call(exec as Execution, scheduled, now));
-        report[0] = now; // ready: the engine learns the lead from this, and counts the spin from it
-        const started = precisionSpin.until(scheduled, exec as Execution);
-        report[1] = started;
-        return settle(rt.call(exec as Execution, scheduled, started));
-      }
-      : (exec: unknown, scheduled: bigint, started: bigint): boolean => settle(rt.call(exec as Execution, scheduled, started));
+    dispatch.run = run as NonNullable<NativeDispatch['run']>;
     dispatch.spins = precise;
     this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
