@@ -19,7 +19,7 @@ export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
 export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
-export { capabilities, now } from './native-info.js';
+export { capabilities, now } from './native/info.js';
 export type {
   SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent, WorkerExitReason,
 } from './process/supervisor.js';

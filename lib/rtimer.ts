@@ -9,7 +9,7 @@ import { SharedScheduler, type SchedulerClock } from './schedule/shared-schedule
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
 import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
-import { binding } from './binding.js';
+import { binding } from './native/binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { capabilities } from '../lib/index.js';
-import { binding, type NativeTimer } from '../lib/binding.js';
+import { binding, type NativeTimer } from '../lib/native/binding.js';
 import { busy, runInline, sleep } from './support/native.js';
 
 // The event-loop wake needs a timerfd: the Linux build. The portable build runs timers on threads.

@@ -1,4 +1,4 @@
-import type { NativeTimerStats } from '../binding.js';
+import type { NativeTimerStats } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import type { LoopState, StateCause } from '../schedule/lifecycle.js';
 import type { TimerCounters } from '../schedule/runtime.js';

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerError, RTimerRouteError } from '../errors.js';
 import { nativeDetail, type NativeDetail } from '../schedule/native-runner.js';

@@ -1,6 +1,6 @@
 // Entry point of a dedicated timer process (mode=N): loads the routes module, arms one native
 // timer in its own event loop, and reports to the parent over IPC. Started by child_process.fork.
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { RTimerRouteError } from '../errors.js';
 import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';

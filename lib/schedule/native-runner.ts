@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers';
-import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../binding.js';
+import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../native/binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
 import { precisionSpin } from './precision.js';
@@ -60,7 +60,7 @@ export class NativeRunner {
       pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
     };
-    // The batch loop (lib/dispatch-loop.ts) prepares every due tick first, then runs each: run()
+    // The batch loop (lib/native/dispatch-loop.ts) prepares every due tick first, then runs each: run()
     // gets the prepared execution and the time to start it (precision mode spins to the deadline
     // itself and reports). The function is the same in one call, for the engine's single deliveries.
     const run = precise

@@ -1,4 +1,4 @@
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { Execution } from './runtime.js';
 
 /**

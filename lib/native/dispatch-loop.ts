@@ -1,5 +1,5 @@
-import type { NativeDispatch } from './binding.js';
-import { deferRecords } from './stats/histogram.js';
+import { deferRecords } from '../stats/histogram.js';
+import type { NativeDispatch } from './dispatch.js';
 
 /** What the addon needs to run a batch of due ticks through one call (see native/dispatch_loop.h). */
 export interface DispatchLoopHost {
