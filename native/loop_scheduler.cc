@@ -124,7 +124,10 @@ int64_t LoopScheduler::Lead(int64_t first, int64_t now, bool count) {
   if (count) due_ = DueBy(first + kTogetherNs);
   const auto due = static_cast<int64_t>(due_);
   const int64_t prepare = prep_base_ns_ + prep_per_ns_ * std::max<int64_t>(due - 1, 0);
-  const int64_t margin = std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
+  // A precision timer's wake-up is already its own lead ahead of its deadline, learned from when
+  // JS was ready: a margin on top would be spun through twice.
+  const int64_t margin =
+      own_lead_ ? 0 : std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
   return std::clamp<int64_t>(prepare + margin, 0, kMaxLeadNs);
 }
 
@@ -138,6 +141,7 @@ void LoopScheduler::Arm(bool count) {
   if (!queue_.empty()) {
     want = 1;
   } else if (!heap_.empty()) {
+    own_lead_ = heap_.front().timer->OwnLead();
     lead_ = Lead(heap_.front().wake, MonotonicNs(), count);
     want = std::max<int64_t>(heap_.front().wake - lead_, 1);
   }
@@ -189,7 +193,7 @@ void LoopScheduler::Run(int64_t target) {
   if (loop_ != nullptr && loop_->LastPrepared() > now) {
     const int64_t took = loop_->LastPrepared() - now;
     // Only batches handed over early say whether the margin was enough (a catch-up never is).
-    if (lead_ > 0 && first > 0) {
+    if (lead_ > 0 && first > 0 && !own_lead_) {
       const int64_t margin = margin_ns_ + (loop_->LastPrepared() > first ? kMarginLateSteps * kMarginStepNs : -kMarginStepNs);
       margin_ns_ = std::clamp<int64_t>(margin, 0, kMaxMarginNs);
     }

@@ -81,6 +81,7 @@ class LoopScheduler final : public TimerHost, public Sink {
   // What preparing a batch in JS took: for one tick, and per tick more (learned from each Run).
   int64_t prep_base_ns_ = 20000, prep_per_ns_ = 1000;
   int64_t margin_ns_ = 50000;  // spun through before the first deadline (see kMaxMarginNs)
+  bool own_lead_ = false;  // the first timer due keeps its own lead (precision): no margin added
   std::vector<TimerCore*> fired_;
   size_t due_ = 1;  // timers due with the first one, at the last count
   mutable std::vector<size_t> stack_;

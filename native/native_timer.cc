@@ -66,8 +66,9 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     fail("cpus (an array)");
   }
   if (t.thread.priority > 0 || !t.thread.cpus.empty()) t.own_thread = true;
-  // The event loop cannot give priority, affinity or an early wake with a spin: those need a thread.
-  if (t.own_thread || t.precision_budget > 0) t.loop_wake = false;
+  // The event loop cannot give priority or affinity: those need a thread. Precision mode's early
+  // wake and spin it can: the tick then reaches JS with no hop between threads.
+  if (t.own_thread) t.loop_wake = false;
   return t;
 }
 

@@ -68,6 +68,8 @@ class TimerCore {
   void Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started);
   // Precision mode spinning on this thread (no spin report): delivered on its own, never in a JS loop.
   bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
+  // Precision mode: the timer keeps its own lead (NextWake() is that far ahead of the deadline).
+  bool OwnLead() const { return max_lead_ns_ > 0; }
   // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
   int32_t loop_slot = -1;
   // Woken by the event loop: stats() says wakeBy 'loop'.

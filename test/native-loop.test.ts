@@ -9,12 +9,15 @@ const onLinux = capabilities().wait === 'timerfd';
 describe('event-loop wake (default timers, no thread)', () => {
   before(function () { if (!onLinux) this.skip(); });
 
-  it('wakes a default inline timer from the event loop, and anything that needs a thread from one', async () => {
-    const plain = await runInline({ interval: '2ms' }, () => undefined, 100);
-    assert.equal(plain.stats.native!.wakeBy, 'loop');
-    assert.ok(plain.stats.executions > 10);
-    assert.equal(plain.stats.executions + plain.stats.missed, plain.stats.ticks);
-    for (const spec of [{ precision: true }, { thread: 'own' as const }, { cpus: [0] }]) {
+  it('wakes default and precision inline timers from the event loop, and anything that needs a thread from one', async () => {
+    for (const spec of [{}, { precision: true }]) {
+      const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 100);
+      assert.equal(stats.native!.wakeBy, 'loop', JSON.stringify(spec));
+      assert.equal(stats.native!.thread, 'shared');
+      assert.ok(stats.executions > 10);
+      assert.equal(stats.executions + stats.missed, stats.ticks);
+    }
+    for (const spec of [{ precision: true, thread: 'own' as const }, { thread: 'own' as const }, { cpus: [0] }]) {
       const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 50);
       assert.equal(stats.native!.wakeBy, 'thread', JSON.stringify(spec));
     }

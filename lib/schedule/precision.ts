@@ -1,17 +1,19 @@
-import { binding } from '../native/binding.js';
-import type { Execution } from './runtime.js';
+const hrtime = process.hrtime.bigint;
 
 /**
- * Precision mode's last step before a route: the native thread hands the tick over a lead ahead of
- * the deadline, the context is built (TimerRuntime.prepare), and only then does the JS thread spin
- * to the deadline, so nothing but the call itself runs after it. An object, so tests can watch the
- * order (`until` gets the prepared execution); the engine always calls `precisionSpin.until`.
+ * The last step before a route of a tick the native engine handed over early (the event loop a
+ * little ahead of the deadline, precision mode by its lead): everything the call needs is built and
+ * counted, then the JS thread spins to the deadline, and the route is called on the next line. The
+ * spin is in JS, in the frame that calls the route: a native spin's return, and anything between
+ * it and the route, runs cold after an idle interval, and the route would feel it. An object, so
+ * tests can watch the order (`until` gets the route's context, or the execution of a timer
+ * with no routes); the engine always calls `precisionSpin.until`.
  */
 export const precisionSpin = {
-  /** Spins until `deadline`; returns the time it read last, the route's `started`. */
-  until(deadline: bigint, _prepared: Execution): bigint {
-    // In native code: a JS spin on process.hrtime.bigint() allocates a BigInt per read, and the
-    // scavenges that triggers land on routes. Same clock (CLOCK_MONOTONIC) as hrtime.
-    return binding.spinUntil(deadline);
+  /** Reads the clock until it reaches `deadline`; returns the last read, the route's `started`. */
+  until(deadline: bigint, _for: unknown): bigint {
+    let now = hrtime();
+    while (now < deadline) now = hrtime();
+    return now;
   },
 };
