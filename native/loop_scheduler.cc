@@ -29,6 +29,7 @@ constexpr int64_t kMarginShare = 100;
 constexpr int64_t kMarginStepNs = 1000;
 constexpr int64_t kMarginLateSteps = 50;
 constexpr int64_t kMaxLeadNs = 20000000;
+constexpr int64_t kColdFactor = 4;
 // Timers due within this of the first one are counted as due with it.
 constexpr int64_t kTogetherNs = 10000;
 constexpr size_t kMaxCounted = 1 << 16;
@@ -83,6 +84,11 @@ void LoopScheduler::Push(TimerCore* timer) {
 }
 
 void LoopScheduler::Add(TimerCore* timer) {
+  // Until a batch has run, what a dry run of the JS path cost (TimerOptions::prepare_ns) is the
+  // best estimate there is, taken kColdFactor times: the first batch finds its memory cold.
+  if (!learned_ && timer->options().prepare_ns > 0) {
+    prep_per_ns_ = std::max(prep_per_ns_, kColdFactor * timer->options().prepare_ns);
+  }
   Push(timer);
   timers_++;
   Arm();
@@ -200,6 +206,7 @@ void LoopScheduler::Run(int64_t target) {
     // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
     // Every batch teaches one of them, so a lead that grew (a cold first batch) comes down again.
     const auto more = static_cast<int64_t>(loop_->LastCount()) - 1;
+    learned_ = true;
     if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
     else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
   }

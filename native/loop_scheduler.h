@@ -82,6 +82,7 @@ class LoopScheduler final : public TimerHost, public Sink {
   int64_t prep_base_ns_ = 20000, prep_per_ns_ = 1000;
   int64_t margin_ns_ = 50000;  // spun through before the first deadline (see kMaxMarginNs)
   bool own_lead_ = false;  // the first timer due keeps its own lead (precision): no margin added
+  bool learned_ = false;  // a batch has taught prep_*: the timers' dry-run estimate no longer counts
   std::vector<TimerCore*> fired_;
   size_t due_ = 1;  // timers due with the first one, at the last count
   mutable std::vector<size_t> stack_;

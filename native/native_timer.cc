@@ -42,6 +42,12 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     t.precision_budget = b;
   }
   t.own_thread = o.Get("ownThread").ToBoolean();
+  const Napi::Value prepare = o.Get("prepareNs");
+  if (!prepare.IsUndefined()) {
+    const double ns = prepare.IsNumber() ? prepare.As<Napi::Number>().DoubleValue() : -1;
+    if (!(ns >= 0 && ns <= 1e9)) fail("prepareNs (0..1e9)");
+    t.prepare_ns = static_cast<int64_t>(ns);
+  }
   const Napi::Value wake = o.Get("wake");
   if (!wake.IsUndefined()) {
     const std::string w = wake.IsString() ? wake.As<Napi::String>().Utf8Value() : "";

@@ -21,6 +21,7 @@ struct TimerOptions {
   Policy policy = Policy::kSkip;
   uint32_t max_burst = 10;
   double precision_budget = 0;  // share of one core for the early-wake spin; 0 = off
+  int64_t prepare_ns = 0;  // what preparing one tick in JS took in a dry run (0: unknown)
   bool own_thread = false;
   bool loop_wake = false;  // woken by the event loop (LoopScheduler) rather than a thread
   bool lock_memory = false;

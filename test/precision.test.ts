@@ -23,6 +23,7 @@ describe('precision mode at the route', () => {
         return JSON.stringify([s.ticks, s.executions, s.missed, s.routeCalls, s.errors, s.lateness.count, s.duration.count]);
       };
       precisionSpin.until = (deadline: bigint, ctx: unknown) => {
+        if (deadline === 0n) return original(deadline, ctx); // start()'s dry run (see the warm start test)
         const before = state();
         const running = callingExecution() !== undefined;
         const at = original(deadline, ctx);
@@ -57,6 +58,31 @@ describe('precision mode at the route', () => {
       if ('precision' in spec) assert.ok(s.native!.leadNs > 0);
     });
   }
+
+  it('warm start: start() runs every inline timer\'s tick path dry before the first deadline, counting nothing', async () => {
+    const events: string[] = [];
+    precisionSpin.until = (deadline: bigint, ctx: unknown) => {
+      const c = ctx as RouteContext;
+      events.push(deadline === 0n ? `dry ${c.timer} ${c.tick}` : `tick ${c.timer} ${c.tick}`);
+      return original(deadline, ctx);
+    };
+    const rt = new RTimer({ routes: { R() {} } });
+    for (const [name, spec] of [['a', {}], ['b', { precision: true }], ['c', {}]] as const) {
+      rt.timer({ name, mode: 'inline', interval: '10ms', ...spec }).exec(`timer=${name};route=R`);
+    }
+    await rt.start();
+    const atStart = events.length;
+    await sleep(100);
+    await rt.stop();
+    precisionSpin.until = original;
+    // Every timer's path ran dry before start() resolved, and before any tick.
+    assert.ok(atStart > 0 && events.slice(0, atStart).every((e) => e.startsWith('dry ')), events.slice(0, 5).join());
+    for (const name of ['a', 'b', 'c']) assert.ok(events.includes(`dry ${name} 0`), name);
+    assert.ok(events.slice(atStart).some((e) => e.startsWith('tick ')));
+    assert.ok(events.slice(atStart).every((e) => e.startsWith('tick ')), 'no dry run once armed');
+    // Nothing counted, no faked id taken: the first route call gets the next id, the first tick is tick 1.
+    for (const s of rt.stats()) assert.equal(s.executions + s.missed + s.paused, s.ticks);
+  });
 
   it('builds the faked message on first access, still one fresh frozen message per route call', async () => {
     const { seen } = await runInline({ interval: '2ms', precision: true }, () => undefined, 100);

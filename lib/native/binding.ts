@@ -31,6 +31,11 @@ export interface NativeTimerOptions {
    */
   spinReport?: BigInt64Array;
   /**
+   * What preparing one tick in JS took in a dry run before start (ns): the event loop's first
+   * estimate of how early to hand a batch over, before it has learned from real batches.
+   */
+  prepareNs?: number;
+  /**
    * `'loop'`: woken by the event loop polling a timerfd, with no thread and no hop between threads,
    * where it can be (Linux; not with priority, cpus, an own thread or precision, which need a
    * thread). Default `'thread'`.

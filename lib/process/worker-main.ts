@@ -4,7 +4,7 @@ import { binding } from '../native/binding.js';
 import type { RTimerRouteError } from '../errors.js';
 import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';
-import { NativeRunner } from '../schedule/native-runner.js';
+import { NativeRunner, rehearse } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
 import { applyControl, nativeCounts } from '../schedule/control.js';
 import { describeThrown } from './describe.js';
@@ -76,7 +76,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     start: hook(m.timer.start), end: hook(m.timer.end),
     onState: (c) => send({ type: 'state', ...c }),
   });
-  runner = new NativeRunner(runtime);
+  runner = new NativeRunner(runtime, rehearse([runtime]));
   statsIntervalMs = m.statsIntervalMs;
   // ptimer's start: once per worker, before its timer is armed (the first tick comes one interval after the arm).
   await runtime.life.begin('start');

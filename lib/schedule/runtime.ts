@@ -199,6 +199,18 @@ export class TimerRuntime {
     return pending;
   }
 
+  /**
+   * A dry run of a tick's path up to its route, before the first deadline: an execution, its first
+   * context and the spin are built and run as prepare() and call() do, but nothing is counted, no
+   * slice advances, no faked id is taken and no route is called. The first batch after start()
+   * then runs compiled code (see rehearse() in native-runner.ts).
+   */
+  rehearse(): void {
+    const exec = new TickExecution(this, 0, 'tick', this.life.slices.current());
+    const ctx = this.#context(exec, 0, 0n, 0n, true);
+    ctx.started = precisionSpin.until(0n, ctx);
+  }
+
   /** Whether a prepared tick would run now (call() counts it as skipped otherwise). */
   get runsNow(): boolean { return this.life.runs && !this.inFlight; }
 
