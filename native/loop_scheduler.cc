@@ -134,7 +134,10 @@ int64_t LoopScheduler::Lead(int64_t first, int64_t now, bool count) {
   // JS was ready: a margin on top would be spun through twice.
   const int64_t margin =
       own_lead_ ? 0 : std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
-  return std::clamp<int64_t>(prepare + margin, 0, kMaxLeadNs);
+  // Never a lead of a quarter of the first timer's interval or more: it would be spun through on
+  // every tick (an estimate taken on a loaded machine, or a first batch that was slow).
+  const int64_t interval = heap_.empty() ? kMaxLeadNs : heap_.front().timer->options().interval_ns;
+  return std::clamp<int64_t>(prepare + margin, 0, std::min(kMaxLeadNs, interval / 4));
 }
 
 void LoopScheduler::Arm(bool count) {
@@ -206,9 +209,15 @@ void LoopScheduler::Run(int64_t target) {
     // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
     // Every batch teaches one of them, so a lead that grew (a cold first batch) comes down again.
     const auto more = static_cast<int64_t>(loop_->LastCount()) - 1;
-    learned_ = true;
-    if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
-    else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
+    if (more < 8) {
+      Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
+    } else if (!learned_) {
+      // The first real batch replaces the dry run's estimate (see Add()) rather than moving it.
+      prep_per_ns_ = std::max<int64_t>(took - prep_base_ns_, 0) / more;
+      learned_ = true;
+    } else {
+      Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
+    }
   }
   running_ = false;
   Arm(true);
