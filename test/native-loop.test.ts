@@ -11,10 +11,10 @@ describe('event-loop wake (default timers, no thread)', () => {
 
   it('wakes default and precision inline timers from the event loop, and anything that needs a thread from one', async () => {
     for (const spec of [{}, { precision: true }]) {
-      const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 100);
+      const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 200);
       assert.equal(stats.native!.wakeBy, 'loop', JSON.stringify(spec));
       assert.equal(stats.native!.thread, 'shared');
-      assert.ok(stats.executions > 10);
+      assert.ok(stats.executions > 5, `executions ${stats.executions}`);
       assert.equal(stats.executions + stats.missed, stats.ticks);
     }
     for (const spec of [{ precision: true, thread: 'own' as const }, { thread: 'own' as const }, { cpus: [0] }]) {
@@ -58,7 +58,11 @@ describe('event-loop wake (default timers, no thread)', () => {
     assert.deepEqual(ticks, [...ticks].sort((a, b) => a - b), 'in order');
   });
 
-  it('refuses a wake option it does not know', () => {
+  it('refuses a wake option it does not know, and a dry-run estimate (prepareNs) that is not 0..1e9 ns', () => {
     assert.throws(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, wake: 'soon' as never }, () => false), /wake/);
+    for (const bad of [-1, 2e9, Number.NaN, '5' as never]) {
+      assert.throws(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, prepareNs: bad }, () => false), /prepareNs/, String(bad));
+    }
+    assert.doesNotThrow(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, prepareNs: 800 }, () => false));
   });
 });
