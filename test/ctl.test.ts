@@ -468,6 +468,34 @@ describe('control socket (rtimer ctl)', () => {
       }
     });
 
+    it('a --timeout past setTimeout\'s 2^31-1 ms is a usage error, not a call that fails after 1 ms (issue 17)', async () => {
+      const path = sockPath();
+      const held: Socket[] = [];
+      const mute = createServer((s) => { held.push(s); }).listen(path);
+      await new Promise((r) => mute.once('listening', r));
+      try {
+        for (const t of ['25d', '2147483648ms']) {
+          const { out, io } = capture();
+          assert.equal(await runCtl([path, 'list', '--timeout', t], io), 2, t);
+          assert.match(out.stderr, /^rtimer ctl: --timeout: .*at most 2147483647 ms/);
+        }
+        for (const timeoutMs of [2 ** 31, Infinity, 0, -1, NaN]) {
+          await assert.rejects(ctl(path, 'rtimer.list', undefined, { timeoutMs }),
+            (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_OPTION' && /timeout .* out of range/.test(err.message), String(timeoutMs));
+        }
+        assert.equal(held.length, 0, 'refused before connecting');
+        const { io } = capture();
+        const call = runCtl([path, 'list', '--timeout', '24d'], io);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(held.length, 1, 'a long timeout within the range waits');
+        held[0].destroy();
+        assert.equal(await call, 1);
+      } finally {
+        held.forEach((s) => s.destroy());
+        await new Promise((r) => mute.close(r));
+      }
+    });
+
     it('exit 2 on usage errors, 0 for --help', async () => {
       for (const args of [[], [server.path], [server.path, 'list', '--bogus'], [server.path, 'pause'], [server.path, 'pause', 'ta', 'tb'],
         [server.path, 'trigger', 'ta'], [server.path, 'list', 'ta', 'tb'], [server.path, 'list', '--timeout', 'soon'], [server.path, 'list', '--timeout', '0']]) {
