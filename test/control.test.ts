@@ -301,6 +301,33 @@ describe('control edge cases (issue 12)', () => {
     assert.ok(errors.some((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE' && /route "S"/.test(e.message)), errors.join());
   });
 
+  it('one stopGraceMs bounds the whole stop(): a hung tick route, then a hung end route (mode 0 and inline; issue 17)', async function () {
+    this.timeout(20_000);
+    const GRACE = 3000;
+    const hang = () => new Promise(() => {});
+    const stopTime = async (mode: 0 | 'inline') => {
+      const clock = new FakeClock();
+      const errors: Error[] = [];
+      let ticked = false;
+      const rt = new RTimer({ routes: { T: () => { ticked = true; return hang(); }, E: hang }, stopGraceMs: GRACE, ...(mode === 0 ? { clock } : {}) });
+      rt.timer({ name: 't', interval: mode === 0 ? 1 : '10ms', mode }).exec('timer=t;route=T').exec({ timer: 't', route: 'E', on: 'end' });
+      rt.on('error', (e) => errors.push(e));
+      await rt.start();
+      if (mode === 0) clock.advance(S + 1n);
+      while (!ticked) await sleep(5);
+      const t = performance.now();
+      await rt.stop();
+      const ms = performance.now() - t;
+      const abandoned = errors.filter((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE').map((e) => /route "(\w)"/.exec(e.message)?.[1]);
+      assert.deepEqual(abandoned, ['T', 'E'], `${mode}: both hung routes are abandoned`);
+      return ms;
+    };
+    const [zero, inline] = await Promise.all([stopTime(0), stopTime('inline')]);
+    // Two grace periods would be 6 s; one is 3 s, with room for a loaded machine.
+    assert.ok(zero < 1.5 * GRACE, `mode 0: stop() took ${zero.toFixed(0)} ms`);
+    assert.ok(inline < 1.5 * GRACE, `inline: stop() took ${inline.toFixed(0)} ms`);
+  });
+
   it('a control socket opened before start() is closed by stop()', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtimer-ctl-'));
     try {
