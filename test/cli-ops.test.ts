@@ -11,6 +11,7 @@ import { CLI, ROOT, configWriter, runNode, type Ran } from './support/run.js';
 
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
 const SAY = fileURLToPath(new URL('./fixtures/cli/say-routes.mjs', import.meta.url));
+const RESOLVE_ELSEWHERE = fileURLToPath(new URL('./fixtures/cli/resolve-elsewhere.cjs', import.meta.url));
 const NO_PROM_CLIENT = fileURLToPath(new URL('./fixtures/cli/no-prom-client.cjs', import.meta.url));
 const CURSOR_UP = /\x1b\[\d+A/g;
 
@@ -170,6 +171,14 @@ describe('rtimer CLI: run --metrics (issue 12)', function () {
     assert.match(r.stderr, /^rtimer: metrics address "0\.0\.0\.0" is not a loopback address.*--metrics-public/);
     const ok = await runNode([CLI, 'run', file, '--routes', 'examples/routes.mjs', '--duration', '0.3s', '-q', '--metrics', '0.0.0.0:0', '--metrics-public']);
     assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('--metrics with a localhost name that resolves elsewhere: exit 1 before any route runs (issue 17)', async () => {
+    const r = await runNode(['--require', RESOLVE_ELSEWHERE, CLI, 'run', tmpCfg(FAST.replace('route=OK', 'route=SAY_TICK')), '--routes', SAY, '--duration', '1s',
+      '--metrics', 'metrics.localhost:0']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '', 'no route ran');
+    assert.match(r.stderr, /^rtimer: metrics address "metrics\.localhost" \(resolved to 0\.0\.0\.0\) is not a loopback address.*--metrics-public/);
   });
 
   it('a port in use: exit 1 naming the address', async () => {
