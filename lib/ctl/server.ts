@@ -90,8 +90,12 @@ function serveConnection(socket: Socket, dispatch: (text: string) => Promise<str
   // EPIPE / ECONNRESET from a client that disconnected mid-call: nothing to do but drop it.
   socket.on('error', () => socket.destroy());
   if (limits.idleTimeoutMs > 0) {
-    socket.setTimeout(limits.idleTimeoutMs, () => {
-      if (inFlight === 0 && lines.length === 0) socket.destroy();
+    // No traffic for a whole period: closed, unless a call is still running (then checked again a
+    // period later). A client that left its answers unread all that time is idle too.
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (inFlight === 0) socket.destroy();
+      else socket.setTimeout(limits.idleTimeoutMs);
     });
   }
 
