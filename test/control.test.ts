@@ -200,6 +200,38 @@ describe('control verbs, mode N (issue 12)', () => {
   });
 });
 
+describe('a restarted worker of a paused timer (issue 17)', () => {
+  it('starts paused: no route at all, start included, until resume; then its start route and ticks', async function () {
+    this.timeout(30000);
+    const rt = new RTimer({ routes: FIXTURE, supervisor: { statsIntervalMs: 50, backoffMs: 10 } });
+    rt.timer({ name: 'w', interval: '10ms', mode: 1 });
+    rt.exec({ timer: 'w', route: 'S', on: 'start' }).exec({ timer: 'w', route: 'T' }).exec({ timer: 'w', route: 'E', on: 'end' });
+    const msgs: { pid: number; what: string }[] = [];
+    rt.on('worker-message', (e) => msgs.push({ pid: e.pid, what: (e.message as { what: string }).what }));
+    const restarted = new Promise<number>((r) => rt.once('worker-restart', (e) => r(e.pid!)));
+    rt.on('error', () => {});
+    await rt.start();
+    await sleep(50);
+    await rt.pause('w');
+    const first = rt.list()[0].workers[0].pid!;
+    process.kill(first, 'SIGKILL');
+    const pid = await restarted;
+    await sleep(500); // 50 ticks
+    const fresh = () => msgs.filter((m) => m.pid === pid).map((m) => m.what);
+    assert.deepEqual(fresh(), [], 'the new worker ran no route while paused');
+    assert.equal(rt.list()[0].state, 'paused');
+    assert.equal(rt.list()[0].workers[0].state, 'paused');
+    await rt.resume('w');
+    const t = Date.now();
+    while (!fresh().includes('tick') && Date.now() - t < 10_000) await sleep(20);
+    assert.deepEqual(fresh().slice(0, 2), ['start', 'tick'], 'once resumed: its start route, then ticks');
+    assert.equal(rt.list()[0].state, 'running');
+    await rt.stop();
+    assert.equal(fresh().filter((w) => w === 'start').length, 1);
+    assert.deepEqual(fresh().slice(-2), ['end', 'onWorkerStop']);
+  });
+});
+
 describe('control socket on a real RTimer (issue 12)', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-ctl-')); });
