@@ -328,7 +328,8 @@ export class RTimer extends EventEmitter implements Controllable {
         await Promise.all([drain.all(), processes, ...servers]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
         for (const rt of this.#runtimes) void rt.life.finish('stop');
-        await new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)).all();
+        // What the routes in flight left of the grace period: one stopGraceMs bounds the whole stop().
+        await new StopDrain(this.#runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e)).all();
         this.#state = 'stopped';
       });
     }

@@ -174,6 +174,14 @@ Napi::Value NativeTimer::Start(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The dispatch and defer functions close over the JS side of this timer (its runner, routes and
+// RTimer), which holds this object: strong references from here would keep that cycle alive for ever
+// behind C++, so they are let go once stopped. Nothing calls them after MarkStopped().
+void NativeTimer::ReleaseCallbacks() {
+  if (!dispatch_.IsEmpty()) dispatch_.Reset();
+  if (!defer_.IsEmpty()) defer_.Reset();
+}
+
 void NativeTimer::StopNow() {
   if (hooked_) {
     napi_remove_env_cleanup_hook(env_, Cleanup, this);
@@ -181,6 +189,7 @@ void NativeTimer::StopNow() {
   }
   if (phase_ != Phase::kRunning) {
     phase_ = Phase::kStopped;
+    ReleaseCallbacks();
     return;
   }
   phase_ = Phase::kStopped;
@@ -208,6 +217,7 @@ void NativeTimer::StopNow() {
   }
   delivery_->DropRef();
   delivery_ = nullptr;
+  ReleaseCallbacks();
 }
 
 void NativeTimer::Cleanup(void* self) { static_cast<NativeTimer*>(self)->StopNow(); }

@@ -259,10 +259,20 @@ export class TimerRuntime {
     return on === 'tick' ? this.routes : [(on === 'start' ? this.hooks.start : this.hooks.end)!];
   }
 
-  /** An execution is over: a tick route that returned -1 ends the loop; start's settings are read back. */
+  /**
+   * An execution is over: a tick route that returned -1 ends the loop; start's settings are read back.
+   * The route may have broken its ctx (a throwing accessor defined on it): then start failed, as if
+   * the route had thrown, instead of the error escaping into start(), a trigger or the control socket.
+   */
   #ticked(exec: Execution): void {
     if (exec.on === 'tick' && exec.result.ended) this.life.returned();
-    if (exec.ctx) exec.result.settings = { ntasks: exec.ctx.ntasks, nslices: exec.ctx.nslices, slice: exec.ctx.slice };
+    const ctx = exec.ctx;
+    if (!ctx) return;
+    try {
+      exec.result.settings = { ntasks: ctx.ntasks, nslices: ctx.nslices, slice: ctx.slice };
+    } catch (err) {
+      this.#fail(exec, this.#names(exec.on)[0], err);
+    }
   }
 
   /** Stops counting `exec` as in flight (stop()'s grace period is over). */
