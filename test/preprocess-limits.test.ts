@@ -114,10 +114,12 @@ describe('preprocess limits (issue 17)', function () {
 
   describe('#2 #3 defines: linear in what they add, capped in size, nesting counted', () => {
     it('a "billion laughs" of nested defines is refused as too large, naming the define, in a bounded heap', async () => {
-      const file = write('laughs.cfg', `${LAUGHS}${TIMER}v=L10\n`);
+      // A 33 KB file whose last line is 128 MB: few expansions (4,681), each a large value.
+      const laughs = [`#!define L0 ${'ha'.repeat(16_000)}`, ...[1, 2, 3, 4].map((i) => `#!define L${i} ${Array(8).fill(`L${i - 1}`).join(' ')}`)];
+      const file = write('laughs.cfg', `${laughs.join('\n')}\n${TIMER}v=L4\n`);
       const [r] = await readInChild([{ label: 'laughs', file }], 30_000);
       assert.equal(r.code, 'ERR_RTIMER_CONFIG_TOO_LARGE', r.message);
-      assert.match(r.message!, /laughs\.cfg:14: defines add to one line more than 1048576 characters \(expanding "L10"\)/);
+      assert.match(r.message!, /laughs\.cfg:8: defines add to one line more than 1048576 characters \(expanding "L4"\)/);
     });
 
     it('many lines under the line cap are refused once their expansion adds up past the total', () => {
