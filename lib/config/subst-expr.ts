@@ -1,4 +1,9 @@
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
+
+/** re2js, loaded on the first #!subst: most configs have none, and it takes a while to load. */
+let re2js: typeof import('re2js') | undefined;
+const engine = () => (re2js ??= createRequire(import.meta.url)('re2js') as typeof import('re2js'));
 
 /**
  * Kamailio's `/regexp/replacement/flags` expressions, as `#!subst`, `#!substdef` and `#!substdefs`
@@ -72,10 +77,11 @@ export function parseSubstExpr(text: string): SubstExpr {
     else throw new Error(`unknown flag "${f}" in subst expression "${text}" (expected i, s or g)`);
   }
   // REG_NEWLINE (the default) makes ^ and $ match at line ends too; `s` turns it off.
-  const flags = RE2JS.LONGEST_MATCH | (dotAll ? RE2JS.DOTALL : RE2JS.MULTILINE) | (ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+  const { RE2JS: Re } = engine();
+  const flags = Re.LONGEST_MATCH | (dotAll ? Re.DOTALL : Re.MULTILINE) | (ignoreCase ? Re.CASE_INSENSITIVE : 0);
   let re: RE2JS;
   try {
-    re = RE2JS.compile(ereToRe2(regexText, !dotAll), flags);
+    re = Re.compile(ereToRe2(regexText, !dotAll), flags);
   } catch (err) {
     throw new Error(`bad regular expression "${regexText}" in subst expression "${text}": ${(err as Error).message}`);
   }
