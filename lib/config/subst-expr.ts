@@ -31,10 +31,11 @@ export interface SubstExpr {
 }
 
 /**
- * Bounds the regexp work of a whole config. One search is linear in the text after where it starts,
- * but with `g` each match starts a new search, and a longest match may read to the end of the string
- * to know it is the longest (`a|a[^x]*x`): n matches may read n²/2 characters. Each search is charged
- * the characters after its start, an upper bound of what it reads.
+ * Bounds the regexp work of a whole config. One search is linear in the text after where it starts
+ * times the regexp's size, but with `g` each match starts a new search, and a longest match may read
+ * to the end of the string to know it is the longest (`a|a[^x]*x`): n matches may read n²/2
+ * characters. Each search is charged the characters after its start times the regexp's program size
+ * (RE2 instructions), an upper bound of what it does.
  */
 export class SubstBudget {
   #left: number;
@@ -48,7 +49,7 @@ export class SubstBudget {
 export class SubstBudgetError extends Error {
   constructor(readonly expr: SubstExpr, readonly limit: number) {
     super(`#!subst "${expr.text}": the substitutions of this config searched more than ${limit} characters ` +
-      '(a "g" expression whose matches each read far ahead; see Limits in the README)');
+      '(times the regexp sizes; a "g" expression whose matches each read far ahead?)');
   }
 }
 
@@ -90,6 +91,7 @@ export function parseSubstExpr(text: string): SubstExpr {
       `(${re.programSize()} RE2 instructions, at most ${MAX_SUBST_PROGRAM})`);
   }
   const groups = re.groupCount();
+  const size = re.programSize();
   const expr: SubstExpr = {
     text, regexText, replacementText,
     apply(input: string, budget?: SubstBudget): string {
@@ -98,7 +100,7 @@ export function parseSubstExpr(text: string): SubstExpr {
       let copied = 0;
       let from = 0;
       do {
-        budget?.charge(input.length - from + 1, expr);
+        budget?.charge((input.length - from + 1) * size, expr);
         if (!m.find(from)) break;
         const start = m.start();
         const end = m.end();
