@@ -5,6 +5,7 @@ export {
   preprocess, preprocessFile, MAX_INCLUDE_DEPTH,
   type PreprocessOptions, type PreprocessResult, type PreprocessedLine, type PreprocessWarning,
 } from './config/preprocess.js';
+export { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './config/limits.js';
 export { toKamailioString, toKamailioExecStrings, toPtimerStrings, type PtimerStrings } from './config/kamailio-string.js';
 export { slicesTasks, MAX_TASKS } from './config/tasks.js';
 export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';

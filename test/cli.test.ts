@@ -438,7 +438,10 @@ describe('rtimer run: signals (review of issue 9)', function () {
     child.stderr.on('data', (d) => { stderr += d; });
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await sleep(1500);
+    // Once its worker runs (and hangs): the config is read before SIGINT is taken over, and a loaded
+    // machine may take longer than a fixed wait to get there.
+    for (let i = 0; i < 150 && workersOf(child.pid!).length === 0; i++) await sleep(100);
+    await sleep(300);
     child.kill('SIGINT');
     const code = await closed;
     clearTimeout(killer);

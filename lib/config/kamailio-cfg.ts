@@ -7,6 +7,7 @@ import { preprocess, type PreprocessOptions, type PreprocessWarning, type Prepro
 import { PtimerReader } from './ptimer.js';
 import { readConfigFile } from './config-file.js';
 import { decodeString } from './cfg-line-scanner.js';
+import { configLimits, type ConfigLimits } from './limits.js';
 
 /** `line` is the 1-based index of the preprocessed line the token starts on. */
 interface Token { kind: 'word' | 'string' | 'number' | 'punct'; value: string; line: number }
@@ -23,6 +24,8 @@ export interface KamailioConfigOptions {
   env?: PreprocessOptions['env'];
   /** Called for each line Kamailio accepts but that probably does not do what was meant. */
   onWarning?: (warning: PreprocessWarning) => void;
+  /** Bounds on what reading the configuration may cost (README: Limits); each omitted one keeps its default. */
+  limits?: Partial<ConfigLimits>;
 }
 
 export interface ParseKamailioOptions extends KamailioConfigOptions {
@@ -49,9 +52,10 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_PATH', `invalid config path ${describeValue(source)}: ${(err as Error).message}`,
       { text: describeValue(source) });
   }
+  const { fileBytes } = configLimits(opts.limits);
   let bytes: Buffer;
   try {
-    bytes = readConfigFile(file);
+    bytes = readConfigFile(file, fileBytes);
   } catch (err) {
     if (err instanceof RTimerConfigError) throw new RTimerConfigError(err.code, `cannot read config "${file}": ${err.reason}`, { text: file, file });
     const hint = /[\n]|modparam/.test(file) ? ' (to parse configuration text, use parseKamailioConfig)' : '';
@@ -65,7 +69,7 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
  * Parses kamailio.cfg text (never a path): the rtimer and ptimer `modparam` lines of the branches
  * Kamailio's preprocessor keeps; other modules' lines are ignored. The text's own `include_file` and
  * `import_file` lines are the only reads from disk: relative to `options.file` (or the working
- * directory), regular files only, each at most MAX_CONFIG_BYTES. `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
+ * directory), regular files only, each at most `limits.fileBytes`. `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
  */
 export function parseKamailioConfig(text: string, options?: ParseKamailioOptions | string, legacyInto?: RTimerConfig): RTimerConfig {
   const opts: ParseKamailioOptions = typeof options === 'string' ? { file: options, into: legacyInto }
@@ -86,7 +90,10 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
       { file, text: describeValue(text) });
   }
   checkText(text, file);
-  const pre = preprocess(text, { file, defines: opts.defines, env: opts.env, readFile: readIncluded });
+  const { fileBytes } = configLimits(opts.limits);
+  const pre = preprocess(text, {
+    file, defines: opts.defines, env: opts.env, limits: opts.limits, readFile: (path) => readIncluded(path, fileBytes),
+  });
   for (const w of pre.warnings) opts.onWarning?.(w);
   // Errors name the file each line came from: the main one, or an included one.
   const lines = pre.lines;
@@ -138,8 +145,8 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
 }
 
 /** An included file, held to the rules of the main one: UTF-8 text without NUL bytes. */
-function readIncluded(path: string): string {
-  const text = decodeConfig(readConfigFile(path), path);
+function readIncluded(path: string, maxBytes: number): string {
+  const text = decodeConfig(readConfigFile(path, maxBytes), path);
   checkText(text, path);
   return text;
 }
