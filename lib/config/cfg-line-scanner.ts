@@ -2,17 +2,24 @@ import type { SubstExpr } from './subst-expr.js';
 
 /**
  * Where Kamailio's lexer stands at the start of a line: in code, inside a (nestable) block
- * comment, or inside a string that goes on over the line end.
+ * comment, inside a string that goes on over the line end (`raw`: its body so far), or after a
+ * double-quoted string that the next line may still continue (`"a"` NL `"b"` is one string, "ab").
  */
 export type LexState =
   | { kind: 'code' }
   | { kind: 'comment'; depth: number; line: number }
-  | { kind: 'string'; quote: '"' | "'"; line: number };
+  | { kind: 'string'; quote: '"' | "'"; line: number; raw: string; joined: Joined | undefined }
+  | { kind: 'joined'; line: number; joined: Joined };
+
+/** A double-quoted string being joined: its value so far and, while it is one literal, that literal. */
+export interface Joined { value: string; literal: string | undefined }
 
 export interface ScanContext {
   /** The value of a defined name (`''` for a name defined without one), or undefined. */
   lookup(name: string): string | undefined;
   substs: readonly SubstExpr[];
+  /** Whether `#!word` is a directive: the lexer takes one anywhere on a line, after code too. */
+  isDirective(word: string): boolean;
 }
 
 export interface ScannedLine {
@@ -23,6 +30,8 @@ export interface ScannedLine {
   /** Whether anything besides strings, comments and blanks is on the line. */
   hasCode: boolean;
   state: LexState;
+  /** A directive met after code on the line: the line's text from its `#!`. */
+  directive?: string;
 }
 
 /** Guards against `#!define A B` + `#!define B A`, which sends Kamailio's lexer round forever. */
@@ -32,9 +41,10 @@ export class DefineLoopError extends Error {}
 
 /**
  * Scans one line the way cfg.lex does in its INITIAL state: a defined ID is replaced by its value
- * and the value scanned again (so values may hold other IDs, strings or comments); strings are left
- * as they are except for the `#!subst` rules; `#` and `//` end the line, block comments nest;
- * pseudo-variables (`$...`) and selects (`@...`) keep their IDs.
+ * and the value scanned again (so values may hold other IDs, strings or comments); `#` and `//` end the
+ * line, block comments nest; pseudo-variables (`$...`) and selects (`@...`) keep their IDs. Double-quoted
+ * strings that only blanks and line ends separate are one string (a comment, an ID or a single-quoted
+ * string between them ends it), and the `#!subst` rules apply to that whole string, as in cfg.lex.
  */
 export function scanLine(line: string, state: LexState, lineNo: number, ctx: ScanContext): ScannedLine {
   let s = line;
@@ -44,6 +54,21 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
   let expansions = 0;
   let i = 0;
   let st = state;
+  let joined: Joined | undefined;
+  let joinLine = lineNo;
+  if (st.kind === 'joined') { joined = st.joined; joinLine = st.line; st = { kind: 'code' }; }
+  const flush = () => {
+    if (!joined) return;
+    out += emitString(joined, ctx.substs, strings);
+    hasCode = true;
+    joined = undefined;
+  };
+  const closeString = (quote: string, raw: string, from: Joined | undefined, startLine: number) => {
+    const value = decodeString(quote, raw);
+    if (quote !== '"') { flush(); out += emitString({ value, literal: `'${raw}'` }, ctx.substs, strings); hasCode = true; return; }
+    joined = from ? { value: from.value + value, literal: undefined } : { value, literal: `"${raw}"` };
+    joinLine = startLine;
+  };
 
   while (i < s.length) {
     if (st.kind === 'comment') {
@@ -58,23 +83,33 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
       continue;
     }
     if (st.kind === 'string') {
-      // Only at the start of a line: the tail of a string begun on an earlier line. Substs apply to
-      // whole strings, and we only rewrite strings that open and close on one line.
+      // The tail of a string begun on an earlier line: its line end is part of it.
       const end = findQuoteEnd(s, i, st.quote);
-      if (end < 0) { out += s.slice(i); break; }
-      out += s.slice(i, end + 1);
-      i = end + 1;
+      if (end < 0) { st = { ...st, raw: st.raw + s.slice(i) + '\n' }; i = s.length; break; }
+      const { quote, raw, joined: from, line: startLine } = st;
       st = { kind: 'code' };
-      hasCode = true;
+      closeString(quote, raw + s.slice(i, end), from, startLine);
+      i = end + 1;
       continue;
     }
     const c = s[i];
+    if (joined && c !== ' ' && c !== '\t' && c !== '\r' && c !== '"') flush();
     if (s.startsWith('/*', i)) { st = { kind: 'comment', depth: 1, line: lineNo }; i += 2; continue; }
+    if (c === '#' && s[i + 1] === '!') {
+      const word = /^[A-Za-z_]+/.exec(s.slice(i + 2))?.[0];
+      if (word !== undefined && ctx.isDirective(word)) return { text: out, strings, hasCode, state: st, directive: s.slice(i) };
+    }
     if (c === '#' || s.startsWith('//', i)) break;
     if (c === '"' || c === "'") {
+      const from = c === '"' ? joined : undefined;
       const end = findQuoteEnd(s, i + 1, c);
-      if (end < 0) { out += s.slice(i); st = { kind: 'string', quote: c, line: lineNo }; break; }
-      out += encodeString(c, s.slice(i + 1, end), ctx.substs, strings);
+      if (end < 0) {
+        st = { kind: 'string', quote: c, line: from ? joinLine : lineNo, raw: s.slice(i + 1) + '\n', joined: from };
+        joined = undefined;
+        break;
+      }
+      joined = undefined;
+      closeString(c, s.slice(i + 1, end), from, from ? joinLine : lineNo);
       i = end + 1;
       continue;
     }
@@ -109,10 +144,19 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
       continue;
     }
     if (c !== ' ' && c !== '\t' && c !== '\r' && c !== '\b') hasCode = true;
-    out += c;
+    if (!joined) out += c;
     i++;
   }
+  // A string at the end of the line waits: the next line may go on with another piece.
+  if (joined) return { text: out, strings, hasCode, state: { kind: 'joined', line: joinLine, joined } };
   return { text: out, strings, hasCode, state: st };
+}
+
+/** The text of a pending joined string, for a caller that ends it (a directive line, the end of a file). */
+export function endJoined(state: LexState, ctx: Pick<ScanContext, 'substs'>): { text: string; strings: string[] } | undefined {
+  if (state.kind !== 'joined') return undefined;
+  const strings: string[] = [];
+  return { text: emitString(state.joined, ctx.substs, strings), strings };
 }
 
 /** Index of the closing quote, or -1. Double-quoted strings take backslash escapes; single-quoted do not. */
@@ -152,12 +196,12 @@ export function decodeString(quote: string, raw: string): string {
   return out;
 }
 
-/** The literal as it goes out: untouched unless a subst changed its value. */
-function encodeString(quote: string, raw: string, substs: readonly SubstExpr[], strings: string[]): string {
-  const value = decodeString(quote, raw);
+/** The string as it goes out: one literal, untouched unless it was joined or a subst changed its value. */
+function emitString(joined: Joined, substs: readonly SubstExpr[], strings: string[]): string {
+  const value = joined.value;
   let result = value;
   for (const rule of substs) result = rule.apply(result);
   strings.push(result);
-  if (result === value) return quote + raw + quote;
+  if (result === value && joined.literal !== undefined) return joined.literal;
   return '"' + result.replace(/[\\"]/g, (ch) => '\\' + ch).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + '"';
 }

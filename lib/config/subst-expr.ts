@@ -99,6 +99,6 @@ const POSIX_CLASSES: Record<string, string> = {
 };
 
 /** POSIX bracket classes (`[[:digit:]]`) have no JS spelling; the rest of ERE reads the same. */
-function posixToJs(re: string): string {
+export function posixToJs(re: string): string {
   return re.replace(/\[:([a-z]+):\]/g, (whole, name: string) => POSIX_CLASSES[name] ?? whole);
 }
