@@ -250,8 +250,11 @@ class Preprocessor {
     const scanned = this.#scanOrFail(raw, state, file, line);
     this.#lines.push({ file, line, text: scanned.text, raw });
     // Modules define MOD_<name> as they load (Core Cookbook: "MOD_X - when module X has been loaded").
-    for (const m of scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)) {
-      const name = (m[2] ?? m[3]).replace(/^.*\//, '').replace(/\.so$/, '');
+    const loaded = [...scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)].map((m) => m[2] ?? m[3]);
+    // A double-quoted name at the end of the line waits in the state, in case the next line continues it.
+    if (scanned.state.kind === 'joined' && /\bloadmodulex?\s*$/.test(scanned.text)) loaded.push(scanned.state.joined.value);
+    for (const path of loaded) {
+      const name = path.replace(/^.*\//, '').replace(/\.so$/, '');
       if (name && !this.#defines.has(`MOD_${name}`)) this.#set(`MOD_${name}`, undefined, `loadmodule at ${file}:${line}`);
     }
     return { state: scanned.state, directive: scanned.directive };
@@ -386,7 +389,8 @@ class Preprocessor {
     if (!BLANK.test(d.rest)) {
       // cfg.lex only takes "#!endif" alone on its line; with anything after it the line is a
       // comment and the block stays open, which Kamailio reports only at the end.
-      throw fail(`#!${d.word} must be alone on its line (Kamailio reads "${d.text.trim()}" as a comment)`, file, line, d.text.trim());
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_MISREAD', `#!${d.word} must be alone on its line: Kamailio reads `
+        + `"${d.text.trim()}" as a comment, so the branch ${kind === 'else' ? 'does not flip' : 'stays open'}`, { file, line, text: d.text.trim() });
     }
     const top = this.#frames[this.#frames.length - 1];
     if (!top) {
