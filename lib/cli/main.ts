@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd.command) {
       case 'help': io.out(USAGE); return 0;
       case 'version': io.out(`${version()}\n`); return 0;
-      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
+      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion });
       case 'run': {
         // The first SIGINT/SIGTERM stops the run in any phase (runTimers calls stop(), which kills workers
         // still starting); the signal's name is the abort reason, for the exit status. A second one while
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
           const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, kamailioVersion: cmd.kamailioVersion, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

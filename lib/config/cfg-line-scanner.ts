@@ -66,7 +66,8 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
   const closeString = (quote: string, raw: string, from: Joined | undefined, startLine: number) => {
     const value = decodeString(quote, raw);
     if (quote !== '"') { flush(); out += emitString({ value, literal: `'${raw}'` }, ctx.substs, strings); hasCode = true; return; }
-    joined = from ? { value: from.value + value, literal: undefined } : { value, literal: `"${raw}"` };
+    // A literal over several lines goes out re-encoded, on one line.
+    joined = from ? { value: from.value + value, literal: undefined } : { value, literal: raw.includes('\n') ? undefined : `"${raw}"` };
     joinLine = startLine;
   };
 

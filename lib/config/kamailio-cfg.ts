@@ -184,6 +184,8 @@ class ModparamReader {
         { ...where, text: modArg.value });
     }
     const matched = this.#modules.filter((m) => re.test(m));
+    // Other modules' lines are not ours to judge; a line for rtimer or ptimer needs its module loaded.
+    if (matched.length === 0 && !re.test('rtimer') && !re.test('ptimer')) return;
     if (matched.length === 0) {
       throw new RTimerConfigError('ERR_RTIMER_CONFIG_MODULE',
         `${fn}("${modArg.value}", "${paramArg.value}", ...): no module loaded before it matches "${modArg.value}" `
@@ -241,7 +243,8 @@ class ModparamReader {
     if (!this.#timers.has(exec.timer.toLowerCase())) {
       throw new RTimerConfigError('ERR_RTIMER_EXEC_TIMER_UNKNOWN',
         `exec "${value.value}" names timer "${exec.timer}", which no rtimer timer line declares before it `
-        + '(Kamailio looks the timer up when it reads the exec line: "timer not found")', { ...where, text: exec.timer });
+        + '(Kamailio looks the timer up when it reads the exec line: "timer not found"; a ptimer timer takes its routes from '
+        + 'modparam("ptimer", "loop", ...))', { ...where, text: exec.timer });
     }
     this.into.exec(exec, where);
   }

@@ -107,7 +107,7 @@ export function kamailioTimerSpec(text: string, where: Where): Record<string, st
   if (mode) spec.mode = mode.body!.replace(/^\+(?=[0-9])/, '');
   // Kamailio reads the keys from last to first: a `u` interval after the mode turns mode 0 into 1
   // before the mode is read, and a mode is only read while it is still 0.
-  if (interval && mode && interval.index > mode.index && /[uU]$/.test(interval.body!) && /^[0-9]+$/.test(spec.mode) && Number(spec.mode) > 0) {
+  if (interval && mode && interval.index > mode.index && /[uU]$/.test(interval.body!) && /^[0-9]+$/.test(spec.mode) && Number(spec.mode) > 1) {
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_MISREAD',
       `timer "${text}": Kamailio reads interval=${interval.body} first, which sets mode 1, and then ignores mode=${mode.body}; `
       + 'write the mode after the interval', { ...where, text });

@@ -217,8 +217,9 @@ class Preprocessor {
         this.#skipped(raw, src.file, lineNo);
         continue;
       }
-      if (state.kind === 'code' || state.kind === 'joined') {
-        if (state.kind === 'joined' && (splitDirective(raw) || BARE_INCLUDE.test(raw))) state = this.#endJoined(state, src.file);
+      // A string at the end of the last line ends there unless this line goes on with another piece.
+      if (state.kind === 'joined' && !/^[ \t\r\b]*("|$)/.test(raw)) state = this.#endJoined(state, src.file);
+      if (state.kind === 'code') {
         const consumed = this.#directive(raw, lines, n, src, crlf);
         if (consumed !== undefined) { n += consumed; continue; }
       }
@@ -231,11 +232,14 @@ class Preprocessor {
     if (state.kind === 'string') throw syntaxError(`unterminated ${state.quote} string`, src.file, state.line);
   }
 
-  /** Ends a joined string that no further piece continues: it goes out as a line of its own. */
+  /** Ends a joined string that no further piece continues: it goes out at the end of the last line read. */
   #endJoined(state: LexState, file: string): LexState {
     const ended = endJoined(state, this.#scan);
-    if (ended && state.kind === 'joined') this.#lines.push({ file, line: state.line, text: ended.text, raw: '' });
-    return ended ? { kind: 'code' } : state;
+    if (!ended || state.kind !== 'joined') return state;
+    const last = this.#lines[this.#lines.length - 1];
+    if (last && last.file === file) last.text += ended.text;
+    else this.#lines.push({ file, line: state.line, text: ended.text, raw: '' });
+    return { kind: 'code' };
   }
 
   #isDirective(word: string): boolean {
