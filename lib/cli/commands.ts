@@ -72,7 +72,15 @@ export interface RunOptions {
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
-  return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes }), options, io, signal);
+  return runTimers(timersOf(file, routes, options, io), options, io, signal);
+}
+
+/**
+ * The RTimer of `rtimer run`: its config read, its routes not yet loaded. Reading is synchronous, so
+ * main.ts does it before it takes SIGINT/SIGTERM over: until then they end the process at once.
+ */
+export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines' | 'kamailioVersion'>, io: Output): RTimer {
+  return new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes });
 }
 
 /**

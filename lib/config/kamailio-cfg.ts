@@ -9,7 +9,9 @@ import { readConfigFile } from './config-file.js';
 import { decodeString } from './cfg-line-scanner.js';
 import { kamailioRules, type KamailioRules } from './kamailio-version.js';
 import { kamailioExecSpec, kamailioTimerSpec } from './kamailio-param.js';
-import { posixToJs } from './subst-expr.js';
+import { ereToRe2 } from './subst-expr.js';
+import { RE2JS } from 're2js';
+import { configLimits, type ConfigLimits } from './limits.js';
 
 /** `line` is the 1-based index of the preprocessed line the token starts on. */
 interface Token { kind: 'word' | 'string' | 'number' | 'punct'; value: string; line: number }
@@ -31,6 +33,8 @@ export interface KamailioConfigOptions {
    * directives, modules (5.6 has no ptimer). Default `'6.0.0'`. See preprocess().
    */
   kamailioVersion?: string;
+  /** Bounds on what reading the configuration may cost (README: Limits); each omitted one keeps its default. */
+  limits?: Partial<ConfigLimits>;
 }
 
 export interface ParseKamailioOptions extends KamailioConfigOptions {
@@ -57,9 +61,10 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_PATH', `invalid config path ${describeValue(source)}: ${(err as Error).message}`,
       { text: describeValue(source) });
   }
+  const { fileBytes } = configLimits(opts.limits);
   let bytes: Buffer;
   try {
-    bytes = readConfigFile(file);
+    bytes = readConfigFile(file, fileBytes);
   } catch (err) {
     if (err instanceof RTimerConfigError) throw new RTimerConfigError(err.code, `cannot read config "${file}": ${err.reason}`, { text: file, file });
     const hint = /[\n]|modparam/.test(file) ? ' (to parse configuration text, use parseKamailioConfig)' : '';
@@ -73,7 +78,7 @@ export function loadKamailioConfig(source: string | URL, options: KamailioConfig
  * Parses kamailio.cfg text (never a path): the rtimer and ptimer `modparam` lines of the branches
  * Kamailio's preprocessor keeps; other modules' lines are ignored. The text's own `include_file` and
  * `import_file` lines are the only reads from disk: relative to `options.file` (or the working
- * directory), regular files only, each at most MAX_CONFIG_BYTES. `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
+ * directory), regular files only, each at most `limits.fileBytes`. `parseKamailioConfig(text, file, into)`, the 0.1 form, still works.
  */
 export function parseKamailioConfig(text: string, options?: ParseKamailioOptions | string, legacyInto?: RTimerConfig): RTimerConfig {
   const opts: ParseKamailioOptions = typeof options === 'string' ? { file: options, into: legacyInto }
@@ -95,7 +100,11 @@ export function parseKamailioConfig(text: string, options?: ParseKamailioOptions
   }
   checkText(text, file);
   const rules = kamailioRules(opts.kamailioVersion);
-  const pre = preprocess(text, { file, defines: opts.defines, env: opts.env, readFile: readIncluded, kamailioVersion: rules.version });
+  const { fileBytes } = configLimits(opts.limits);
+  const pre = preprocess(text, {
+    file, defines: opts.defines, env: opts.env, limits: opts.limits, readFile: (path) => readIncluded(path, fileBytes),
+    kamailioVersion: rules.version,
+  });
   for (const w of pre.warnings) opts.onWarning?.(w);
   // Errors name the file each line came from: the main one, or an included one.
   const lines = pre.lines;
@@ -176,9 +185,11 @@ class ModparamReader {
 
   #modparam(evaluate: boolean, [modArg, paramArg, valueArg]: Token[], where: Where): void {
     const fn = evaluate ? 'modparamx' : 'modparam';
-    let re: RegExp;
+    // core modparam.c: the module name is a POSIX regexp, matched whole and ignoring case; run on RE2.
+    let re: { test(name: string): boolean };
     try {
-      re = new RegExp(`^(${posixToJs(modArg.value)})$`, 'i');
+      const compiled = RE2JS.compile(`^(?:${ereToRe2(modArg.value, false)})$`, RE2JS.CASE_INSENSITIVE);
+      re = { test: (name) => compiled.matches(name) };
     } catch (err) {
       throw new RTimerConfigError('ERR_RTIMER_CONFIG_MODULE', `${fn}("${modArg.value}", ...): bad module name regexp: ${(err as Error).message}`,
         { ...where, text: modArg.value });
@@ -251,8 +262,8 @@ class ModparamReader {
 }
 
 /** An included file, held to the rules of the main one: UTF-8 text without NUL bytes. */
-function readIncluded(path: string): string {
-  const text = decodeConfig(readConfigFile(path), path);
+function readIncluded(path: string, maxBytes: number): string {
+  const text = decodeConfig(readConfigFile(path, maxBytes), path);
   checkText(text, path);
   return text;
 }

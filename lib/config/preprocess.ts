@@ -1,9 +1,10 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RTimerConfigError } from '../errors.js';
 import { describeValue } from './describe.js';
-import { DefineLoopError, endJoined, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
-import { parseSubstExpr, type SubstExpr } from './subst-expr.js';
+import { DefineLoopError, endJoined, ExpansionBudget, ExpansionTooLargeError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
+import { parseSubstExpr, SubstBudget, SubstBudgetError, type SubstExpr } from './subst-expr.js';
 import { readConfigFile } from './config-file.js';
+import { configLimits, excerpt, type ConfigLimits } from './limits.js';
 import { kamailioRules, type KamailioRules } from './kamailio-version.js';
 
 /**
@@ -18,8 +19,10 @@ export interface PreprocessOptions {
   defines?: Readonly<Record<string, string | true>> | Iterable<string> | string;
   /** The environment `#!defenv` reads. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Reads an included file (absolute path); throws when it cannot. Default: a regular file of at most 16 MiB, as UTF-8. */
+  /** Reads an included file (absolute path); throws when it cannot. Default: a regular file of at most `limits.fileBytes`, as UTF-8. */
   readFile?: (path: string) => string;
+  /** Bounds on what reading the configuration may cost (README: Limits); each omitted one keeps its default. */
+  limits?: Partial<ConfigLimits>;
   /** Where Kamailio was started: relative includes are tried here first. Default `process.cwd()`. */
   cwd?: string;
   /**
@@ -83,7 +86,8 @@ const FLAVOURS = new Set(['KAMAILIO', 'OPENSER', 'SER', 'MAXCOMPAT', 'ALL']);
 /** Reads the config file at `path` (through `options.readFile`) and preprocesses it. */
 export function preprocessFile(path: string, options: Omit<PreprocessOptions, 'file'> = {}): PreprocessResult {
   const cwd = options.cwd ?? process.cwd();
-  const read = options.readFile ?? readConfigText;
+  const fileBytes = configLimits(options.limits).fileBytes;
+  const read = options.readFile ?? ((p: string) => readConfigText(p, fileBytes));
   let text: string;
   try {
     text = read(resolve(cwd, path));
@@ -101,12 +105,17 @@ export function preprocess(source: string, options: PreprocessOptions = {}): Pre
 class Preprocessor {
   readonly #opts: PreprocessOptions;
   readonly #cwd: string;
-  readonly #read: (path: string) => string;
+  readonly #readFile: (path: string) => string;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #defines = new Map<string, Define>();
   readonly #substs: SubstExpr[] = [];
   // One stack for all files, as in Kamailio: an #!ifdef may be closed by a file that includes it.
   readonly #frames: Frame[] = [];
+  /** How many of #frames are false: a line is live when none is (counted, not searched, for each line). */
+  #dead = 0;
+  readonly #limits: ConfigLimits;
+  /** Files and bytes read so far, the main file included. */
+  #read = { files: 0, bytes: 0 };
   readonly #lines: PreprocessedLine[] = [];
   readonly #warnings: PreprocessWarning[] = [];
   readonly #files: string[] = [];
@@ -116,13 +125,17 @@ class Preprocessor {
   constructor(options: PreprocessOptions) {
     this.#opts = options;
     this.#rules = kamailioRules(options.kamailioVersion === false ? undefined : options.kamailioVersion);
+    this.#limits = configLimits(options.limits);
+    const fileBytes = this.#limits.fileBytes;
     this.#cwd = options.cwd ?? process.cwd();
-    this.#read = options.readFile ?? readConfigText;
+    this.#readFile = options.readFile ?? ((path) => readConfigText(path, fileBytes));
     this.#env = options.env ?? process.env;
     const defines = this.#defines;
     this.#scan = {
       lookup: (name) => { const d = defines.get(name); return d ? d.value ?? '' : undefined; },
       substs: this.#substs,
+      expansion: new ExpansionBudget(this.#limits.lineExpansion, this.#limits.expansion, this.#limits.defineDepth),
+      substBudget: new SubstBudget(this.#limits.substSearch),
       isDirective: (word) => this.#isDirective(word),
     };
   }
@@ -131,6 +144,7 @@ class Preprocessor {
     this.#predefine();
     const file = this.#opts.file ?? '<config>';
     const abs = this.#opts.file !== undefined ? resolve(this.#cwd, file) : '<config>';
+    this.#count(source, file);
     this.#file(source, { file, abs, depth: 0, chain: [file], absChain: [abs] });
     const open = this.#frames[this.#frames.length - 1];
     if (open) {
@@ -199,7 +213,27 @@ class Preprocessor {
   }
 
   get #live(): boolean {
-    return this.#frames.every((f) => f.live);
+    return this.#dead === 0;
+  }
+
+  #push(frame: Frame): void {
+    this.#frames.push(frame);
+    if (!frame.live) this.#dead++;
+  }
+
+  /** Counts a file read against limits.files and limits.readBytes; `from` names the including line. */
+  #count(text: string, name: string, from?: { file: string; line: number }): void {
+    const read = this.#read;
+    read.files++;
+    read.bytes += Buffer.byteLength(text);
+    if (read.files > this.#limits.files) {
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_INCLUDE',
+        `more than ${this.#limits.files} files read (limits.files): "${name}" is one too many`, { ...from, text: name });
+    }
+    if (read.bytes > this.#limits.readBytes) {
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE',
+        `more than ${this.#limits.readBytes} bytes read in all (limits.readBytes), with "${name}"`, { ...from, text: name });
+    }
   }
 
   #file(text: string, src: Source): void {
@@ -268,7 +302,14 @@ class Preprocessor {
     try {
       return scanLine(raw, state, line, this.#scan);
     } catch (err) {
-      if (err instanceof DefineLoopError) throw fail(err.message, file, line, raw.trim());
+      if (err instanceof DefineLoopError) throw fail(err.message, file, line, excerpt(raw));
+      if (err instanceof ExpansionTooLargeError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.lineExpansion, limits.expansion)`,
+          { file, line, text: err.root });
+      }
+      if (err instanceof SubstBudgetError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file, line, text: err.expr.text });
+      }
       throw err;
     }
   }
@@ -280,7 +321,7 @@ class Preprocessor {
     const kind = this.#isDirective(d.word) ? DIRECTIVES.get(d.word) : undefined;
     if (kind === 'ifdef' || kind === 'ifndef' || kind === 'ifexp') {
       const name = kind === 'ifexp' ? d.rest.trim() : this.#ifdefName(d, kind, file, line);
-      this.#frames.push({ live: false, directive: `${kind} ${name}`, file, line });
+      this.#push({ live: false, directive: `${kind} ${name}`, file, line });
     } else if (kind === 'else' || kind === 'endif') {
       this.#elseEndif(kind, d, file, line);
     }
@@ -322,7 +363,7 @@ class Preprocessor {
       case 'ifdef': case 'ifndef': {
         const name = this.#ifdefName(d, kind, file, line);
         const defined = this.#defines.has(name);
-        this.#frames.push({ live: kind === 'ifdef' ? defined : !defined, directive: `${kind} ${name}`, file, line });
+        this.#push({ live: kind === 'ifdef' ? defined : !defined, directive: `${kind} ${name}`, file, line });
         return 0;
       }
       case 'else': case 'endif':
@@ -347,16 +388,18 @@ class Preprocessor {
     const name = this.#directiveName(d, kind, file, line);
     // Everything after the name and its blanks is the value, to the end of the line; a
     // backslash at the end of the line continues it on the next one.
-    let value = d.rest.replace(LEADING_BLANKS, '').slice(name.length).replace(LEADING_BLANKS, '');
+    const pieces = [d.rest.replace(LEADING_BLANKS, '').slice(name.length).replace(LEADING_BLANKS, '')];
     let used = 0;
-    while (value.endsWith('\\') && n + used + 1 < lines.length) {
+    while (pieces[used].endsWith('\\') && n + used + 1 < lines.length) {
       if (crlf[n + used]) {
         throw fail(`#!${d.word} ${name}: the "\\" that continues its value is followed by CRLF; Kamailio continues a define only `
           + 'over a LF line end and reads the next line as code', file, n + used + 1, d.text.trim());
       }
+      pieces[used] = pieces[used].slice(0, -1);
       used++;
-      value = value.slice(0, -1) + lines[n + used];
+      pieces.push(lines[n + used]);
     }
+    const value = pieces.join('');
     const prior = this.#defines.get(name);
     if (prior && kind === 'trydef') return used;
     if (prior && kind === 'define') {
@@ -402,9 +445,10 @@ class Preprocessor {
       this.#warn(file, line, '#!else without a matching #!ifdef or #!ifndef is ignored');
       return;
     }
-    if (kind === 'endif') { this.#frames.pop(); return; }
+    if (kind === 'endif') { if (!this.#frames.pop()!.live) this.#dead--; return; }
     // Kamailio flips the branch on every #!else, so a second one flips it back.
     top.live = !top.live;
+    this.#dead += top.live ? -1 : 1;
   }
 
   #defenv(kind: string, d: Directive, file: string, line: number): void {
@@ -463,7 +507,14 @@ class Preprocessor {
     if (!token) throw failInclude(`${what} needs a file name in double quotes`, src.file, line, raw.trim());
     this.#trailing(body.slice(token.length), { word: what, text: raw }, src.file, line);
     // cfg.lex runs the substs over the raw token, quotes included, before reading the name.
-    for (const rule of this.#substs) token = rule.apply(token);
+    try {
+      for (const rule of this.#substs) token = rule.apply(token, this.#scan.substBudget);
+    } catch (err) {
+      if (err instanceof SubstBudgetError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file: src.file, line, text: err.expr.text });
+      }
+      throw err;
+    }
     if (token.length < 3 || !token.startsWith('"') || !token.endsWith('"')) {
       throw failInclude(`${what} ${token}: the file name must be between double quotes`, src.file, line, token);
     }
@@ -475,7 +526,7 @@ class Preprocessor {
       const abs = resolve(this.#cwd, candidate);
       let text: string;
       try {
-        text = this.#read(abs);
+        text = this.#readFile(abs);
       } catch (err) {
         // A file that is there but not text (or not a regular file, or too large) is no reason to try
         // the next place (or, for import_file, to go on without it).
@@ -485,6 +536,7 @@ class Preprocessor {
         if (err instanceof RTimerConfigError) throw err;
         continue;
       }
+      this.#count(text, candidate, { file: src.file, line });
       const cycle = src.absChain.indexOf(abs);
       if (cycle >= 0) {
         throw failInclude(`include cycle: ${[...src.chain.slice(cycle), candidate].join(' -> ')}`, src.file, line, name);
@@ -523,8 +575,8 @@ function splitDirective(raw: string): Directive | undefined {
   return m ? { prefix: m[1] as '#!' | '!!', word: m[2], rest: m[3], text: raw } : undefined;
 }
 
-function readConfigText(path: string): string {
-  return readConfigFile(path).toString('utf8');
+function readConfigText(path: string, maxBytes: number): string {
+  return readConfigFile(path, maxBytes).toString('utf8');
 }
 
 function fail(reason: string, file: string, line: number, text?: string): RTimerConfigError {
