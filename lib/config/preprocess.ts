@@ -268,8 +268,8 @@ class Preprocessor {
 
   /** Ends a joined string that no further piece continues: it goes out at the end of the last line read. */
   #endJoined(state: LexState, file: string): LexState {
-    const ended = endJoined(state, this.#scan);
-    if (!ended || state.kind !== 'joined') return state;
+    if (state.kind !== 'joined') return state;
+    const ended = this.#orFail(() => endJoined(state, this.#scan)!, state.joined.value, file, state.line);
     const last = this.#lines[this.#lines.length - 1];
     if (last && last.file === file) last.text += ended.text;
     else this.#lines.push({ file, line: state.line, text: ended.text, raw: '' });
@@ -299,8 +299,13 @@ class Preprocessor {
   }
 
   #scanOrFail(raw: string, state: LexState, file: string, line: number) {
+    return this.#orFail(() => scanLine(raw, state, line, this.#scan), raw, file, line);
+  }
+
+  /** Runs a scan; what it refuses becomes an RTimerConfigError naming the file and line. */
+  #orFail<T>(scan: () => T, raw: string, file: string, line: number): T {
     try {
-      return scanLine(raw, state, line, this.#scan);
+      return scan();
     } catch (err) {
       if (err instanceof DefineLoopError) throw fail(err.message, file, line, excerpt(raw));
       if (err instanceof ExpansionTooLargeError) {
@@ -475,7 +480,7 @@ class Preprocessor {
   #subst(kind: string, d: Directive, file: string, line: number): void {
     // The parser takes the next token, a string; it may come from a define and is itself subst'ed.
     const scanned = this.#scanOrFail(d.rest, { kind: 'code' }, file, line);
-    const ended = endJoined(scanned.state, this.#scan);
+    const ended = this.#orFail(() => endJoined(scanned.state, this.#scan), d.rest, file, line);
     if (ended) scanned.strings.push(...ended.strings);
     if (scanned.strings.length !== 1 || scanned.hasCode || (scanned.state.kind !== 'code' && !ended)) {
       throw fail(`#!${d.word} takes one quoted expression, as in #!${d.word} "/regexp/replacement/flags"`, file, line, d.text.trim());
