@@ -78,7 +78,7 @@ describe('rtimer CLI', () => {
     assert.equal(gone.stdout, '');
     assert.match(gone.stderr, /^rtimer: cannot read config "kam\(1\)\.cfg"/);
     const file = join(dir, 'kam(1).cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=p;interval=3")\n');
+    writeFileSync(file, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=p;interval=3")\n');
     const r = await runNode([CLI, 'check', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).timers.map((t: { name: string }) => t.name), ['p']);
@@ -411,7 +411,7 @@ describe('rtimer run: signals (review of issue 9)', function () {
   };
   const hangCfg = () => {
     const file = join(sigDir, 'k.cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=m;mode=1;interval=20000u")\nmodparam("rtimer", "exec", "timer=m;route=R")\n');
+    writeFileSync(file, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=m;mode=1;interval=20000u")\nmodparam("rtimer", "exec", "timer=m;route=R")\n');
     return file;
   };
 
@@ -454,7 +454,7 @@ describe('rtimer run: signals (review of issue 9)', function () {
     const routes = join(sigDir, 'hang-routes.mjs');
     writeFileSync(routes, 'export function HANG() { process.stdout.write("HANGING\\n"); return new Promise(() => {}); }\n');
     const cfg = join(sigDir, 'hang.cfg');
-    writeFileSync(cfg, 'modparam("rtimer", "timer", "name=h;interval=100ms")\nmodparam("rtimer", "exec", "timer=h;route=HANG")\n');
+    writeFileSync(cfg, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=h;interval=100ms")\nmodparam("rtimer", "exec", "timer=h;route=HANG")\n');
     let signalled = false;
     // stop() gives the hung route stopGraceMs (2 s) before it abandons it and exits 0; the second
     // SIGINT does not wait for that.

@@ -75,7 +75,7 @@ describe('timer parameter', () => {
     ['mode=1;interval=10', 'ERR_RTIMER_NAME_MISSING', 'mode=1'],
     ['name=;interval=10', 'ERR_RTIMER_NAME_MISSING', 'name='],
     ['name=a b', 'ERR_RTIMER_NAME_INVALID', 'a b'],
-    ['name=a/b', 'ERR_RTIMER_NAME_INVALID', 'a/b'],
+    ['name="a,b"', 'ERR_RTIMER_NAME_INVALID', 'a,b'],
     ['name=a;intrval=10', 'ERR_RTIMER_PARAM_UNKNOWN_KEY', 'intrval'],
     ['name=a;name=b', 'ERR_RTIMER_PARAM_DUPLICATE_KEY', 'name'],
     ['name=a;NAME=b', 'ERR_RTIMER_PARAM_DUPLICATE_KEY', 'NAME'],

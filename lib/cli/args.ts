@@ -9,9 +9,9 @@ const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl'
 const ctlOptions = CTL_USAGE.split('\n').filter((l) => l.startsWith('  options:')).map((l) => l.replace('  options:', '  ctl options:')).join('\n');
 
 export const USAGE = `usage:
-  rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
+  rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]... [--kamailio <X.Y[.Z]>]
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
-             [--metrics <addr> [--metrics-public]] [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
+             [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]] [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
 ${ctlLines}
   rtimer --help | --version
 
@@ -20,6 +20,9 @@ options:
   --define NAME[=value]
                       define NAME before reading the file, as kamailio -A does (repeatable): it picks
                       the #!ifdef branches that are read
+  --kamailio <X.Y[.Z]>
+                      read the file by that Kamailio version's rules (predefined KAMAILIO_X_Y..., its
+                      directives and modules; 5.6 has no ptimer); default 6.0.0
   --duration <time>   run: stop after this long (10s, 250ms, 2m, 1h, 1d; a bare number is seconds);
                       default: until SIGINT or SIGTERM
   -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors still go
@@ -49,8 +52,8 @@ signal while it stopped; rtimer ctl: 0 done, 1 the call failed, 2 usage error
 export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
-  | { command: 'check'; file: string; routes?: string; defines: string[] }
-  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[];
+  | { command: 'check'; file: string; routes?: string; defines: string[]; kamailioVersion?: string }
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[]; kamailioVersion?: string;
       metrics?: MetricsAddress & { public: boolean }; ctl?: string; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number } };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
@@ -66,6 +69,7 @@ const OPTIONS = {
   duration: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   define: { type: 'string', multiple: true },
+  kamailio: { type: 'string' },
   metrics: { type: 'string' },
   'metrics-public': { type: 'boolean' },
   ctl: { type: 'string' },
@@ -103,6 +107,10 @@ export function parseCli(argv: string[]): CliCommand {
     if (defined.has(name)) throw new CliUsageError(`--define ${name} given twice`);
     defined.add(name);
   }
+  const kamailioVersion = values.kamailio;
+  if (kamailioVersion !== undefined && !/^\d{1,3}\.\d{1,3}(\.\d{1,3})?$/.test(kamailioVersion)) {
+    throw new CliUsageError(`--kamailio "${kamailioVersion}": expected a Kamailio version X.Y or X.Y.Z, such as 5.6 or 6.0.1`);
+  }
   const [command, file, ...extra] = positionals;
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
   if (command === 'ctl') throw new CliUsageError('ctl comes first: rtimer ctl <socket> <method> [timer] [--json]');
@@ -113,7 +121,7 @@ export function parseCli(argv: string[]): CliCommand {
     for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
-    return { command, file, routes: values.routes, defines };
+    return { command, file, routes: values.routes, defines, ...(kamailioVersion !== undefined ? { kamailioVersion } : {}) };
   }
   if (values.routes === undefined) throw new CliUsageError('run needs --routes <module>');
   let durationMs: number | undefined;
@@ -157,6 +165,7 @@ export function parseCli(argv: string[]): CliCommand {
     if (ms > 2 ** 31 - 1) throw new CliUsageError(`--ctl-idle-timeout: "${idle}" is too long (at most 24.8d)`);
     ctlOptions.idleTimeoutMs = Math.ceil(ms);
   }
-  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ...(metrics ? { metrics } : {}),
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines,
+    ...(kamailioVersion !== undefined ? { kamailioVersion } : {}), ...(metrics ? { metrics } : {}),
     ...(values.ctl !== undefined ? { ctl: values.ctl, ctlOptions } : {}) };
 }

@@ -17,9 +17,9 @@ export interface Output { out(text: string): void; err(text: string): void }
  * A config file with at least one rtimer or ptimer timer: a file without one is almost surely the wrong
  * file (or the wrong --define). Preprocessor warnings go to stderr.
  */
-function loadTimers(file: string, defines: readonly string[], io: Output): RTimerConfig {
+function loadTimers(file: string, defines: readonly string[], kamailioVersion: string | undefined, io: Output): RTimerConfig {
   const config = loadKamailioConfig(file, {
-    defines, onWarning: (w) => io.err(`rtimer: warning: ${w.file}:${w.line}: ${w.message}\n`),
+    defines, kamailioVersion, onWarning: (w) => io.err(`rtimer: warning: ${w.file}:${w.line}: ${w.message}\n`),
   });
   if (config.resolve().length === 0) {
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_NO_TIMER', `no rtimer or ptimer timer in ${file}`, { file, text: file });
@@ -40,10 +40,10 @@ function describeTimer(t: TimerConfig): Record<string, unknown> {
   };
 }
 
-export interface CheckOptions { defines?: readonly string[] }
+export interface CheckOptions { defines?: readonly string[]; kamailioVersion?: string }
 
 export async function check(file: string, routes: string | undefined, io: Output, options: CheckOptions = {}): Promise<number> {
-  const timers = loadTimers(file, options.defines ?? [], io).resolve();
+  const timers = loadTimers(file, options.defines ?? [], options.kamailioVersion, io).resolve();
   if (routes !== undefined) {
     const { routes: mod, from } = await loadRoutes(routes);
     // ptimer checks its start and end routes as well as the loop one.
@@ -60,6 +60,8 @@ export interface RunOptions {
   quiet?: boolean;
   timers?: TimerFunctions;
   defines?: readonly string[];
+  /** The Kamailio version whose rules the file is read by (--kamailio). */
+  kamailioVersion?: string;
   /** Serve /metrics there while the timers run (--metrics, --metrics-public). */
   metrics?: MetricsAddress & { public?: boolean };
   /** A terminal to redraw the live lines on (the CLI passes stdout when it is a TTY); none if omitted or quiet. */
@@ -80,8 +82,8 @@ export async function run(file: string, routes: string, options: RunOptions, io:
  * The RTimer of `rtimer run`: its config read, its routes not yet loaded. Reading is synchronous, so
  * main.ts does it before it takes SIGINT/SIGTERM over: until then they end the process at once.
  */
-export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines'>, io: Output): RTimer {
-  return new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes });
+export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines' | 'kamailioVersion'>, io: Output): RTimer {
+  return new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes });
 }
 
 /**

@@ -19,11 +19,11 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd.command) {
       case 'help': io.out(USAGE); return 0;
       case 'version': io.out(`${version()}\n`); return 0;
-      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
+      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion });
       case 'run': {
         // The config is read first, with the signals' default action (exit at once): its reading is
         // synchronous, and a handler would only run once it is done.
-        const rt = timersOf(cmd.file, cmd.routes, { defines: cmd.defines }, io);
+        const rt = timersOf(cmd.file, cmd.routes, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion }, io);
         // The first SIGINT/SIGTERM stops the run in any phase (runTimers calls stop(), which kills workers
         // still starting); the signal's name is the abort reason, for the exit status. A second one while
         // that stop is under way (a route that ignores its abort, a slow worker) exits at once, 128 + its

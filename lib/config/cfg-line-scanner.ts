@@ -2,12 +2,17 @@ import type { SubstBudget, SubstExpr } from './subst-expr.js';
 
 /**
  * Where Kamailio's lexer stands at the start of a line: in code, inside a (nestable) block
- * comment, or inside a string that goes on over the line end.
+ * comment, inside a string that goes on over the line end (`raw`: its body so far), or after a
+ * double-quoted string that the next line may still continue (`"a"` NL `"b"` is one string, "ab").
  */
 export type LexState =
   | { kind: 'code' }
   | { kind: 'comment'; depth: number; line: number }
-  | { kind: 'string'; quote: '"' | "'"; line: number };
+  | { kind: 'string'; quote: '"' | "'"; line: number; raw: string; joined: Joined | undefined }
+  | { kind: 'joined'; line: number; joined: Joined };
+
+/** A double-quoted string being joined: its value so far and, while it is one literal on one line, that literal. */
+export interface Joined { value: string; literal: string | undefined }
 
 export interface ScanContext {
   /** The value of a defined name (`''` for a name defined without one), or undefined. */
@@ -17,6 +22,8 @@ export interface ScanContext {
   expansion: ExpansionBudget;
   /** What the substs may search, shared likewise. */
   substBudget?: SubstBudget;
+  /** Whether `#!word` is a directive: the lexer takes one anywhere on a line, after code too. */
+  isDirective(word: string): boolean;
 }
 
 export interface ScannedLine {
@@ -27,6 +34,8 @@ export interface ScannedLine {
   /** Whether anything besides strings, comments and blanks is on the line. */
   hasCode: boolean;
   state: LexState;
+  /** A directive met after code on the line: the line's text from its `#!`. */
+  directive?: string;
 }
 
 /** A define that (through others) uses itself, or defines nested deeper than the limit. */
@@ -160,10 +169,12 @@ const isSelectChar = (c: string) => isWordChar(c) || c === '.' || c === '[' || c
 
 /**
  * Scans one line the way cfg.lex does in its INITIAL state: a defined ID is replaced by its value
- * and the value scanned again (so values may hold other IDs, strings or comments); strings are left
- * as they are except for the `#!subst` rules; `#` and `//` end the line, block comments nest;
- * pseudo-variables (`$...`) and selects (`@...`) keep their IDs. Linear in the text read, defines'
- * values included, which ctx.expansion bounds.
+ * and the value scanned again (so values may hold other IDs, strings or comments); `#` and `//` end the
+ * line, block comments nest; pseudo-variables (`$...`) and selects (`@...`) keep their IDs. Double-quoted
+ * strings that only blanks and line ends separate are one string (a comment, an ID or a single-quoted
+ * string between them ends it), and the `#!subst` rules apply to that whole string, as in cfg.lex.
+ * A `#!directive` after code is returned in `directive`. Linear in the text read, defines' values
+ * included, which ctx.expansion bounds.
  */
 export function scanLine(line: string, state: LexState, lineNo: number, ctx: ScanContext): ScannedLine {
   const s = new Stream(line, ctx.expansion);
@@ -171,6 +182,22 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
   const strings: string[] = [];
   let hasCode = false;
   let st = state;
+  let joined: Joined | undefined;
+  let joinLine = lineNo;
+  if (st.kind === 'joined') { joined = st.joined; joinLine = st.line; st = { kind: 'code' }; }
+  const flush = () => {
+    if (!joined) return;
+    out += emitString(joined, ctx, strings);
+    hasCode = true;
+    joined = undefined;
+  };
+  const closeString = (quote: string, raw: string, from: Joined | undefined, startLine: number) => {
+    const value = decodeString(quote, raw);
+    if (quote !== '"') { flush(); out += emitString({ value, literal: `'${raw}'` }, ctx, strings); hasCode = true; return; }
+    // A literal over several lines goes out re-encoded, on one line.
+    joined = from ? { value: from.value + value, literal: undefined } : { value, literal: raw.includes('\n') ? undefined : `"${raw}"` };
+    joinLine = startLine;
+  };
 
   for (let c = s.peek(); c !== ''; c = s.peek()) {
     if (st.kind === 'comment') {
@@ -186,23 +213,30 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
       continue;
     }
     if (st.kind === 'string') {
-      // Only at the start of a line: the tail of a string begun on an earlier line. Substs apply to
-      // whole strings, and we only rewrite strings that open and close on one line.
+      // The tail of a string begun on an earlier line: its line end is part of it.
       const { body, closed } = readQuoted(s, st.quote);
-      out += body;
-      if (!closed) break;
-      out += st.quote;
+      if (!closed) { st = { ...st, raw: st.raw + body + '\n' }; break; }
+      const { quote, raw, joined: from, line: startLine } = st;
       st = { kind: 'code' };
-      hasCode = true;
+      closeString(quote, raw + body, from, startLine);
       continue;
     }
+    if (joined && c !== ' ' && c !== '\t' && c !== '\r' && c !== '"') flush();
     if (c === '/' && s.peek(1) === '*') { st = { kind: 'comment', depth: 1, line: lineNo }; s.take(2); continue; }
+    if (c === '#' && s.peek(1) === '!') {
+      let word = '';
+      for (let k = 2; isWordChar(s.peek(k)); k++) word += s.peek(k);
+      if (ctx.isDirective(word)) return { text: out, strings, hasCode, state: st, directive: s.takeWhile(() => true) };
+    }
     if (c === '#' || (c === '/' && s.peek(1) === '/')) break;
     if (c === '"' || c === "'") {
+      const from = c === '"' ? joined : undefined;
+      joined = undefined;
       s.take();
       const { body, closed } = readQuoted(s, c);
-      if (!closed) { out += c + body; st = { kind: 'string', quote: c, line: lineNo }; break; }
-      out += encodeString(c, body, ctx, strings);
+      const startLine = from ? joinLine : lineNo;
+      if (!closed) { st = { kind: 'string', quote: c, line: startLine, raw: body + '\n', joined: from }; break; }
+      closeString(c, body, from, startLine);
       continue;
     }
     if (c === '$') {
@@ -228,9 +262,19 @@ export function scanLine(line: string, state: LexState, lineNo: number, ctx: Sca
       continue;
     }
     if (c !== ' ' && c !== '\t' && c !== '\r' && c !== '\b') hasCode = true;
-    out += s.take();
+    const taken = s.take();
+    if (!joined) out += taken;
   }
+  // A string at the end of the line waits: the next line may go on with another piece.
+  if (joined) return { text: out, strings, hasCode, state: { kind: 'joined', line: joinLine, joined } };
   return { text: out, strings, hasCode, state: st };
+}
+
+/** The text of a pending joined string, for a caller that ends it (a directive line, the end of a file). */
+export function endJoined(state: LexState, ctx: Pick<ScanContext, 'substs' | 'substBudget'>): { text: string; strings: string[] } | undefined {
+  if (state.kind !== 'joined') return undefined;
+  const strings: string[] = [];
+  return { text: emitString(state.joined, ctx, strings), strings };
 }
 
 /**
@@ -277,12 +321,12 @@ export function decodeString(quote: string, raw: string): string {
   return out;
 }
 
-/** The literal as it goes out: untouched unless a subst changed its value. */
-function encodeString(quote: string, raw: string, ctx: ScanContext, strings: string[]): string {
-  const value = decodeString(quote, raw);
+/** The string as it goes out: one literal, untouched unless it was joined or a subst changed its value. */
+function emitString(joined: Joined, ctx: Pick<ScanContext, 'substs' | 'substBudget'>, strings: string[]): string {
+  const value = joined.value;
   let result = value;
   for (const rule of ctx.substs) result = rule.apply(result, ctx.substBudget);
   strings.push(result);
-  if (result === value) return quote + raw + quote;
+  if (result === value && joined.literal !== undefined) return joined.literal;
   return '"' + result.replace(/[\\"]/g, (ch) => '\\' + ch).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + '"';
 }

@@ -6,7 +6,8 @@ import type { ExecSpec, PtimerType, RouteHook, TimerConfig, TimerSpec } from './
 import { validateOptions, OPTION_KEYS } from './options.js';
 import { taskCount } from './tasks.js';
 
-const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+/** Kamailio takes any name its parameter parser can read: no blanks, control characters, quotes, ";", "," or "=". */
+const NAME_RE = /^[^\s;,="'\x00-\x1f\x7f]+$/;
 export const MAX_MODE = 1024;
 const DEFAULT_INTERVAL_S = 120;
 const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', ...OPTION_KEYS] as const;
@@ -204,7 +205,7 @@ export class RTimerConfig {
     }
     if (!NAME_RE.test(name)) {
       throw new RTimerConfigError('ERR_RTIMER_NAME_INVALID',
-        `invalid timer name "${name}": use letters, digits, "_", "." and "-"`, { ...where, text: name });
+        `invalid timer name "${name}": no blanks, control characters, quotes, ";", "," or "="`, { ...where, text: name });
     }
     const iv = parseInterval(intervalText ?? '', where);
     const interval = iv.isDefault ? { value: this.#defaultInterval, unit: 's' as const, intervalUs: this.#defaultInterval * 1e6 } : iv;

@@ -1,10 +1,11 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RTimerConfigError } from '../errors.js';
 import { describeValue } from './describe.js';
-import { DefineLoopError, ExpansionBudget, ExpansionTooLargeError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
+import { DefineLoopError, endJoined, ExpansionBudget, ExpansionTooLargeError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
 import { parseSubstExpr, SubstBudget, SubstBudgetError, type SubstExpr } from './subst-expr.js';
 import { readConfigFile } from './config-file.js';
 import { configLimits, excerpt, type ConfigLimits } from './limits.js';
+import { kamailioRules, type KamailioRules } from './kamailio-version.js';
 
 /**
  * Kamailio's configuration preprocessor (core cfg.lex + ppcfg.c), run the way Kamailio runs it, so
@@ -25,8 +26,10 @@ export interface PreprocessOptions {
   /** Where Kamailio was started: relative includes are tried here first. Default `process.cwd()`. */
   cwd?: string;
   /**
-   * The Kamailio version whose names are predefined (`KAMAILIO_6`, `KAMAILIO_6_0`, `KAMAILIO_6_0_0`,
-   * `KAMAILIO_VERSION`, and `OS_NAME`), or `false` for none. Default `'6.0.0'`.
+   * The Kamailio version (`'X.Y'` or `'X.Y.Z'`) whose rules the text is read by: its predefined names
+   * (`KAMAILIO_X`, `KAMAILIO_X_Y`, `KAMAILIO_X_Y_Z`; from 5.7 also `KAMAILIO_VERSION` and `OS_NAME`) and
+   * its directives (before 5.7, `#!undef` and `#!ifexp`/`#!defexp` are comments). `false`: the default
+   * version's rules without any predefined name. Default `'6.0.0'`.
    */
   kamailioVersion?: string | false;
 }
@@ -58,6 +61,7 @@ export interface PreprocessResult {
 export const MAX_INCLUDE_DEPTH = 10;
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*/;
+const BARE_INCLUDE = /^[ \t\b\r]*(include_file|import_file)(?![A-Za-z0-9_])(.*)$/;
 const BLANK = /^[ \t\b\r]*$/;
 const LEADING_BLANKS = /^[ \t\b\r]+/;
 
@@ -116,9 +120,11 @@ class Preprocessor {
   readonly #warnings: PreprocessWarning[] = [];
   readonly #files: string[] = [];
   readonly #scan: ScanContext;
+  readonly #rules: KamailioRules;
 
   constructor(options: PreprocessOptions) {
     this.#opts = options;
+    this.#rules = kamailioRules(options.kamailioVersion === false ? undefined : options.kamailioVersion);
     this.#limits = configLimits(options.limits);
     const fileBytes = this.#limits.fileBytes;
     this.#cwd = options.cwd ?? process.cwd();
@@ -130,6 +136,7 @@ class Preprocessor {
       substs: this.#substs,
       expansion: new ExpansionBudget(this.#limits.lineExpansion, this.#limits.expansion, this.#limits.defineDepth),
       substBudget: new SubstBudget(this.#limits.substSearch),
+      isDirective: (word) => this.#isDirective(word),
     };
   }
 
@@ -149,15 +156,14 @@ class Preprocessor {
   }
 
   #predefine(): void {
-    const version = this.#opts.kamailioVersion ?? '6.0.0';
-    if (version !== false) {
-      const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
-      if (!m) throw new RTimerConfigError('ERR_RTIMER_CONFIG_PREPROCESS', `kamailioVersion "${version}" is not X.Y.Z`, { text: version });
-      const [, x, y, z] = m;
-      const core = 'Kamailio core';
+    if (this.#opts.kamailioVersion !== false) {
+      const { major: x, minor: y, patch: z, versionDefines } = this.#rules;
+      const core = `Kamailio ${this.#rules.version} core`;
       for (const name of [`KAMAILIO_${x}`, `KAMAILIO_${x}_${y}`, `KAMAILIO_${x}_${y}_${z}`]) this.#set(name, undefined, core);
-      this.#set('KAMAILIO_VERSION', String(Number(x) * 1_000_000 + Number(y) * 1000 + Number(z)), core);
-      this.#set('OS_NAME', `"${process.platform}"`, core);
+      if (versionDefines) {
+        this.#set('KAMAILIO_VERSION', String(x * 1_000_000 + y * 1000 + z), core);
+        this.#set('OS_NAME', `"${process.platform}"`, core);
+      }
     }
     for (const [name, value] of this.#givenDefines()) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -232,7 +238,10 @@ class Preprocessor {
 
   #file(text: string, src: Source): void {
     this.#files.push(src.file);
-    const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const split = text.split('\n');
+    // A CR before the line end is a blank to the lexer, but not to a \ that continues a #!define.
+    const crlf = split.map((l) => l.endsWith('\r'));
+    const lines = split.map((l, i) => (crlf[i] ? l.slice(0, -1) : l));
     if (lines[lines.length - 1] === '') lines.pop(); // the newline that ends the last line
     let state: LexState = { kind: 'code' };
     for (let n = 0; n < lines.length; n++) {
@@ -242,30 +251,61 @@ class Preprocessor {
         this.#skipped(raw, src.file, lineNo);
         continue;
       }
+      // A string at the end of the last line ends there unless this line goes on with another piece.
+      if (state.kind === 'joined' && !/^[ \t\r\b]*("|$)/.test(raw)) state = this.#endJoined(state, src.file);
       if (state.kind === 'code') {
-        const consumed = this.#directive(raw, lines, n, src);
+        const consumed = this.#directive(raw, lines, n, src, crlf);
         if (consumed !== undefined) { n += consumed; continue; }
       }
-      state = this.#code(raw, state, src.file, lineNo);
+      const scanned = this.#code(raw, state, src.file, lineNo);
+      state = scanned.state;
+      if (scanned.directive !== undefined) n += this.#directive(scanned.directive, lines, n, src, crlf) ?? 0;
     }
+    state = this.#endJoined(state, src.file);
     if (state.kind === 'comment') throw syntaxError('unterminated /* comment', src.file, state.line);
     if (state.kind === 'string') throw syntaxError(`unterminated ${state.quote} string`, src.file, state.line);
   }
 
-  #code(raw: string, state: LexState, file: string, line: number): LexState {
+  /** Ends a joined string that no further piece continues: it goes out at the end of the last line read. */
+  #endJoined(state: LexState, file: string): LexState {
+    if (state.kind !== 'joined') return state;
+    const ended = this.#orFail(() => endJoined(state, this.#scan)!, state.joined.value, file, state.line);
+    const last = this.#lines[this.#lines.length - 1];
+    if (last && last.file === file) last.text += ended.text;
+    else this.#lines.push({ file, line: state.line, text: ended.text, raw: '' });
+    return { kind: 'code' };
+  }
+
+  #isDirective(word: string): boolean {
+    const kind = DIRECTIVES.get(word);
+    if (kind === undefined) return false;
+    if (!this.#rules.undefine && (kind === 'undefine' || kind === 'tryundefine')) return false;
+    if (!this.#rules.expressions && (kind === 'ifexp' || kind === 'defexp')) return false;
+    return true;
+  }
+
+  #code(raw: string, state: LexState, file: string, line: number): { state: LexState; directive?: string } {
     const scanned = this.#scanOrFail(raw, state, file, line);
     this.#lines.push({ file, line, text: scanned.text, raw });
     // Modules define MOD_<name> as they load (Core Cookbook: "MOD_X - when module X has been loaded").
-    for (const m of scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)) {
-      const name = (m[2] ?? m[3]).replace(/^.*\//, '').replace(/\.so$/, '');
+    const loaded = [...scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)].map((m) => m[2] ?? m[3]);
+    // A double-quoted name at the end of the line waits in the state, in case the next line continues it.
+    if (scanned.state.kind === 'joined' && /\bloadmodulex?\s*$/.test(scanned.text)) loaded.push(scanned.state.joined.value);
+    for (const path of loaded) {
+      const name = path.replace(/^.*\//, '').replace(/\.so$/, '');
       if (name && !this.#defines.has(`MOD_${name}`)) this.#set(`MOD_${name}`, undefined, `loadmodule at ${file}:${line}`);
     }
-    return scanned.state;
+    return { state: scanned.state, directive: scanned.directive };
   }
 
   #scanOrFail(raw: string, state: LexState, file: string, line: number) {
+    return this.#orFail(() => scanLine(raw, state, line, this.#scan), raw, file, line);
+  }
+
+  /** Runs a scan; what it refuses becomes an RTimerConfigError naming the file and line. */
+  #orFail<T>(scan: () => T, raw: string, file: string, line: number): T {
     try {
-      return scanLine(raw, state, line, this.#scan);
+      return scan();
     } catch (err) {
       if (err instanceof DefineLoopError) throw fail(err.message, file, line, excerpt(raw));
       if (err instanceof ExpansionTooLargeError) {
@@ -283,7 +323,7 @@ class Preprocessor {
   #skipped(raw: string, file: string, line: number): void {
     const d = splitDirective(raw);
     if (!d) return;
-    const kind = DIRECTIVES.get(d.word);
+    const kind = this.#isDirective(d.word) ? DIRECTIVES.get(d.word) : undefined;
     if (kind === 'ifdef' || kind === 'ifndef' || kind === 'ifexp') {
       const name = kind === 'ifexp' ? d.rest.trim() : this.#ifdefName(d, kind, file, line);
       this.#push({ live: false, directive: `${kind} ${name}`, file, line });
@@ -296,14 +336,18 @@ class Preprocessor {
    * Handles a directive or include line in a live branch; returns how many following lines it used
    * (a `#!define` value continued with `\`), or undefined when the line is not a directive.
    */
-  #directive(raw: string, lines: string[], n: number, src: Source): number | undefined {
+  #directive(raw: string, lines: string[], n: number, src: Source, crlf: boolean[]): number | undefined {
     const file = src.file;
     const line = n + 1;
-    const bare = /^[ \t\b\r]*(include_file|import_file)(?![A-Za-z0-9_])(.*)$/.exec(raw);
+    const bare = BARE_INCLUDE.exec(raw);
     if (bare) { this.#include(bare[1] === 'import_file', bare[2], src, line, raw); return 0; }
     const d = splitDirective(raw);
     if (!d) return undefined;
     const kind = DIRECTIVES.get(d.word);
+    if (kind && !this.#isDirective(d.word)) {
+      this.#warn(file, line, `Kamailio ${this.#rules.version} has no #!${d.word}: it reads this line as a comment`);
+      return 0;
+    }
     if (!kind) {
       if (d.prefix === '!!') return undefined; // `!!x` is code (two "not"s), which Kamailio's parser judges
       if (!FLAVOURS.has(d.word) || !BLANK.test(d.rest)) {
@@ -313,7 +357,7 @@ class Preprocessor {
     }
     switch (kind) {
       case 'define': case 'trydef': case 'redefine':
-        return this.#define(kind, d, lines, n, file);
+        return this.#define(kind, d, lines, n, file, crlf);
       case 'undefine': case 'tryundefine': {
         const name = this.#directiveName(d, kind, file, line);
         if (!this.#defines.delete(name) && kind === 'undefine') {
@@ -344,15 +388,18 @@ class Preprocessor {
     }
   }
 
-  #define(kind: string, d: Directive, lines: string[], n: number, file: string): number {
+  #define(kind: string, d: Directive, lines: string[], n: number, file: string, crlf: boolean[]): number {
     const line = n + 1;
     const name = this.#directiveName(d, kind, file, line);
     // Everything after the name and its blanks is the value, to the end of the line; a
     // backslash at the end of the line continues it on the next one.
     const pieces = [d.rest.replace(LEADING_BLANKS, '').slice(name.length).replace(LEADING_BLANKS, '')];
     let used = 0;
-    // Joined once at the end: re-reading a growing value for its last character is quadratic.
     while (pieces[used].endsWith('\\') && n + used + 1 < lines.length) {
+      if (crlf[n + used]) {
+        throw fail(`#!${d.word} ${name}: the "\\" that continues its value is followed by CRLF; Kamailio continues a define only `
+          + 'over a LF line end and reads the next line as code', file, n + used + 1, d.text.trim());
+      }
       pieces[used] = pieces[used].slice(0, -1);
       used++;
       pieces.push(lines[n + used]);
@@ -394,7 +441,8 @@ class Preprocessor {
     if (!BLANK.test(d.rest)) {
       // cfg.lex only takes "#!endif" alone on its line; with anything after it the line is a
       // comment and the block stays open, which Kamailio reports only at the end.
-      throw fail(`#!${d.word} must be alone on its line (Kamailio reads "${d.text.trim()}" as a comment)`, file, line, d.text.trim());
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_MISREAD', `#!${d.word} must be alone on its line: Kamailio reads `
+        + `"${d.text.trim()}" as a comment, so the branch ${kind === 'else' ? 'does not flip' : 'stays open'}`, { file, line, text: d.text.trim() });
     }
     const top = this.#frames[this.#frames.length - 1];
     if (!top) {
@@ -432,7 +480,9 @@ class Preprocessor {
   #subst(kind: string, d: Directive, file: string, line: number): void {
     // The parser takes the next token, a string; it may come from a define and is itself subst'ed.
     const scanned = this.#scanOrFail(d.rest, { kind: 'code' }, file, line);
-    if (scanned.strings.length !== 1 || scanned.hasCode || scanned.state.kind !== 'code') {
+    const ended = this.#orFail(() => endJoined(scanned.state, this.#scan), d.rest, file, line);
+    if (ended) scanned.strings.push(...ended.strings);
+    if (scanned.strings.length !== 1 || scanned.hasCode || (scanned.state.kind !== 'code' && !ended)) {
       throw fail(`#!${d.word} takes one quoted expression, as in #!${d.word} "/regexp/replacement/flags"`, file, line, d.text.trim());
     }
     const text = scanned.strings[0];
