@@ -13,7 +13,7 @@ export type {
 } from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 export type {
-  RTimerEvents, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+  RTimerEvents, RTimerErrorEvent, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
 } from './events.js';
 export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';

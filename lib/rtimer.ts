@@ -13,7 +13,7 @@ import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';
-import type { RTimerEvents } from './events.js';
+import type { RTimerErrorEvent, RTimerEvents } from './events.js';
 import { applyControl, nativeCounts } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
@@ -271,7 +271,7 @@ export class RTimer extends EventEmitter implements Controllable {
   async #startProcesses(timers: TimerConfig[]): Promise<void> {
     const url = moduleUrl(this.#routes as string | URL);
     const emit = (event: string, payload: unknown) => {
-      if (event === 'error') this.#reportError(payload as Error);
+      if (event === 'error') this.#reportError(payload as RTimerError);
       else if (event === 'timer-state') {
         const { timer, worker, ...c } = payload as LoopStateChange & { timer: string; worker: number };
         this.#stateChanged(timer, worker, c);
@@ -471,7 +471,7 @@ export class RTimer extends EventEmitter implements Controllable {
   }
 
   /** Never throws: a throwing 'error' listener surfaces as uncaught on the next tick, after our bookkeeping. */
-  #reportError(err: Error): void {
+  #reportError(err: RTimerErrorEvent): void {
     try {
       if (this.listenerCount('error') > 0) this.emit('error', err);
       else this.#printer.print(err);

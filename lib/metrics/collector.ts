@@ -3,11 +3,13 @@ import type { WorkerExitEvent, WorkerStats } from '../process/supervisor.js';
 import type { Histogram } from '../stats/histogram.js';
 import { RTimerError } from '../errors.js';
 import { LE_SECONDS, toPromHistogram } from './buckets.js';
-import { assertRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
+import { assertRegistry, givenRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
 
 export interface RTimerCollectorOptions {
-  /** The prom-client Registry to register in; prom-client's default `register` if omitted. */
+  /** The prom-client Registry to register in (your app's, or prom-client's default `register`, the default). */
   registry?: MetricsRegistry;
+  /** Alias of `registry`, as prom-client names its default registry. */
+  register?: MetricsRegistry;
   /** Prepended to every metric name. Default 'rtimer_'. */
   prefix?: string;
 }
@@ -145,7 +147,7 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   }
   if (options === null || typeof options !== 'object') throw new RTimerError('ERR_RTIMER_BAD_COLLECTOR_ARG', 'rtimerCollector() options must be an object');
   const client = loadPromClient();
-  const registry = options.registry ?? client.register;
+  const registry = givenRegistry(options) ?? client.register;
   assertRegistry(registry);
   const prefix = options.prefix ?? 'rtimer_';
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {

@@ -3,6 +3,7 @@ import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats }
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
 import { precisionSpin } from './precision.js';
+import { loopWakeUsable } from '../runtime.js';
 import type { Execution, TimerRuntime } from './runtime.js';
 
 const hrtime = process.hrtime.bigint;
@@ -10,9 +11,9 @@ const hrtime = process.hrtime.bigint;
 /**
  * Default timers (no precision, priority, cpus or own thread) are woken by the event loop polling a
  * timerfd: no hop from a thread, about half the wake-up cost. RTIMER_WAKE=thread keeps them on the
- * shared thread (to compare, or should a platform's poll misbehave).
+ * shared thread (to compare, or should a platform's poll misbehave); Bun and Deno get it always.
  */
-const LOOP_WAKE = process.env.RTIMER_WAKE !== 'thread';
+const LOOP_WAKE = loopWakeUsable();
 
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
