@@ -28,8 +28,12 @@ export function scratchDir(): string {
 }
 
 let tarball: string | undefined;
-/** `npm pack` of this checkout (prebuilds included), once. */
+/**
+ * `npm pack` of this checkout (prebuilds included), once. RTIMER_TEST_TARBALL=<file.tgz> uses a
+ * tarball packed before, to iterate on a test without packing again (never under CI).
+ */
 export function packedTarball(): string {
+  if (tarball === undefined && process.env.RTIMER_TEST_TARBALL && process.env.CI !== 'true') tarball = process.env.RTIMER_TEST_TARBALL;
   if (tarball === undefined) {
     const r = run('npm', ['pack', '--pack-destination', scratchDir()]);
     if (r.code !== 0) throw new Error(`npm pack failed:\n${r.err}`);
