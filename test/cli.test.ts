@@ -118,6 +118,9 @@ describe('rtimer CLI', () => {
     }
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout, `${pkg.version}\n`);
+    const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8');
+    assert.equal(/^## (\S+)/m.exec(changelog)?.[1], pkg.version, 'the version is the CHANGELOG\'s newest (issue 20 #14)');
+    assert.notEqual(pkg.version, '0.1.0');
   });
 
   it('run --quiet prints only what the routes print (issue 9 #21)', async () => {

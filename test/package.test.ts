@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './support/run.js';
 import { installedProject, packedTarball, run, scratchDir } from './support/packed.js';
@@ -29,9 +29,23 @@ describe('npm package', function () {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     if (has('aarch64-linux-gnu-g++')) assert.ok(files.includes('prebuilds/linux-arm64/node-rtimer.glibc.node'));
-    const unexpected = files.filter((f) => !/^(package\.json|README\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node)$/.test(f));
+    const unexpected = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node|examples\/[\w-]+\.(mjs|cfg)|bench\/reference\/route-entry\/[\w-]+\.(md|svg))$/.test(f));
     assert.deepEqual(unexpected, []);
-    assert.ok(!files.some((f) => /^(test|bench|lib|examples)\//.test(f) || f.endsWith('.map')));
+    assert.ok(!files.some((f) => /^(test|lib)\//.test(f) || f.endsWith('.map')));
+  });
+
+  it('holds every file the README links to or runs, and states the glibc the x64 prebuild needs', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const named = new Set([...readme.matchAll(/\]\(((?:examples|bench)\/[^)#\s]+)\)|`node ((?:examples|bench)\/[\w./-]+)`|(examples\/[\w.-]+\.(?:mjs|cfg))/g)]
+      .map((m) => m[1] ?? m[2] ?? m[3]));
+    assert.ok(named.size >= 5, [...named].join(' '));
+    assert.deepEqual([...named].filter((f) => !files.includes(f)), [], 'README names files the package lacks');
+    // The newest GLIBC_x.y symbol version the binary references is the floor the README must state.
+    const inner = 'package/prebuilds/linux-x64/node-rtimer.glibc.node';
+    assert.equal(run('tar', ['xzf', tarball, '-C', dir, inner]).code, 0);
+    const bin = readFileSync(join(dir, inner), 'latin1');
+    const newest = [...new Set(bin.match(/GLIBC_2\.\d+/g))].map((v) => Number(v.split('.')[1])).sort((a, b) => b - a)[0];
+    assert.match(readme, new RegExp(`\\| linux-x64, glibc \\| glibc >= 2\\.${newest},`), `the x64 prebuild needs glibc 2.${newest}`);
   });
 
   it('installs with no compiler, make or Python reachable, and builds nothing', () => {
