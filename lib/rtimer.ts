@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
+import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
 import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
@@ -406,17 +406,28 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Resumes a paused timer at its next deadline, in phase. */
   resume(name: string): Promise<void> { return this.#control(name, 'resume'); }
 
+  /** resume() under the control socket's (and ptimer's) name. */
+  continue(name: string): Promise<void> { return this.#control(name, 'resume'); }
+
+  /** The next deadline of a running timer as a Date (croner's nextRun()); null when none is due. */
+  nextRun(name: string): Date | null {
+    const t = this.#find(name);
+    const next = this.list().find((x) => x.name === t.name)?.nextDeadline ?? null;
+    return next === null ? null : new Date(next);
+  }
+
   /**
    * ptimer's jumps: `start` runs the start route again with a fresh ctx.state (then the loop),
    * `loop` resumes the loop as it was, `end` runs the end route (then `ended`); `tick` runs the tick
    * routes once now, outside the schedule (counted in `triggered`). In mode=N, on every worker.
    */
   trigger(name: string, verb: TriggerVerb): Promise<void> {
-    if (!TRIGGER_VERBS.includes(verb)) {
+    const v = (typeof verb === 'string' ? verb.toLowerCase() : verb) as TriggerVerb; // verbs are case-insensitive, as names are
+    if (!TRIGGER_VERBS.includes(v)) {
       return Promise.reject(new RTimerError('ERR_RTIMER_VERB_UNKNOWN',
-        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb} (expected ${TRIGGER_VERBS.join(', ')})`));
+        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb}${didYouMean(verb, TRIGGER_VERBS)} (expected ${TRIGGER_VERBS.join(', ')})`));
     }
-    return this.#control(name, verb);
+    return this.#control(name, v);
   }
 
   /** Opens a JSON-RPC 2.0 control socket (see lib/ctl) driving this RTimer; stop() closes it. */
@@ -432,9 +443,19 @@ export class RTimer extends EventEmitter implements Controllable {
     return server;
   }
 
-  async #control(name: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
-    const t = this.#timerList().find((x) => x.name === name);
-    if (!t) throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}`);
+  /** A timer by name, compared case-insensitively as the configuration does; unknown names say the nearest. */
+  #find(name: string): TimerConfig {
+    const list = this.#timerList();
+    const t = typeof name === 'string' ? list.find((x) => x.name.toLowerCase() === name.toLowerCase()) : undefined;
+    if (!t) {
+      throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN',
+        `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}${didYouMean(name, list.map((x) => x.name))}`);
+    }
+    return t;
+  }
+
+  async #control(given: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
+    const { name } = this.#find(given);
     if (this.#state !== 'running') {
       throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
     }

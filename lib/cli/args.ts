@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
-import { RTimerError } from '../errors.js';
+import { didYouMean, RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
 import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
 
@@ -74,7 +74,10 @@ export function parseCli(argv: string[]): CliCommand {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
-    throw new CliUsageError((err as Error).message);
+    const flag = /'(--?[^']+)'/.exec((err as Error).message)?.[1];
+    const hint = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
+      ? didYouMean(flag, Object.keys(OPTIONS).map((k) => `--${k}`)) : '';
+    throw new CliUsageError(`${(err as Error).message.split('\n')[0]}${hint}`);
   }
   const { values, positionals, tokens } = parsed;
   if (values.help) return { command: 'help' };
@@ -99,7 +102,9 @@ export function parseCli(argv: string[]): CliCommand {
   const [command, file, ...extra] = positionals;
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
   if (command === 'ctl') throw new CliUsageError('ctl comes first: rtimer ctl <socket> <method> [timer] [--json]');
-  if (command !== 'check' && command !== 'run') throw new CliUsageError(`unknown command "${command}"`);
+  if (command !== 'check' && command !== 'run') {
+    throw new CliUsageError(`unknown command "${command}"${didYouMean(command, ['check', 'run', 'ctl'])}`);
+  }
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {

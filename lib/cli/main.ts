@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof CliUsageError) {
-      io.err(`rtimer: ${err.message}\n${USAGE}`);
+      io.err(`rtimer: ${err.message}\nsee rtimer --help\n`);
       return 2;
     }
     io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);

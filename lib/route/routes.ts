@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeThrown, RTimerError } from '../errors.js';
+import { describeThrown, didYouMean, RTimerError } from '../errors.js';
 import type { RouteHook } from '../config/types.js';
 import type { FakedMessage } from './fmsg.js';
 
@@ -99,7 +99,18 @@ export function findRoute(routes: object, name: string): Route | undefined {
   return typeof fn === 'function' ? (fn as Route) : undefined;
 }
 
-/** Throws one error that names every missing route with its timer. */
+/** The functions a routes object or module offers (its own and its default export's), for suggestions. */
+function routeNames(routes: object): string[] {
+  const names = (o: unknown) => (o !== null && (typeof o === 'object' || typeof o === 'function')
+    ? Object.keys(o).filter((k) => typeof (o as Record<string, unknown>)[k] === 'function') : []);
+  try {
+    return [...names(routes), ...names((routes as { default?: unknown }).default)];
+  } catch {
+    return []; // a hostile module (throwing getters): no suggestion
+  }
+}
+
+/** Throws one error that names every missing route with its timer (and the nearest name, if any). */
 export function resolveRoutes(routes: object, from: string,
   timers: { name: string; routes: string[]; start?: string; end?: string }[]): Map<string, Route> {
   const found = new Map<string, Route>();
@@ -109,7 +120,7 @@ export function resolveRoutes(routes: object, from: string,
     for (const r of names) {
       const fn = findRoute(routes, r);
       if (fn) found.set(r, fn);
-      else missing.push(`route "${r}" of timer "${t.name}"`);
+      else missing.push(`route "${r}" of timer "${t.name}"${didYouMean(r, routeNames(routes))}`);
     }
   }
   if (missing.length) {
