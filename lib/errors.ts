@@ -115,3 +115,17 @@ export function didYouMean(given: unknown, known: readonly string[]): string {
   }
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
+
+const warned = new WeakMap<object, Set<string>>();
+
+/**
+ * process.emitWarning once per `owner` and `code`: for calls that are valid but likely a mistake
+ * (Kamailio accepts them too), so they neither throw nor stay silent. `--no-warnings` hides them.
+ */
+export function warnOnce(owner: object, code: string, message: string): void {
+  let codes = warned.get(owner);
+  if (!codes) warned.set(owner, codes = new Set());
+  if (codes.has(code)) return;
+  codes.add(code);
+  process.emitWarning(message, { type: 'RTimerWarning', code });
+}

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
+import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
 import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
@@ -64,6 +64,8 @@ export interface TimerStats extends TimerCounters {
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
+
+const QUIET_STATS = Symbol.for('node-rtimer.quietStats');
 
 const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'clock'];
 
@@ -182,8 +184,10 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Resolves once every timer is armed; rejects (and leaves nothing running) if any cannot be. */
   start(): Promise<void> {
-    if (this.#state === 'running') return Promise.resolve();
-    if (this.#state === 'starting') return this.#starting!;
+    if (this.#state === 'running' || this.#state === 'starting') {
+      warnOnce(this, 'RTIMER_START_TWICE', `start() called while the RTimer is ${this.#state}: the call does nothing more`);
+      return this.#state === 'running' ? Promise.resolve() : this.#starting!;
+    }
     if (this.#state !== 'idle') return Promise.reject(stoppedError());
     // Not ours to thaw if it came frozen (e.g. a configuration another RTimer runs).
     const froze = !this.config.frozen;
@@ -207,6 +211,12 @@ export class RTimer extends EventEmitter implements Controllable {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
+    if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
+    const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
+    if (idle.length) {
+      warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${idle.map((t) => `"${t.name}"`).join(', ')} ` +
+        `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
+    }
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
@@ -356,6 +366,14 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Per timer, in declaration order: counters, lateness and duration histograms (ns). */
   stats(): TimerStats[] {
+    if (this.#state === 'idle') warnOnce(this, 'RTIMER_STATS_BEFORE_START', 'stats() before start(): no timer runs yet, every figure is empty');
+    return this.#stats();
+  }
+
+  /** @internal stats() without its before-start warning: for the metrics collector of any copy of the package. */
+  [QUIET_STATS](): TimerStats[] { return this.#stats(); }
+
+  #stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
         lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt) };
@@ -382,7 +400,7 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
-    const stats = new Map(this.stats().map((s) => [s.name, s]));
+    const stats = new Map(this.#stats().map((s) => [s.name, s]));
     const now = binding.now();
     const wall = Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);

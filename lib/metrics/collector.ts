@@ -163,7 +163,7 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   // stats() has only the restarts of the supervisor's window; the counter must never go down, so it
   // counts the restart decisions itself, starting from what the window holds now.
   const restarts = new Map<string, number>();
-  for (const t of rt.stats()) for (const w of t.workers ?? []) restarts.set(`${t.name}\0${w.worker}`, w.restarts);
+  for (const t of quietStats(rt)) for (const w of t.workers ?? []) restarts.set(`${t.name}\0${w.worker}`, w.restarts);
   const onExit = (e: WorkerExitEvent) => {
     if (e.restartInMs === null) return;
     const key = `${e.timer}\0${e.worker}`;
@@ -197,10 +197,16 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   };
 }
 
+/** rt.stats() without its warning before start(): a scrape may well come before the timers run. */
+function quietStats(rt: RTimer): TimerStats[] {
+  const quiet = (rt as unknown as Record<symbol, (() => TimerStats[]) | undefined>)[Symbol.for('node-rtimer.quietStats')];
+  return typeof quiet === 'function' ? quiet.call(rt) : rt.stats();
+}
+
 function takeSnapshot(rt: RTimer, restarts: Map<string, number>): Snapshot {
   const series: Series[] = [];
   const timers: Snapshot['timers'] = [];
-  for (const t of rt.stats()) {
+  for (const t of quietStats(rt)) {
     timers.push({ labels: { timer: t.name }, state: timerState(t, rt.state), intervalSeconds: t.intervalUs / 1e6 });
     if (!t.workers) {
       series.push({ labels: { timer: t.name }, c: t, leadNs: t.native?.leadNs });
