@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
 import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
-import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
@@ -292,8 +292,11 @@ export class RTimer extends EventEmitter implements Controllable {
     this.#processes = timers.map((t) => new ProcessTimer(structuredClone(t), url, this.#supervisor, emit));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
-      const failure = await firstFailure(steps);
+      let failure = await firstFailure(steps);
       if (failure === undefined) return;
+      // The worker imports a URL; the path the user gave, and so the hint, is known here.
+      const hint = (failure as RTimerError).code === 'ERR_RTIMER_ROUTES_LOAD' ? relativeHint(this.#routes) : '';
+      if (hint) failure = new RTimerError('ERR_RTIMER_ROUTES_LOAD', `${(failure as Error).message} (${hint})`, { cause: failure });
       await Promise.all(this.#processes.map((p) => p.stop()));
       this.#processes = [];
       throw failure;

@@ -90,3 +90,15 @@ describe('first hour: names (issue 20 #8, #9, #12)', () => {
     assert.match(flag.stderr, /^rtimer: Unknown option '--durration'.*\(did you mean "--duration"\?\)\nsee rtimer --help\n$/);
   });
 });
+
+describe('first hour: mode=N with a relative routes path (issue 20 #10)', () => {
+  it('a module the workers cannot load: the error says where the path was looked for, and how to name a file next to yours', async function () {
+    this.timeout(30_000);
+    const rt = new RTimer({ routes: './no-such-dir/routes.mjs' });
+    rt.timer('name=media;mode=1;interval=20000u').exec('timer=media;route=MEDIA');
+    await assert.rejects(rt.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_ROUTES_LOAD'
+      && e.message.includes(`a relative path is taken from the working directory, here ${process.cwd()}/no-such-dir/routes.mjs`)
+      && e.message.includes("new URL('./routes.mjs', import.meta.url)"));
+    await rt.stop();
+  });
+});

@@ -65,6 +65,13 @@ export function moduleUrl(source: string | URL): string {
   return URL_STRING.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
 }
 
+/** For a routes path given relative: where it was looked for, and how to name a file next to the caller's; else ''. */
+export function relativeHint(source: RoutesSource | undefined): string {
+  if (typeof source !== 'string' || URL_STRING.test(source) || isAbsolute(source)) return '';
+  return `a relative path is taken from the working directory, here ${fileURLToPath(moduleUrl(source))}; ` +
+    "to name a file next to yours, pass new URL('./routes.mjs', import.meta.url)";
+}
+
 /** Loads a routes module (path relative to cwd, absolute path or URL), or returns the object. */
 export async function loadRoutes(source: RoutesSource): Promise<{ routes: object; from: string }> {
   if (isModuleSource(source)) {
@@ -73,10 +80,8 @@ export async function loadRoutes(source: RoutesSource): Promise<{ routes: object
     try {
       return { routes: await import(url), from: name };
     } catch (err) {
-      const relative = typeof source === 'string' && !URL_STRING.test(source) && !isAbsolute(source);
-      const hint = relative ? ` (a relative path is taken from the working directory, here ${fileURLToPath(url)}; ` +
-        "to name a file next to yours, pass new URL('./routes.mjs', import.meta.url))" : '';
-      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${name}"${hint}: ${describeThrown(err)}`,
+      const hint = relativeHint(source);
+      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${name}"${hint && ` (${hint})`}: ${describeThrown(err)}`,
         { cause: err });
     }
   }
