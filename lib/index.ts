@@ -17,7 +17,7 @@ export type {
 } from './events.js';
 export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
-export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
+export type { Route, Routes, RouteContext, RouteState, RoutesSource, RoutesModule, WorkerHookInfo } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
 export { capabilities, now } from './native-info.js';
 export type {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
 import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
-import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
@@ -20,12 +20,12 @@ import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/s
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './control-info.js';
 
-export interface RTimerOptions {
+export interface RTimerOptions<S extends object = RouteState> {
   /**
    * Route functions by name, or a module whose exports are the routes: a URL (`new URL('./routes.mjs',
    * import.meta.url)` for a file next to the caller's) or a path, taken from the working directory.
    */
-  routes?: RoutesSource;
+  routes?: RoutesSource<S>;
   /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
   defaultInterval?: number;
   /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
@@ -106,7 +106,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 type Listener<K extends keyof RTimerEvents> = (...args: RTimerEvents[K]) => void;
 
 /** Typed events (see RTimerEvents); the methods are EventEmitter's. */
-export interface RTimer {
+export interface RTimer<S extends object = RouteState> {
   on<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
   once<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
   off<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
@@ -117,8 +117,11 @@ export interface RTimer {
   emit<K extends keyof RTimerEvents>(event: K, ...args: RTimerEvents[K]): boolean;
 }
 
-/** Kamailio's rtimer module for Node: named timers that run routes, without drift. */
-export class RTimer extends EventEmitter implements Controllable {
+/**
+ * Kamailio's rtimer module for Node: named timers that run routes, without drift. `S` types the
+ * routes' `ctx.state` (`new RTimer<{ sent: number }>({ routes })`).
+ */
+export class RTimer<S extends object = RouteState> extends EventEmitter implements Controllable {
   readonly config: RTimerConfig;
   readonly #routes: RoutesSource | undefined;
   readonly #scheduler: SharedScheduler;
@@ -144,7 +147,7 @@ export class RTimer extends EventEmitter implements Controllable {
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
 
-  constructor(options: RTimerOptions = {}) {
+  constructor(options: RTimerOptions<S> = {}) {
     super();
     checkOptions(options);
     validateSupervisorOptions(options.supervisor);
@@ -156,7 +159,8 @@ export class RTimer extends EventEmitter implements Controllable {
     this.#supervisor = supervisor;
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
-    this.#routes = options.routes;
+    // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
+    this.#routes = options.routes as RoutesSource | undefined;
     this.#scheduler = new SharedScheduler(options.clock);
   }
 

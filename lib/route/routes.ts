@@ -4,7 +4,10 @@ import { describeThrown, didYouMean, RTimerError } from '../errors.js';
 import type { RouteHook } from '../config/types.js';
 import type { FakedMessage } from './fmsg.js';
 
-export interface RouteContext {
+/** What a route keeps in `ctx.state`; name your own shape with the generic (`RouteContext<MyState>`). */
+export type RouteState = Record<string, unknown>;
+
+export interface RouteContext<S extends object = RouteState> {
   /** The timer's name as declared. */
   readonly timer: string;
   readonly route: string;
@@ -20,7 +23,7 @@ export interface RouteContext {
   /** Which routes run: `'start'` once before the first tick, `'tick'`, or `'end'` once at the end. */
   readonly on: RouteHook;
   /** One plain object per worker (per timer in mode 0 and inline), from start through every tick to end. */
-  readonly state: Record<string, unknown>;
+  readonly state: S;
   /**
    * This tick's slice, 0..nslices-1 (ptimer's slice). In `start` (only there) the route may set
    * `slice`, `nslices` and `ntasks` for its worker; they are checked when start returns.
@@ -34,10 +37,35 @@ export interface RouteContext {
   readonly taskRange: readonly [number, number];
 }
 
-/** A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise. */
-export type Route = (module: 'rtimer', ctx: RouteContext) => unknown;
-export type Routes = Readonly<Record<string, Route>>;
-export type RoutesSource = Routes | string | URL;
+/**
+ * A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise (or -1, to end
+ * a ptimer loop). `S` types `ctx.state`, which starts as `{}`: fill it in the start route.
+ */
+export type Route<S extends object = RouteState> = (module: 'rtimer', ctx: RouteContext<S>) => unknown;
+export type Routes<S extends object = RouteState> = Readonly<Record<string, Route<S>>>;
+export type RoutesSource<S extends object = RouteState> = Routes<S> | string | URL;
+
+/** What `onWorkerStart`/`onWorkerStop` of a routes module receive (mode=N). */
+export interface WorkerHookInfo {
+  timer: string;
+  /** 0..workers-1 (Kamailio's `$rtimer_worker`). */
+  worker: number;
+  workers: number;
+  pid: number;
+}
+
+/**
+ * The shape of a routes module for mode=N (or any) timers: its exported functions are the routes,
+ * plus the optional worker hooks. Check one with `satisfies RoutesModule<MyState>` on its default
+ * export, or type each export (`export const MEDIA: Route<MyState> = ...`).
+ */
+export interface RoutesModule<S extends object = RouteState> {
+  /** Awaited in each worker before its first tick (e.g. to open the worker's own connections). */
+  onWorkerStart?: (info: WorkerHookInfo) => unknown;
+  /** After the worker's last tick and its end route. */
+  onWorkerStop?: (info: WorkerHookInfo) => unknown;
+  [route: string]: Route<S> | ((info: WorkerHookInfo) => unknown) | undefined;
+}
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
