@@ -3,6 +3,7 @@ import { parseDurationMs } from '../config/interval.js';
 import { didYouMean, RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
 import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
+import { MAX_HISTOGRAM_BUCKETS } from './histogram.js';
 
 // rtimer ctl parses its own command line (lib/ctl/command.ts); its lines are shown here too.
 const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl')).join('\n');
@@ -10,8 +11,8 @@ const ctlOptions = CTL_USAGE.split('\n').filter((l) => l.startsWith('  options:'
 
 export const USAGE = `usage:
   rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
-  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
-             [--metrics <addr> [--metrics-public]] [--ctl <socket>]
+  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--json] [--histogram <N>]
+             [--define NAME[=value]]... [--metrics <addr> [--metrics-public]] [--ctl <socket>]
 ${ctlLines}
   rtimer --help | --version
 
@@ -22,8 +23,11 @@ options:
                       the #!ifdef branches that are read
   --duration <time>   run: stop after this long (10s, 250ms, 2m, 1h, 1d; a bare number is seconds);
                       default: until SIGINT or SIGTERM
-  -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors still go
-                      to stderr)
+  -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors, the
+                      metrics URL and the control socket path still go to stderr)
+  --json              run: print the final statistics as JSON ({"timers":[...]}, ns) instead of the table
+  --histogram <N>     run: also print route-entry lateness in N buckets of 1 µs, as cyclictest -h N does
+                      (with --json: a "histogram" per timer)
   --metrics <addr>    run: serve Prometheus metrics on http://<addr>/metrics (127.0.0.1:9464, :9464 or 9464
                       for loopback, [::1]:9464); needs the optional package prom-client
   --metrics-public    run: allow a --metrics address other machines can reach (0.0.0.0:9464, a LAN address)
@@ -46,7 +50,7 @@ export type CliCommand =
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[] }
   | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[];
-      metrics?: MetricsAddress & { public: boolean }; ctl?: string };
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string; json: boolean; histogram?: number };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -64,6 +68,8 @@ const OPTIONS = {
   metrics: { type: 'string' },
   'metrics-public': { type: 'boolean' },
   ctl: { type: 'string' },
+  json: { type: 'boolean' },
+  histogram: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -108,7 +114,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'json', 'histogram'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines };
@@ -123,6 +129,13 @@ export function parseCli(argv: string[]): CliCommand {
     }
     if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
   }
+  let histogram: number | undefined;
+  if (values.histogram !== undefined) {
+    histogram = Number(values.histogram);
+    if (!/^[0-9]+$/.test(values.histogram) || histogram < 1 || histogram > MAX_HISTOGRAM_BUCKETS) {
+      throw new CliUsageError(`--histogram "${values.histogram}": expected a number of 1 µs buckets from 1 to ${MAX_HISTOGRAM_BUCKETS}`);
+    }
+  }
   let metrics: (MetricsAddress & { public: boolean }) | undefined;
   if (values.metrics !== undefined) {
     try {
@@ -134,5 +147,6 @@ export function parseCli(argv: string[]): CliCommand {
     throw new CliUsageError('--metrics-public goes with --metrics <addr>');
   }
   return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ...(metrics ? { metrics } : {}),
+    json: values.json ?? false, ...(histogram !== undefined ? { histogram } : {}),
     ...(values.ctl !== undefined ? { ctl: values.ctl } : {}) };
 }

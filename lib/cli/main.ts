@@ -34,10 +34,11 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+          const live = process.stdout.isTTY && !cmd.quiet && !cmd.json ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared,
+              json: cmd.json, histogram: cmd.histogram }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
