@@ -7,8 +7,8 @@ import { callingExecution, TimerRuntime, type Execution, type TimerCounters } fr
 import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
-import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
+import { NativeRunner } from './schedule/native-runner.js';
+import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions } from './process/supervisor.js';
 import { binding } from './binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
@@ -18,7 +18,10 @@ import { applyControl, nativeCounts } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
-import { timerInfo } from './control-info.js';
+import { timerInfo } from './ctl/info.js';
+import type { TimerStats } from './stats/timer-stats.js';
+
+export type { TimerStats };
 
 export interface RTimerOptions<S extends object = RouteState> {
   /**
@@ -41,26 +44,6 @@ export interface RTimerOptions<S extends object = RouteState> {
   supervisor?: SupervisorOptions;
   /** @internal The clock of the shared scheduler, for tests. */
   clock?: SchedulerClock;
-}
-
-export interface TimerStats extends TimerCounters {
-  name: string;
-  mode: number | 'inline';
-  intervalUs: number;
-  /** Route start minus its ideal time `start + k*interval`, ns. */
-  lateness: Histogram;
-  /** Time from the first route's start to the last route's end, ns. */
-  duration: Histogram;
-  /** In-process native timers (mode 'inline'): what the engine measured besides lateness. */
-  native?: NativeDetail;
-  /** Dedicated timer processes (mode=N): each worker's figures; the timer's are their sum. */
-  workers?: WorkerStats[];
-  /** A mode=N timer whose worker kept dying past the restart limit. */
-  failed?: boolean;
-  /** In-process timers: executions still running when stop()'s grace period ran out. */
-  abandoned?: number;
-  /** running, paused, ended (start/end routes, or a route returned -1), failed or stopped. */
-  state: TimerState;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
@@ -391,12 +374,12 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     });
     const dedicated = this.#processes.map((p): TimerStats => {
       const workers = p.workers();
-      const sum = (k: 'ticks' | 'executions' | 'missed' | 'paused' | 'errors' | 'routeCalls' | 'triggered') =>
+      const sum = (k: keyof TimerCounters) =>
         workers.reduce((n, w) => n + w[k], 0);
       const lateness = new Histogram();
       const duration = new Histogram();
       for (const w of workers) { lateness.add(w.lateness); duration.add(w.duration); }
-      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'),
+      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'), idle: sum('idle'),
         executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
         routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
         state: this.#processState(p) };

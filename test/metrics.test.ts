@@ -22,7 +22,7 @@ const parse = parsePrometheus as unknown as (text: string) => Family[];
 
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const NAMES = ['ticks_total', 'executions_total', 'missed_total', 'paused_total', 'errors_total', 'route_calls_total',
+const NAMES = ['ticks_total', 'executions_total', 'missed_total', 'paused_total', 'idle_total', 'errors_total', 'route_calls_total',
   'worker_restarts_total', 'timer_state', 'worker_state', 'interval_seconds', 'precision_lead_seconds',
   'lateness_seconds', 'route_duration_seconds'];
 

@@ -1,4 +1,4 @@
-import type { TimerStats } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
 
 /** The part of a TTY write stream the live view uses. */
 export interface LiveStream {

@@ -1,4 +1,4 @@
-import type { TimerStats } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
 
 const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
 

@@ -1,4 +1,5 @@
-import type { RTimer, TimerStats } from '../rtimer.js';
+import type { RTimer } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
 import type { WorkerExitEvent, WorkerStats } from '../process/supervisor.js';
 import type { Histogram } from '../stats/histogram.js';
 import { RTimerError } from '../errors.js';
@@ -28,7 +29,7 @@ interface Value { metricName?: string; labels: Labels; value: number }
 /** What a timer, or one worker of a mode=N timer, counts. `paused` is read when stats() has it. */
 interface Series {
   labels: Labels;
-  c: Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls' | 'lateness' | 'duration'> & { paused?: number };
+  c: Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls' | 'lateness' | 'duration'> & { paused?: number; idle?: number };
   leadNs?: number;
   restarts?: number;
   workerState?: string;
@@ -76,6 +77,7 @@ const FAMILIES: Family[] = [
   counter('executions_total', 'Ticks whose routes ran.', (c) => c.executions),
   counter('missed_total', 'Ticks not run: the previous execution was still going, or the timer woke too late for them.', (c) => c.missed),
   counter('paused_total', 'Ticks that passed while the timer was paused.', (c) => c.paused ?? 0),
+  counter('idle_total', 'Deadlines that passed while the timer\'s loop was ended: ticks + idle = every deadline.', (c) => c.idle ?? 0),
   counter('errors_total', 'Route calls that threw or rejected.', (c) => c.errors),
   counter('route_calls_total', 'Route calls, errors included (executions times routes).', (c) => c.routeCalls),
   {
