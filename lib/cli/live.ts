@@ -1,4 +1,5 @@
 import type { TimerStats } from '../stats/timer-stats.js';
+import { microseconds } from '../ctl/format.js';
 
 /** The part of a TTY write stream the live view uses. */
 export interface LiveStream {
@@ -12,7 +13,7 @@ export const LIVE_MIN_INTERVAL_MS = 250;
 
 const CSI = '\x1b[';
 
-const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
+const us = microseconds;
 
 function every(intervalUs: number): string {
   if (intervalUs % 1_000_000 === 0) return `${intervalUs / 1_000_000}s`;
