@@ -89,6 +89,7 @@ describe('README snippets, against the packed package', function () {
       const where = `README.md:${s.line} (${s.lang})`;
       if (r.early) assert.equal(r.code, 0, `${where} exited ${r.code ?? r.signal}:\n${r.err}`);
       assert.doesNotMatch(r.err, /Error|Warning|\bat .*:\d+:\d+/, `${where} printed on stderr:\n${r.err}`);
+      assert.doesNotMatch(r.out, /(^|\s)\d+n(\s|$)/m, `${where} printed a BigInt raw:\n${r.out}`);
     }
   });
 });
