@@ -201,7 +201,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
     const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
     if (idle.length) {
-      warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${idle.map((t) => `"${t.name}"`).join(', ')} ` +
+      const names = idle.slice(0, 5).map((t) => `"${t.name}"`).join(', ') + (idle.length > 5 ? ` and ${idle.length - 5} more` : '');
+      warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${names} ` +
         `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
     }
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
