@@ -14,11 +14,11 @@ export type {
 } from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 export type {
-  RTimerEvents, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+  RTimerEvents, RTimerErrorEvent, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
 } from './events.js';
 export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
-export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
+export type { Route, Routes, RouteContext, RouteState, RoutesSource, RoutesModule, WorkerHookInfo } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
 export { capabilities, now } from './native/info.js';
 export type {

@@ -104,7 +104,7 @@ describe('rtimer CLI', () => {
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+      assert.match(r.stderr, /^rtimer: .+\nsee rtimer --help\n$/, bad[i].join(' '));
     });
   });
 
@@ -118,6 +118,9 @@ describe('rtimer CLI', () => {
     }
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout, `${pkg.version}\n`);
+    const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8');
+    assert.equal(/^## (\S+)/m.exec(changelog)?.[1], pkg.version, 'the version is the CHANGELOG\'s newest (issue 20 #14)');
+    assert.notEqual(pkg.version, '0.1.0');
   });
 
   it('run --quiet prints only what the routes print (issue 9 #21)', async () => {
@@ -262,7 +265,7 @@ describe('rtimer CLI: ptimer keys and --define (issue 11)', () => {
     const runs = await Promise.all(bad.map((args) => runNode([CLI, 'check', cfg, ...args])));
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+      assert.match(r.stderr, /^rtimer: .+\nsee rtimer --help\n$/, bad[i].join(' '));
     });
   });
 

@@ -8,6 +8,7 @@ import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import type { MetricsAddress } from '../metrics/address.js';
 import type { ListenOptions } from '../ctl/server.js';
 import { formatLiveLines, LiveView, type LiveStream } from './live.js';
+import { formatHistogram, microsecondBins } from './histogram.js';
 import { formatSummary } from './summary.js';
 import { waitFor, type TimerFunctions } from './wait.js';
 
@@ -72,6 +73,10 @@ export interface RunOptions {
   ctl?: string;
   /** Its limits (--ctl-max-connections, --ctl-idle-timeout). */
   ctlOptions?: Omit<ListenOptions, 'path'>;
+  /** Print the final statistics as JSON instead of the table (--json). */
+  json?: boolean;
+  /** Also print lateness in this many 1 µs buckets (--histogram, cyclictest's -h). */
+  histogram?: number;
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
@@ -133,10 +138,12 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';
       io.err(`rtimer: running ${names}${forHow}; Ctrl-C stops\n`);
-      if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
-      if (ctl) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
-      if (options.live) live = new LiveView(options.live, () => formatLiveLines(rt.stats()), { shared: options.liveShared }).start();
     }
+    // Where to reach the run: printed even with --quiet, which silences figures, not addresses.
+    if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
+    if (ctl) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
+    const tty = options.live;
+    if (tty && !options.quiet) live = new LiveView(tty, () => formatLiveLines(rt.stats(), tty.columns), { shared: options.liveShared }).start();
     await waitFor(options.durationMs, end.signal, options.timers);
   } finally {
     signal.removeEventListener('abort', onSignal);
@@ -149,7 +156,13 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
   }
   const stats = rt.stats();
   for (const s of stats) if (s.failed) failed.add(s.name);
-  if (!options.quiet) io.out(formatSummary(stats));
+  if (options.json) {
+    const timers = stats.map((s) => (options.histogram ? { ...s, histogram: { bucketUs: 1, ...microsecondBins(s.lateness, options.histogram) } } : s));
+    io.out(`${JSON.stringify({ timers })}\n`);
+  } else if (!options.quiet) {
+    io.out(formatSummary(stats));
+    if (options.histogram) io.out(formatHistogram(stats, options.histogram));
+  }
   if (failed.size === 0) return 0;
   io.err(`rtimer: failed: ${[...failed].join(', ')}\n`);
   return 1;

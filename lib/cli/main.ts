@@ -37,10 +37,11 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+          const live = process.stdout.isTTY && !cmd.quiet && !cmd.json ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await runTimers(rt,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, metrics: cmd.metrics, ctl: cmd.ctl, ctlOptions: cmd.ctlOptions, live, liveShared }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, metrics: cmd.metrics, ctl: cmd.ctl, ctlOptions: cmd.ctlOptions, live, liveShared,
+              json: cmd.json, histogram: cmd.histogram }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof CliUsageError) {
-      io.err(`rtimer: ${err.message}\n${USAGE}`);
+      io.err(`rtimer: ${err.message}\nsee rtimer --help\n`);
       return 2;
     }
     io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -183,6 +183,13 @@ export class RTimerConfig {
         `timer ${text}: invalid mode ${describeValue(mode)}: expected 0, a number of processes or 'inline'`,
         { ...where, text: describeValue(mode) });
     }
+    if (typeof interval === 'number' && Number.isFinite(interval) && interval > 0 && !Number.isInteger(interval)) {
+      // Kamailio's interval is whole seconds; a fraction is a finer unit, which also means a native timer.
+      const hint = Number.isInteger(interval * 1000) ? `"${interval * 1000}ms"` : `"${Math.round(interval * 1e6)}us"`;
+      throw new RTimerConfigError('ERR_RTIMER_INTERVAL_INVALID',
+        `timer ${text}: invalid interval ${interval}: a number is whole seconds; use ${hint} (a ms or us interval ` +
+        "runs on a native timer: mode: 'inline' here, or mode N >= 1)", { ...where, text: String(interval) });
+    }
     const built = this.#build(name, interval === undefined ? undefined : String(interval),
       mode === undefined ? undefined : String(mode), options, where, text);
     const type = (spec as { [PTIMER_TYPE]?: unknown })[PTIMER_TYPE];

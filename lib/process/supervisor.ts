@@ -457,7 +457,7 @@ export class ProcessTimer {
     }
     if (w.armedAtNs !== null && !w.final) {
       const due = deadlinesPassed(w.anchorNs, BigInt(this.#config.intervalUs) * 1000n, w.armedAtNs, w.stopAtNs ?? binding.now());
-      const lost = Math.max(0, due - (r?.counters.ticks ?? 0));
+      const lost = Math.max(0, due - (r?.counters.ticks ?? 0) - (r?.counters.idle ?? 0));
       w.past.counters.ticks += lost;
       w.past.counters.missed += lost;
     }

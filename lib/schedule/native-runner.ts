@@ -2,6 +2,7 @@ import { setImmediate } from 'node:timers';
 import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../native/binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
+import { loopWakeUsable } from '../runtime.js';
 import type { Execution, TimerRuntime } from './runtime.js';
 
 const hrtime = process.hrtime.bigint;
@@ -9,9 +10,9 @@ const hrtime = process.hrtime.bigint;
 /**
  * Default timers (no precision, priority, cpus or own thread) are woken by the event loop polling a
  * timerfd: no hop from a thread, about half the wake-up cost. RTIMER_WAKE=thread keeps them on the
- * shared thread (to compare, or should a platform's poll misbehave).
+ * shared thread (to compare, or should a platform's poll misbehave); Bun and Deno get it always.
  */
-const LOOP_WAKE = process.env.RTIMER_WAKE !== 'thread';
+const LOOP_WAKE = loopWakeUsable();
 
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */

@@ -9,8 +9,13 @@ import { precisionSpin } from './precision.js';
 import type { SliceFields } from './slices.js';
 
 export interface TimerCounters {
-  /** Deadlines that passed while the timer ran. */
+  /** Deadlines that passed while the timer's loop ran (not ended): executions + missed + paused. */
   ticks: number;
+  /**
+   * Deadlines that passed while the loop was ended (by its end route, a -1, a failing start): no
+   * route could run. ticks + idle = every deadline of the timer's schedule.
+   */
+  idle: number;
   /** Ticks whose routes ran. */
   executions: number;
   /** Ticks not run: the previous execution was still going, or the timer woke too late for them. */
@@ -26,7 +31,7 @@ export interface TimerCounters {
 }
 
 export const zeroCounters = (): TimerCounters =>
-  ({ ticks: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
+  ({ ticks: 0, idle: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
 
 /** Start and end routes of a timer, and who hears its loop's state changes. */
 export interface RuntimeHooks {
