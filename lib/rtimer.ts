@@ -19,6 +19,7 @@ import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './control-info.js';
+import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost, type VirtualTime } from './schedule/virtual-host.js';
 
 export interface RTimerOptions {
   /**
@@ -39,8 +40,11 @@ export interface RTimerOptions {
   stopGraceMs?: number;
   /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
   supervisor?: SupervisorOptions;
-  /** @internal The clock of the shared scheduler, for tests. */
-  clock?: SchedulerClock;
+  /**
+   * A VirtualClock (node-rtimer/testing): every timer runs on virtual time, moved by the test. (A
+   * SchedulerClock, internally, drives the mode-0 scheduler alone.)
+   */
+  clock?: VirtualTime | SchedulerClock;
 }
 
 export interface TimerStats extends TimerCounters {
@@ -123,8 +127,10 @@ export class RTimer extends EventEmitter implements Controllable {
   readonly #printer = new ErrorPrinter();
   #state: State = 'idle';
   #runtimes: TimerRuntime[] = [];
-  #runners = new Map<TimerRuntime, NativeRunner>();
-  #processes: ProcessTimer[] = [];
+  #runners = new Map<TimerRuntime, InlineRunner>();
+  #processes: DedicatedTimer[] = [];
+  /** Set when the timers run on a VirtualClock. */
+  readonly #virtual: VirtualHost | undefined;
   readonly #supervisor: SupervisorOptions;
   #refed = true;
   #starting: Promise<void> | null = null;
@@ -155,7 +161,8 @@ export class RTimer extends EventEmitter implements Controllable {
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
-    this.#scheduler = new SharedScheduler(options.clock);
+    this.#virtual = virtualHost(options.clock);
+    this.#scheduler = new SharedScheduler(this.#virtual?.scheduler ?? options.clock as SchedulerClock | undefined);
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -207,6 +214,8 @@ export class RTimer extends EventEmitter implements Controllable {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
+    const v = this.#virtual;
+    v?.check(timers);
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
@@ -237,7 +246,9 @@ export class RTimer extends EventEmitter implements Controllable {
     const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
     this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
       start: hook(t.start), end: hook(t.end), onState: (c) => this.#stateChanged(t.name, undefined, c),
+      ...(v && { now: v.now, spend: v.spend }),
     }));
+    for (const rt of this.#runtimes) v?.track(rt);
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
     await Promise.race([Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); })),
@@ -245,18 +256,18 @@ export class RTimer extends EventEmitter implements Controllable {
     if (this.#state !== 'starting') return;
     if (dedicated.length) await this.#startProcesses(dedicated);
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
-    const runners: NativeRunner[] = [];
+    const runners: InlineRunner[] = [];
     try {
       for (const rt of this.#runtimes) {
         if (rt.config.mode === 0) continue;
-        const runner = new NativeRunner(rt);
+        const runner = v ? v.inline(rt) : new NativeRunner(rt);
         if (!this.#refed) runner.unref();
         runners.push(runner);
         this.#runners.set(rt, runner);
       }
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
       const started = [...this.#runners];
-      const anchors = inlineAnchors(started.map(([, r]) => r.config), binding.now(), binding.realtimeOffset);
+      const anchors = inlineAnchors(started.map(([, r]) => r.config), v ? v.now() : binding.now(), v ? v.realtimeOffset : binding.realtimeOffset);
       started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
@@ -279,7 +290,9 @@ export class RTimer extends EventEmitter implements Controllable {
       else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
     // Each its own copy: what a restarted worker is sent cannot be changed from outside.
-    this.#processes = timers.map((t) => new ProcessTimer(structuredClone(t), url, this.#supervisor, emit));
+    const v = this.#virtual;
+    this.#processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
+      : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit)));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
       const failure = await firstFailure(steps);
@@ -290,7 +303,7 @@ export class RTimer extends EventEmitter implements Controllable {
     };
     // Every process loads first, then all arm on one anchor, so the timers share a phase.
     await settle(this.#processes.map((p) => p.load()));
-    const anchor = binding.now();
+    const anchor = v ? v.now() : binding.now();
     await settle(this.#processes.map((p) => p.arm(anchor)));
   }
 
@@ -320,15 +333,18 @@ export class RTimer extends EventEmitter implements Controllable {
         processes.catch(() => undefined); // awaited below, after the in-process timers halt
         this.#scheduler.halt();
         await Promise.all([...this.#runners.values()].map((r) => r.halt()));
-        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)), processes };
+        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#virtual?.grace), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
         await Promise.all([drain.all(), processes, ...servers]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
         for (const rt of this.#runtimes) void rt.life.finish('stop');
-        await new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)).all();
+        await new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#virtual?.grace).all();
+        for (const rt of this.#runtimes) this.#virtual?.untrack(rt);
         this.#state = 'stopped';
       });
+      // On virtual time nothing else may move the clock through a grace period.
+      void this.#virtual?.drive(this.#stopping);
     }
     if (!own) return this.#stopping;
     return this.#halted!.then(async ({ drain, processes }) => { await Promise.all([drain.except(own), processes]); });
@@ -383,8 +399,8 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
     const stats = new Map(this.stats().map((s) => [s.name, s]));
-    const now = binding.now();
-    const wall = Date.now();
+    const now = this.#virtual ? this.#virtual.now() : binding.now();
+    const wall = this.#virtual ? this.#virtual.wallMs() : Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
     return this.#timerList().map((t) => {
       const s = stats.get(t.name);
@@ -457,7 +473,7 @@ export class RTimer extends EventEmitter implements Controllable {
     return this.#state === 'stopped' || this.#state === 'idle' ? 'stopped' : rt.life.current;
   }
 
-  #processState(p: ProcessTimer): TimerState {
+  #processState(p: DedicatedTimer): TimerState {
     if (p.failed) return 'failed';
     if (this.#state === 'stopped' || this.#state === 'idle') return 'stopped';
     if (p.paused) return 'paused';

@@ -6,6 +6,7 @@ import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram, recordSoon } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
 import type { SliceFields } from './slices.js';
+import type { SpendDuration } from '../route/spend.js';
 
 export interface TimerCounters {
   /** Deadlines that passed while the timer ran. */
@@ -32,6 +33,10 @@ export interface RuntimeHooks {
   start?: Route;
   end?: Route;
   onState?: (change: LoopStateChange) => void;
+  /** The clock routes run on (process.hrtime.bigint, or a virtual clock's). */
+  now?: () => bigint;
+  /** What ctx.spend() does (busy-waits by default). */
+  spend?: (d: SpendDuration) => void;
 }
 
 /**
@@ -95,8 +100,6 @@ class TickExecution implements Execution, HookResult {
   }
 }
 
-const hrtime = process.hrtime.bigint;
-
 // Which execution a route's code runs in, so that stop() called from a route does not wait for
 // the very execution that awaits it. The synchronous part of every route call is marked with a
 // plain variable (free); async continuations need AsyncLocalStorage, which is used only for timers
@@ -135,6 +138,7 @@ export class TimerRuntime {
   #spare: TickExecution | null = null;
   /** Whether executions run inside AsyncLocalStorage (see callingExecution). */
   #contextual: boolean;
+  readonly #now: () => bigint;
 
   constructor(
     readonly config: TimerConfig,
@@ -145,6 +149,7 @@ export class TimerRuntime {
     private readonly recordLateness = true,
     private readonly hooks: RuntimeHooks = {},
   ) {
+    this.#now = hooks.now ?? process.hrtime.bigint;
     this.#contextual = [...routes, hooks.start, hooks.end].some((r) => r !== undefined && isAsyncFunction(r));
     this.life = new Lifecycle({
       config, invoke: (on, fields, done) => this.#invoke(on, fields, done),
@@ -220,7 +225,7 @@ export class TimerRuntime {
   /** Runs a hook's routes (or the tick routes, triggered) now; `done` once they all returned. */
   #invoke(on: RouteHook, fields: SliceFields, done: (r: HookResult) => void): Promise<void> | undefined {
     const exec = this.#execution(0, on, fields);
-    const now = hrtime();
+    const now = this.#now();
     const pending = this.#contextual ? executions.run(exec, () => this.#run(exec, now, now)) : this.#run(exec, now, now);
     if (pending === undefined) done(exec.result);
     else void pending.then(() => { if (!exec.abandoned) done(exec.result); });
@@ -253,7 +258,7 @@ export class TimerRuntime {
   #run(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
     const fns = this.#fns(exec.on);
     for (let i = 0; i < fns.length && !exec.result.ended; i++) {
-      const result = this.#call(exec, i, scheduled, i === 0 ? started : hrtime());
+      const result = this.#call(exec, i, scheduled, i === 0 ? started : this.#now());
       if (result !== undefined) {
         // A plain function returned a promise: later executions get the context from their start.
         this.#contextual = true;
@@ -263,7 +268,7 @@ export class TimerRuntime {
         return p;
       }
     }
-    if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - started));
+    if (exec.tick > 0) recordSoon(this.duration, Number(this.#now() - started));
     this.#ticked(exec);
     // Not with AsyncLocalStorage in use: work a sync route left behind (a timer, a promise) keeps
     // its execution as the store, and reads it later through callingExecution().
@@ -275,7 +280,7 @@ export class TimerRuntime {
   // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
   #context(exec: Execution, i: number, scheduled: bigint, started: bigint, prepared = false): RouteCall {
     return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
-      this.life.state, exec.fields, prepared);
+      this.life.state, exec.fields, prepared, this.hooks.spend);
   }
 
   #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
@@ -313,10 +318,10 @@ export class TimerRuntime {
       await first;
       const n = this.#fns(exec.on).length;
       for (let i = next; i < n && !exec.abandoned && !exec.result.ended; i++) {
-        const r = this.#call(exec, i, scheduled, hrtime());
+        const r = this.#call(exec, i, scheduled, this.#now());
         if (r !== undefined) await r;
       }
-      if (!exec.abandoned && exec.tick > 0) this.duration.record(Number(hrtime() - started));
+      if (!exec.abandoned && exec.tick > 0) this.duration.record(Number(this.#now() - started));
     } catch (err) {
       throwLater(err); // a bug of ours: surface it, but never leave the execution in flight
     } finally {

@@ -10,15 +10,23 @@ import type { Execution, TimerRuntime } from './runtime.js';
  * awaiting stop() would otherwise wait for each other); stop() called from outside still waits for
  * it to return, with a grace period of its own counted from the moment it is released.
  */
+/** The timer the grace period runs on: Node's, or a virtual clock's. */
+export interface GraceTimer { set(ms: number, fn: () => void): unknown; clear(handle: unknown): void }
+
+const nodeTimer: GraceTimer = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
+
 export class StopDrain {
   readonly #runtimes: readonly TimerRuntime[];
   readonly #graceMs: number;
   readonly #onAbandon: (exec: Execution) => void;
   readonly #checks = new Set<() => void>();
-  #grace: NodeJS.Timeout | null = null;
+  #grace: unknown = null;
+  readonly #timer: GraceTimer;
   readonly #all: Promise<void>;
 
-  constructor(runtimes: readonly TimerRuntime[], graceMs: number, onAbandon: (exec: Execution) => void) {
+  constructor(runtimes: readonly TimerRuntime[], graceMs: number, onAbandon: (exec: Execution) => void,
+    timer: GraceTimer = nodeTimer) {
+    this.#timer = timer;
     this.#runtimes = runtimes;
     this.#graceMs = graceMs;
     this.#onAbandon = onAbandon;
@@ -62,9 +70,9 @@ export class StopDrain {
     // The grace clock runs while some execution is being waited for, i.e. not waiting in stop().
     const waitedFor = pending.some((e) => !e.waitingInStop);
     if (waitedFor && !this.#grace) {
-      this.#grace = setTimeout(() => this.#expire(), this.#graceMs);
+      this.#grace = this.#timer.set(this.#graceMs, () => this.#expire());
     } else if (!waitedFor && this.#grace) {
-      clearTimeout(this.#grace);
+      this.#timer.clear(this.#grace);
       this.#grace = null;
     }
   }
