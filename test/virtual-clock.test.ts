@@ -206,3 +206,37 @@ describe('VirtualClock', () => {
     assert.throws(() => new VirtualClock().spend('soon'), { code: 'ERR_RTIMER_SPEND_INVALID', message: /spend\("soon"\)/ });
   });
 });
+
+describe('VirtualClock: mode=N simulated in this process', () => {
+  const log: string[] = [];
+  before(() => { (globalThis as { __vclockLog?: string[] }).__vclockLog = log; });
+  after(() => { delete (globalThis as { __vclockLog?: string[] }).__vclockLog; });
+  beforeEach(() => { log.length = 0; });
+
+  it('runs each worker on its own routes module instance: ctx.worker, start/loop/end, slices, onWorkerStart/Stop', async () => {
+    const clock = new VirtualClock();
+    const rt = new RTimer({ clock, routes: new URL('./fixtures/virtual/worker-routes.mjs', import.meta.url) });
+    rt.timer({ name: 'w', interval: '100ms', mode: 3, ntasks: 12, nslices: 6, stagger: true });
+    rt.exec({ timer: 'w', route: 'START', on: 'start' }).exec({ timer: 'w', route: 'LOOP' }).exec({ timer: 'w', route: 'END', on: 'end' });
+    const errors: Error[] = [];
+    rt.on('error', (e) => errors.push(e));
+    await rt.start();
+    await clock.tick(200);
+    assert.deepEqual(log, ['hello 0/3', 'hello 1/3', 'hello 2/3',
+      // stagger: worker j at j × 100/3 ms; each its own slice cursor (start set slice = 2 × worker), its own module's count.
+      'w0 t1 s0 [0,2] @100 calls=1', 'w1 t1 s2 [4,6] @133 calls=1', 'w2 t1 s4 [8,10] @166 calls=1',
+      'w0 t2 s1 [2,4] @200 calls=2']);
+    const [s] = rt.stats();
+    assert.deepEqual([s.ticks, s.executions, s.workers!.map((w) => [w.worker, w.executions, w.state])],
+      [4, 4, [[0, 2, 'running'], [1, 1, 'running'], [2, 1, 'running']]]);
+    assert.deepEqual(rt.list()[0].nextDeadline, 233);
+    await rt.pause('w');
+    await clock.tick(300);
+    assert.equal(rt.stats()[0].paused, 9);
+    log.length = 0;
+    await rt.stop();
+    assert.deepEqual(log, ['end 0 seen 0,1', 'end 1 seen 2', 'end 2 seen 4', 'bye 0 after 2', 'bye 1 after 1', 'bye 2 after 1']);
+    assert.deepEqual(errors, []);
+    assert.equal(rt.stats()[0].state, 'stopped');
+  });
+});
