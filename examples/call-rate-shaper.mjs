@@ -13,23 +13,22 @@ export const WORKERS = 8;
  * queues calls; `deliver(ctx)` is called once per call let through (override it to send them).
  */
 export function callRateShaper({ deliver = () => {} } = {}) {
-  // A FIFO of call numbers with a moving head: shift() on a long array costs O(length).
-  let queue = [];
+  // Calls are numbered as they come: the queue is the numbers from `head` (the next to go) to
+  // `enqueued` (the next to come). A real one would hold the calls (mqueue in Kamailio).
   let head = 0;
   let enqueued = 0;
   const shaper = {
     deliver,
-    get queued() { return queue.length - head; },
+    get queued() { return enqueued - head; },
     get enqueued() { return enqueued; },
-    enqueue(n) { for (let i = 0; i < n; i++) queue.push(enqueued++); },
+    enqueue(n) { enqueued += n; },
     routes: {
       QUEUE_START(_module, ctx) {
         const worker = Number(ctx.timer.split('_').at(-1));
         ctx.slice = worker * 10; // ptimer: $ptimer(slice) = $ptimer(worker) * 10;
       },
       QUEUE_LOOP(_module, ctx) {
-        for (let i = 0; i < ctx.tasks && head < queue.length; i++) shaper.deliver(queue[head++], ctx);
-        if (head > 4096 && head * 2 > queue.length) { queue = queue.slice(head); head = 0; }
+        for (let i = 0; i < ctx.tasks && head < enqueued; i++) shaper.deliver(head++, ctx);
       },
     },
     declare(rt) {

@@ -35,6 +35,8 @@ export class SimulatedLoop {
   #event: unknown = null;
   #eventAt: bigint | null = null;
   #running = false;
+  readonly #due: SimulatedTimer[] = [];
+  readonly #onWake = () => this.#run();
 
   constructor(clock: LoopClock) { this.clock = clock; }
 
@@ -62,11 +64,11 @@ export class SimulatedLoop {
     if (this.#running) return;
     let want: bigint | null = null;
     if (this.#queue.length) want = this.clock.now();
-    else for (const t of this.#timers) if (!t.stalled && (want === null || t.nextWake() < want)) want = t.nextWake();
+    else for (const t of this.#timers) if (!t.stalled && (want === null || t.wake < want)) want = t.wake;
     if (want === this.#eventAt) return;
     if (this.#event !== null) this.clock.cancel(this.#event);
     this.#eventAt = want;
-    this.#event = want === null ? null : this.clock.at(want, LoopPhase.Poll, () => this.#run());
+    this.#event = want === null ? null : this.clock.at(want, LoopPhase.Poll, this.#onWake);
   }
 
   #run(): void {
@@ -75,10 +77,14 @@ export class SimulatedLoop {
     this.#running = true;
     try {
       const now = this.clock.now();
-      const due = this.#timers.filter((t) => !t.stalled && t.nextWake() <= now + TOGETHER_NS);
+      const until = now + TOGETHER_NS;
+      const due = this.#due;
+      due.length = 0;
+      for (const t of this.#timers) if (!t.stalled && t.wake <= until) due.push(t);
       // Earliest first; timers due at once in the order they were armed.
-      due.sort((a, b) => (a.nextWake() < b.nextWake() ? -1 : a.nextWake() > b.nextWake() ? 1 : 0));
-      for (const t of due) t.fire(now > t.nextWake() ? now : t.nextWake());
+      if (due.length > 1) due.sort((a, b) => (a.wake < b.wake ? -1 : a.wake > b.wake ? 1 : 0));
+      for (const t of due) t.fire(now > t.wake ? now : t.wake);
+      due.length = 0;
       this.#deliver(now);
     } finally {
       this.#running = false;
@@ -150,13 +156,19 @@ export class SimulatedTimer implements InlineRunner {
 
   #deadline(k: number): bigint { return this.#base + BigInt(k) * this.#interval; }
 
-  nextWake(): bigint { return this.#deadline(this.#k); }
+  /** The next deadline, kept with the schedule: the loop reads it often. */
+  wake = 0n;
+
+  #setK(k: number): void {
+    this.#k = k;
+    this.wake = this.#deadline(k);
+  }
 
   start(anchorNs?: bigint): void {
     const now = this.#loop.clock.now();
     this.#base = anchorNs ?? now;
     // A past anchor resumes at the next deadline after now.
-    this.#k = now < this.#base + this.#interval ? 1 : Number((now - this.#base) / this.#interval) + 1;
+    this.#setK(now < this.#base + this.#interval ? 1 : Number((now - this.#base) / this.#interval) + 1);
     this.#armed = true;
     this.#loop.add(this);
   }
@@ -188,13 +200,13 @@ export class SimulatedTimer implements InlineRunner {
       // Woken a whole interval late: re-anchored rather than running behind.
       if (n > 1) { this.#reanchor(now); return; }
     }
-    this.#k = last + 1;
+    this.#setK(last + 1);
   }
 
   #reanchor(now: bigint): void {
     this.#offset += this.#k;
     this.#base = now;
-    this.#k = 1;
+    this.#setK(1);
     this.stalled = false;
   }
 

@@ -39,7 +39,15 @@ export interface RunUntilOptions {
 export type VirtualDuration = number | string;
 
 const STUCK = Symbol('stuck');
+/** A turn of the event loop: I/O callbacks and real timers run. */
 const turn = () => new Promise<void>((resolve) => { realImmediate(resolve); });
+/**
+ * After every promise job queued so far and the jobs they queue (Node runs a nextTick once V8's
+ * job queue is empty): what the routes started without leaving the process, e.g. a control verb
+ * a route called, is done. Far cheaper than a turn of the event loop, which an hour of virtual
+ * time would pay tens of thousands of times.
+ */
+const drain = () => new Promise<void>((resolve) => { process.nextTick(resolve); });
 
 function durationNs(d: VirtualDuration, what: string): bigint {
   let ms: number;
@@ -202,10 +210,12 @@ export class VirtualClock implements VirtualTime {
    * pending past pendingMs of real time: an error naming it (`raise`), or true.
    */
   async #settle(raise: boolean): Promise<boolean> {
-    await turn();
+    await drain();
     for (;;) {
+      let any = false;
+      for (const rt of this.#tracked.keys()) if (rt.inFlight !== null) { any = true; break; }
+      if (!any) return false;
       const pending = [...this.#tracked.keys()].filter((rt) => rt.inFlight !== null);
-      if (!pending.length) return false;
       let guard: ReturnType<typeof realSetTimeout> | undefined;
       const stuck = new Promise<typeof STUCK>((resolve) => { guard = realSetTimeout(resolve, this.#pendingMs, STUCK); });
       const r = await Promise.race([...pending.map((rt) => rt.inFlight), stuck]);
