@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { RTimer, RTimerConfigError, type RouteContext, type TimerSpec } from '../lib/index.js';
 import { VirtualClock } from '../lib/testing/index.js';
 import type { TimerStateEvent } from '../lib/events.js';
+import FakeTimers from '@sinonjs/fake-timers';
+import { runNode } from './support/run.js';
 
 const MS = 1_000_000n;
 
@@ -238,5 +240,51 @@ describe('VirtualClock: mode=N simulated in this process', () => {
     assert.deepEqual(log, ['end 0 seen 0,1', 'end 1 seen 2', 'end 2 seen 4', 'bye 0 after 2', 'bye 1 after 1', 'bye 2 after 1']);
     assert.deepEqual(errors, []);
     assert.equal(rt.stats()[0].state, 'stopped');
+  });
+});
+
+describe('VirtualClock beside other test tools', () => {
+  it('runs beside @sinonjs/fake-timers: neither clock moves the other; a route awaiting a faked timer is reported pending', async () => {
+    const fake = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date', 'hrtime', 'performance', 'nextTick'] });
+    try {
+      const clock = new VirtualClock({ pendingMs: 50 });
+      const seen: number[] = [];
+      const fired: number[] = [];
+      const rt = new RTimer({ clock, stopGraceMs: 100, routes: {
+        R: async (_m, ctx) => { await Promise.resolve(); seen.push(ctx.tick); setTimeout(() => fired.push(ctx.tick), 10); },
+        W: async () => { await new Promise((r) => setTimeout(r, 5)); },
+      } });
+      rt.timer({ name: 'r', interval: '100ms', mode: 'inline' }).exec({ timer: 'r', route: 'R' });
+      rt.timer({ name: 'w', interval: '1s', mode: 'inline' }).exec({ timer: 'w', route: 'W' });
+      await rt.start();
+      await clock.tick(900);
+      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(fired, []);
+      fake.tick(10);
+      assert.deepEqual(fired, seen);
+      assert.equal(Date.now(), 10);
+      // W awaits the fake setTimeout: only the fake clock can settle it.
+      await assert.rejects(clock.tick(100), { code: 'ERR_RTIMER_VIRTUAL_PENDING', message: /route "W" of timer "w"/ });
+      fake.tick(5);
+      await clock.tick(0);
+      await rt.stop();
+      assert.equal(rt.stats()[1].executions, 1);
+    } finally {
+      fake.uninstall();
+    }
+  });
+
+  it('works from node:test, beside mock.timers (node --test)', async function () {
+    this.timeout(60_000);
+    const r = await runNode(['--test', 'test/fixtures/virtual/mock-timers.test.mjs'], { timeoutMs: 50_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /# pass 1\n# fail 0/);
+  });
+
+  it('examples/call-rate.test.mjs: the shaper checked over an hour of virtual time passes (node --test)', async function () {
+    this.timeout(120_000);
+    const r = await runNode(['--test', 'examples/call-rate.test.mjs'], { timeoutMs: 110_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /# pass 1\n# fail 0/);
   });
 });

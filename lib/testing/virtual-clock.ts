@@ -14,6 +14,7 @@ import { SimulatedProcessTimer } from './simulated-processes.js';
 const realImmediate = nodeSetImmediate;
 const realSetTimeout = nodeSetTimeout;
 const realClearTimeout = nodeClearTimeout;
+const realNextTick = process.nextTick;
 
 export interface VirtualClockOptions {
   /**
@@ -47,7 +48,7 @@ const turn = () => new Promise<void>((resolve) => { realImmediate(resolve); });
  * a route called, is done. Far cheaper than a turn of the event loop, which an hour of virtual
  * time would pay tens of thousands of times.
  */
-const drain = () => new Promise<void>((resolve) => { process.nextTick(resolve); });
+const drain = () => new Promise<void>((resolve) => { realNextTick(resolve); });
 
 function durationNs(d: VirtualDuration, what: string): bigint {
   let ms: number;
