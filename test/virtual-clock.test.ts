@@ -4,6 +4,10 @@ import { VirtualClock } from '../lib/testing/index.js';
 import type { TimerStateEvent } from '../lib/events.js';
 import FakeTimers from '@sinonjs/fake-timers';
 import { runNode } from './support/run.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ctl } from '../lib/ctl/index.js';
 
 const MS = 1_000_000n;
 
@@ -195,6 +199,33 @@ describe('VirtualClock', () => {
     assert.deepEqual(errors.map((e) => (e as { code?: string }).code), ['ERR_RTIMER_STOP_GRACE']);
     assert.equal(rt.stats()[0].abandoned, 1);
     assert.equal(clock.now(), 600, 'the grace period ran on virtual time');
+  });
+
+  it('stop() from a route, and the control socket, work on virtual time', async () => {
+    const clock = new VirtualClock({ start: new Date(1_000_000) });
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-vclock-'));
+    let rt: RTimer | undefined;
+    try {
+      const seen: number[] = [];
+      rt = new RTimer({ clock, routes: { R: async (_m, ctx) => { seen.push(ctx.tick); if (ctx.tick === 3) await rt!.stop(); } } });
+      rt.timer({ name: 't', interval: '100ms', mode: 'inline' }).exec({ timer: 't', route: 'R' });
+      await rt.start();
+      const path = join(dir, 'ctl.sock');
+      await rt.listen({ path });
+      await clock.tick(150);
+      const list = await ctl(path, 'rtimer.list') as { name: string; nextDeadline: number; counters: { executions: number } }[];
+      assert.deepEqual(list.map((t) => [t.name, t.nextDeadline, t.counters.executions]), [['t', 1_000_200, 1]]);
+      await ctl(path, 'rtimer.pause', { timer: 't' });
+      await clock.tick(100);
+      await ctl(path, 'rtimer.continue', { timer: 't' });
+      await clock.tick(1000);
+      assert.deepEqual(seen, [1, 3]);
+      assert.equal(rt.state, 'stopped');
+      assert.deepEqual([rt.stats()[0].ticks, rt.stats()[0].paused], [3, 1]);
+    } finally {
+      await rt?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ctx.spend busy-waits in a real run', async () => {
