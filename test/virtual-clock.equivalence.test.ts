@@ -46,6 +46,13 @@ const schedule: fc.Arbitrary<Schedule> = fc.record({
   return { intervalMs, overrun: o, controls: kept, ...rest };
 });
 
+// Run first: an overrun of several intervals under each policy (and a capped burst), with verbs.
+const EXAMPLES: [Schedule][] = [
+  [{ intervalMs: 30, policy: 'skip', maxBurst: 1, overrun: { tick: 2, intervals: 2, offsetMs: 8 }, controls: [{ k: 8, verb: 'tick' }] }],
+  [{ intervalMs: 30, policy: 'burst', maxBurst: 1, overrun: { tick: 1, intervals: 3, offsetMs: 22 }, controls: [{ k: 7, verb: 'pause' }, { k: 9, verb: 'resume' }] }],
+  [{ intervalMs: 40, policy: 'delay', maxBurst: 1, overrun: { tick: 3, intervals: 2, offsetMs: 8 }, controls: [{ k: 1, verb: 'pause' }, { k: 2, verb: 'resume' }] }],
+];
+
 interface Outcome { calls: number[]; ticks: number; executions: number; missed: number; paused: number; triggered: number }
 interface Run { outcome: Outcome; started: number[]; disturbed: boolean }
 
@@ -127,7 +134,7 @@ describe('VirtualClock equivalence with the native engine (fast-check)', functio
       compared++;
       assert.deepEqual(virtual.outcome, real.outcome, `${JSON.stringify(s)}\nroute starts (ms), virtual: ${virtual.started.join(' ')}\nreal: ` +
         real.started.map((t) => t.toFixed(1)).join(' '));
-    }), { numRuns: 6, maxSkipsPerRun: 1000, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false });
+    }), { numRuns: 8, maxSkipsPerRun: 1000, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false, examples: EXAMPLES });
     if (compared === 0) {
       console.log(`      (skipped: all ${disturbed} real runs were disturbed by stalls of this machine; nothing compared)`);
       this.skip();
