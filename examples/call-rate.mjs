@@ -1,8 +1,9 @@
 // Global call-rate shaping, after Kamailio ptimer's "Global Traffic Shaping" example: deliver at
 // most 1,000 queued calls a second, smoothed over the second, by 8 workers that each take the
 // tasks of one slice every 100 ms (ntasks=1000, nslices=80: 12 or 13 calls a slice). Each worker
-// starts at slice worker×10, so in any 100 ms the 8 workers hold 8 different slices, and over one
-// second the 80 slices — every one of the 1,000 tasks — come exactly once: 100 calls per 100 ms.
+// starts at slice worker×10, so in any 100 ms the 8 workers hold 8 different slices (all even or
+// all odd: 96 and 104 calls in turn), and over one second the 80 slices — every one of the 1,000
+// tasks — come exactly once: 1,000 calls.
 //
 // Why 8 inline timers and not mode=8: ptimer's workers share Kamailio's queue (mqueue lives in
 // shared memory). Node processes share no memory, so 8 dedicated processes (mode=8) could only
@@ -10,38 +11,20 @@
 // queue is an in-memory array of this process, so the 8 "workers" are 8 inline timers of one
 // RTimer (native timing, routes on this event loop); each knows its worker number from its name.
 //
+// The shaper itself is in call-rate-shaper.mjs; call-rate.test.mjs checks it over an hour of
+// virtual time (node --test examples/call-rate.test.mjs).
+//
 // Run: node examples/call-rate.mjs   (after `npm run compile`)
 import { RTimer } from 'node-rtimer';
+import { callRateShaper } from './call-rate-shaper.mjs';
 
-const WORKERS = 8;
-const queue = [];
 const delivered = [];
 let t0 = 0n;
-
-// The routes: QUEUE_START puts each worker on its own slice, QUEUE_LOOP relays ctx.tasks calls.
-const routes = {
-  QUEUE_START(_module, ctx) {
-    const worker = Number(ctx.timer.split('_').at(-1));
-    ctx.slice = worker * 10; // ptimer: $ptimer(slice) = $ptimer(worker) * 10;
-  },
-  QUEUE_LOOP(_module, ctx) {
-    for (let i = 0; i < ctx.tasks && queue.length > 0; i++) {
-      queue.shift();
-      delivered.push(process.hrtime.bigint());
-    }
-  },
-};
-
-const rt = new RTimer({ routes });
-for (let w = 0; w < WORKERS; w++) {
-  const name = `queue_timer_${w}`;
-  rt.timer({ name, interval: '100ms', mode: 'inline', ntasks: 1000, nslices: 80 });
-  rt.exec({ timer: name, route: 'QUEUE_START', on: 'start' });
-  rt.exec({ timer: name, route: 'QUEUE_LOOP' });
-}
+const shaper = callRateShaper({ deliver: () => delivered.push(process.hrtime.bigint()) });
+const rt = shaper.declare(new RTimer({ routes: shaper.routes }));
 
 // Traffic: a burst of 2,500 calls at once, then 400 calls a second for 3 s.
-const enqueue = (n) => { for (let i = 0; i < n; i++) queue.push({ callId: `${process.pid}-${queue.length}-${i}` }); };
+const enqueue = (n) => shaper.enqueue(n);
 t0 = process.hrtime.bigint();
 enqueue(2500);
 const steady = setInterval(() => enqueue(40), 100);
@@ -51,7 +34,7 @@ await rt.start();
 await new Promise((r) => setTimeout(r, 4500));
 await rt.stop();
 
-// Calls delivered per 100 ms window since the start: at most ~100 while the queue has calls.
+// Calls delivered per 100 ms window since the start: at most ~104 while the queue has calls.
 const windows = new Map();
 for (const t of delivered) {
   const w = Number((t - t0) / 100_000_000n);
@@ -69,4 +52,4 @@ for (let s = 0; s * 10 <= last; s++) {
   for (let w = s * 10; w < s * 10 + 10; w++) n += windows.get(w) ?? 0;
   perSecond.push(n);
 }
-console.log(`per second: ${perSecond.join(', ')} (limit 1000); still queued: ${queue.length}`);
+console.log(`per second: ${perSecond.join(', ')} (limit 1000); still queued: ${shaper.queued}`);

@@ -20,6 +20,7 @@ import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/s
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
+import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost, type VirtualTime } from './schedule/virtual-host.js';
 
 export type { TimerStats };
 
@@ -42,8 +43,11 @@ export interface RTimerOptions<S extends object = RouteState> {
   stopGraceMs?: number;
   /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
   supervisor?: SupervisorOptions;
-  /** @internal The clock of the shared scheduler, for tests. */
-  clock?: SchedulerClock;
+  /**
+   * A VirtualClock (node-rtimer/testing): every timer runs on virtual time, moved by the test. (A
+   * SchedulerClock, internally, drives the mode-0 scheduler alone.)
+   */
+  clock?: VirtualTime | SchedulerClock;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
@@ -111,8 +115,10 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   readonly #printer = new ErrorPrinter();
   #state: State = 'idle';
   #runtimes: TimerRuntime[] = [];
-  #runners = new Map<TimerRuntime, NativeRunner>();
-  #processes: ProcessTimer[] = [];
+  #runners = new Map<TimerRuntime, InlineRunner>();
+  #processes: DedicatedTimer[] = [];
+  /** Set when the timers run on a VirtualClock. */
+  readonly #virtual: VirtualHost | undefined;
   readonly #supervisor: SupervisorOptions;
   #refed = true;
   #starting: Promise<void> | null = null;
@@ -144,7 +150,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
     this.#routes = options.routes as RoutesSource | undefined;
-    this.#scheduler = new SharedScheduler(options.clock);
+    this.#virtual = virtualHost(options.clock);
+    this.#scheduler = new SharedScheduler(this.#virtual?.scheduler ?? options.clock as SchedulerClock | undefined);
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -198,6 +205,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
+    const v = this.#virtual;
+    v?.check(timers);
     if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
     const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
     if (idle.length) {
@@ -235,7 +244,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
     this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
       start: hook(t.start), end: hook(t.end), onState: (c) => this.#stateChanged(t.name, undefined, c),
+      ...(v && { now: v.now, spend: v.spend }),
     }));
+    for (const rt of this.#runtimes) v?.track(rt);
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
     await Promise.race([Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); })),
@@ -243,20 +254,20 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (this.#state !== 'starting') return;
     if (dedicated.length) await this.#startProcesses(dedicated);
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
-    const runners: NativeRunner[] = [];
+    const runners: InlineRunner[] = [];
     try {
       // Warm start: the tick path runs dry before the first deadline, and its cost seeds the lead.
       const prepareNs = rehearse(this.#runtimes.filter((rt) => rt.config.mode !== 0));
       for (const rt of this.#runtimes) {
         if (rt.config.mode === 0) continue;
-        const runner = new NativeRunner(rt, prepareNs);
+        const runner = v ? v.inline(rt) : new NativeRunner(rt, prepareNs);
         if (!this.#refed) runner.unref();
         runners.push(runner);
         this.#runners.set(rt, runner);
       }
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
       const started = [...this.#runners];
-      const anchors = inlineAnchors(started.map(([, r]) => r.config), binding.now(), binding.realtimeOffset);
+      const anchors = inlineAnchors(started.map(([, r]) => r.config), v ? v.now() : binding.now(), v ? v.realtimeOffset : binding.realtimeOffset);
       started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
@@ -279,7 +290,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
     // Each its own copy: what a restarted worker is sent cannot be changed from outside.
-    this.#processes = timers.map((t) => new ProcessTimer(structuredClone(t), url, this.#supervisor, emit));
+    const v = this.#virtual;
+    this.#processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
+      : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit)));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
       let failure = await firstFailure(steps);
@@ -293,7 +306,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     };
     // Every process loads first, then all arm on one anchor, so the timers share a phase.
     await settle(this.#processes.map((p) => p.load()));
-    const anchor = binding.now();
+    const anchor = v ? v.now() : binding.now();
     await settle(this.#processes.map((p) => p.arm(anchor)));
   }
 
@@ -323,16 +336,20 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
         processes.catch(() => undefined); // awaited below, after the in-process timers halt
         this.#scheduler.halt();
         await Promise.all([...this.#runners.values()].map((r) => r.halt()));
-        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)), processes };
+        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#virtual?.grace), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
         await Promise.all([drain.all(), processes, ...servers]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
         for (const rt of this.#runtimes) void rt.life.finish('stop');
         // What the routes in flight left of the grace period: one stopGraceMs bounds the whole stop().
-        await new StopDrain(this.#runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e)).all();
+        await new StopDrain(this.#runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e),
+          this.#virtual?.grace).all();
+        for (const rt of this.#runtimes) this.#virtual?.untrack(rt);
         this.#state = 'stopped';
       });
+      // On virtual time nothing else may move the clock through a grace period.
+      void this.#virtual?.drive(this.#stopping);
     }
     if (!own) return this.#stopping;
     return this.#halted!.then(async ({ drain, processes }) => { await Promise.all([drain.except(own), processes]); });
@@ -395,8 +412,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
     const stats = new Map(this.#stats().map((s) => [s.name, s]));
-    const now = binding.now();
-    const wall = Date.now();
+    const now = this.#virtual ? this.#virtual.now() : binding.now();
+    const wall = this.#virtual ? this.#virtual.wallMs() : Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
     return this.#timerList().map((t) => {
       const s = stats.get(t.name);
@@ -490,7 +507,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     return this.#state === 'stopped' || this.#state === 'idle' ? 'stopped' : rt.life.current;
   }
 
-  #processState(p: ProcessTimer): TimerState {
+  #processState(p: DedicatedTimer): TimerState {
     if (p.failed) return 'failed';
     if (this.#state === 'stopped' || this.#state === 'idle') return 'stopped';
     if (p.paused) return 'paused';

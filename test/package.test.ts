@@ -25,6 +25,7 @@ describe('npm package', function () {
 
   it('holds the compiled JS and types, the prebuilds, the native sources, and nothing else', () => {
     for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js',
+      'dist/testing/index.js', 'dist/testing/index.d.ts',
       'dist/process/worker-main.js', 'native/addon.cc', 'native/timer_core.h', 'native/install.cjs', 'prebuilds/linux-x64/node-rtimer.glibc.node']) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
@@ -89,6 +90,17 @@ console.log(JSON.stringify({ n, wait: capabilities().wait }));`], { cwd: project
     assert.deepEqual(JSON.parse(cli.out).timers[0], { name: 'ta', mode: 2, interval: 100, unit: 'us', intervalUs: 100, routes: [] });
     const cjs = run('node', ['-e', "const { RTimer } = require('node-rtimer'); console.log(typeof RTimer)"], { cwd: project });
     assert.equal(cjs.out.trim(), 'function', cjs.err);
+    const virtual = run('node', ['--input-type=module', '-e', `
+import { RTimer } from 'node-rtimer';
+import { VirtualClock } from 'node-rtimer/testing';
+const clock = new VirtualClock();
+let n = 0;
+const rt = new RTimer({ clock, routes: { R(_m, ctx) { n++; ctx.spend(1); } } });
+rt.timer({ name: 'v', interval: '100ms', mode: 'inline' }).exec('timer=v;route=R');
+await rt.start(); await clock.tick('1h'); await rt.stop();
+console.log(JSON.stringify({ n, now: clock.now() }));`], { cwd: project });
+    assert.equal(virtual.code, 0, virtual.err);
+    assert.deepEqual(JSON.parse(virtual.out), { n: 36_000, now: 3_600_001 }, 'node-rtimer/testing: an hour of virtual time');
   });
 
   it('installs with npm install --ignore-scripts (npm 11 before approval) and loads the prebuilt binary', () => {

@@ -2,6 +2,7 @@ import type { RouteHook } from '../config/types.js';
 import type { SliceFields } from '../schedule/slices.js';
 import { fakedMessage, nextFakedId, type FakedMessage } from './fmsg.js';
 import type { RouteContext } from './routes.js';
+import { busySpend, type SpendDuration } from './spend.js';
 
 /**
  * The `ctx` a route gets. One object per route call: the faked message takes its id when the call
@@ -12,6 +13,7 @@ import type { RouteContext } from './routes.js';
 export class RouteCall implements RouteContext {
   #msgId: number;
   #msg: FakedMessage | undefined = undefined;
+  readonly #spend: (d: SpendDuration) => void;
   slice: number;
   nslices: number;
   ntasks: number;
@@ -31,7 +33,10 @@ export class RouteCall implements RouteContext {
     fields: SliceFields,
     /** Built ahead of the call (precision mode, a batch's first pass): begin() starts it. */
     prepared = false,
+    /** What spend() does: busy-waits, or moves a virtual clock on. */
+    spend: (d: SpendDuration) => void = busySpend,
   ) {
+    this.#spend = spend;
     this.#msgId = prepared ? 0 : nextFakedId();
     this.slice = fields.slice;
     this.nslices = fields.nslices;
@@ -44,6 +49,8 @@ export class RouteCall implements RouteContext {
   begin(): void {
     this.#msgId = nextFakedId();
   }
+
+  spend(d: SpendDuration): void { this.#spend(d); }
 
   get msg(): FakedMessage {
     return (this.#msg ??= fakedMessage(this.#msgId));

@@ -35,6 +35,11 @@ export interface RouteContext<S extends object = RouteState> {
   readonly tasks: number;
   /** The task indexes of this slice, [first, end): over nslices ticks every index 0..ntasks-1 comes once. */
   readonly taskRange: readonly [number, number];
+  /**
+   * Makes the route take `d` (ms, or `'5ms'`, `'250us'`): in a real run it busy-waits, on a
+   * VirtualClock (node-rtimer/testing) it moves virtual time on, as a busy route would.
+   */
+  spend(d: number | string): void;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Histogram, recordSoon } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
 import { precisionSpin } from './precision.js';
 import type { SliceFields } from './slices.js';
+import type { SpendDuration } from '../route/spend.js';
 
 export interface TimerCounters {
   /** Deadlines that passed while the timer's loop ran (not ended): executions + missed + paused. */
@@ -38,6 +39,10 @@ export interface RuntimeHooks {
   start?: Route;
   end?: Route;
   onState?: (change: LoopStateChange) => void;
+  /** The clock routes run on (process.hrtime.bigint, or a virtual clock's). */
+  now?: () => bigint;
+  /** What ctx.spend() does (busy-waits by default). */
+  spend?: (d: SpendDuration) => void;
 }
 
 /**
@@ -104,8 +109,6 @@ class TickExecution implements Execution, HookResult {
   }
 }
 
-const hrtime = process.hrtime.bigint;
-
 // Which execution a route's code runs in, so that stop() called from a route does not wait for
 // the very execution that awaits it. The synchronous part of every route call is marked with a
 // plain variable (free); async continuations need AsyncLocalStorage, which is used only for timers
@@ -144,6 +147,7 @@ export class TimerRuntime {
   #spare: TickExecution | null = null;
   /** Whether executions run inside AsyncLocalStorage (see callingExecution). */
   #contextual: boolean;
+  readonly #now: () => bigint;
 
   constructor(
     readonly config: TimerConfig,
@@ -154,6 +158,7 @@ export class TimerRuntime {
     private readonly recordLateness = true,
     private readonly hooks: RuntimeHooks = {},
   ) {
+    this.#now = hooks.now ?? process.hrtime.bigint;
     this.#contextual = [...routes, hooks.start, hooks.end].some((r) => r !== undefined && isAsyncFunction(r));
     this.life = new Lifecycle({
       config, invoke: (on, fields, done) => this.#invoke(on, fields, done),
@@ -195,7 +200,7 @@ export class TimerRuntime {
    */
   call(exec: Execution, scheduled: bigint, started?: bigint): Promise<void> | undefined {
     if (this.#skips()) {
-      exec.started = started ?? hrtime();
+      exec.started = started ?? this.#now();
       return undefined;
     }
     this.counters.executions++;
@@ -249,7 +254,7 @@ export class TimerRuntime {
   /** Runs a hook's routes (or the tick routes, triggered) now; `done` once they all returned. */
   #invoke(on: RouteHook, fields: SliceFields, done: (r: HookResult) => void): Promise<void> | undefined {
     const exec = this.#execution(0, on, fields);
-    const now = hrtime();
+    const now = this.#now();
     const pending = this.#contextual ? executions.run(exec, () => this.#run(exec, now, now)) : this.#run(exec, now, now);
     if (pending === undefined) done(exec.result);
     else void pending.then(() => { if (!exec.abandoned) done(exec.result); });
@@ -294,7 +299,7 @@ export class TimerRuntime {
     exec.started = from ?? scheduled;
     if (fns.length === 0 && from === undefined) exec.started = precisionSpin.until(scheduled, exec);
     for (let i = 0; i < fns.length && !exec.result.ended; i++) {
-      const result = this.#call(exec, i, scheduled, i === 0 ? from : hrtime());
+      const result = this.#call(exec, i, scheduled, i === 0 ? from : this.#now());
       if (result !== undefined) {
         // A plain function returned a promise: later executions get the context from their start.
         this.#contextual = true;
@@ -304,7 +309,7 @@ export class TimerRuntime {
         return p;
       }
     }
-    if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - exec.started));
+    if (exec.tick > 0) recordSoon(this.duration, Number(this.#now() - exec.started));
     this.#ticked(exec);
     // Not with AsyncLocalStorage in use: work a sync route left behind (a timer, a promise) keeps
     // its execution as the store, and reads it later through callingExecution().
@@ -316,7 +321,7 @@ export class TimerRuntime {
   // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
   #context(exec: Execution, i: number, scheduled: bigint, started: bigint, prepared = false): RouteCall {
     return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
-      this.life.state, exec.fields, prepared);
+      this.life.state, exec.fields, prepared, this.hooks.spend);
   }
 
   /** `started` undefined: read the clock right before the route (spinning up to `scheduled`), see call(). */
@@ -361,10 +366,10 @@ export class TimerRuntime {
       await first;
       const n = this.#fns(exec.on).length;
       for (let i = next; i < n && !exec.abandoned && !exec.result.ended; i++) {
-        const r = this.#call(exec, i, scheduled, hrtime());
+        const r = this.#call(exec, i, scheduled, this.#now());
         if (r !== undefined) await r;
       }
-      if (!exec.abandoned && exec.tick > 0) this.duration.record(Number(hrtime() - started));
+      if (!exec.abandoned && exec.tick > 0) this.duration.record(Number(this.#now() - started));
     } catch (err) {
       throwLater(err); // a bug of ours: surface it, but never leave the execution in flight
     } finally {

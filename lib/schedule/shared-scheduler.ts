@@ -5,6 +5,8 @@ export interface SchedulerClock {
   now(): bigint;
   setTimer(ms: number, fn: () => void): { unref?(): unknown; ref?(): unknown };
   clearTimer(handle: unknown): void;
+  /** A clock that can wake at an exact time (a virtual one) rather than in whole ms. */
+  at?(deadline: bigint, fn: () => void): { unref?(): unknown; ref?(): unknown };
 }
 
 export const realClock: SchedulerClock = {
@@ -85,7 +87,7 @@ export class SharedScheduler {
     // Node's timers have 1 ms granularity and may fire up to 1 ms early; #fire re-arms if so.
     // Past Node's limit the wait is chained: #fire finds nothing due and re-arms for what is left.
     const ms = waitNs <= 0n ? 0 : Math.min(MAX_TIMER_MS, Number((waitNs + 999_999n) / 1_000_000n));
-    this.#handle = this.#clock.setTimer(ms, () => this.#fire());
+    this.#handle = this.#clock.at ? this.#clock.at(earliest, () => this.#fire()) : this.#clock.setTimer(ms, () => this.#fire());
     if (!this.#refed) this.#handle.unref?.();
   }
 

@@ -10,18 +10,26 @@ import type { Execution, TimerRuntime } from './runtime.js';
  * awaiting stop() would otherwise wait for each other); stop() called from outside still waits for
  * it to return, with a grace period of its own counted from the moment it is released.
  */
+/** The timer the grace period runs on: Node's, or a virtual clock's. */
+export interface GraceTimer { set(ms: number, fn: () => void): unknown; clear(handle: unknown): void; now(): number }
+
+const nodeTimer: GraceTimer = { set: (ms, fn) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout), now: () => performance.now() };
+
 export class StopDrain {
   readonly #runtimes: readonly TimerRuntime[];
   readonly #graceMs: number;
   readonly #onAbandon: (exec: Execution) => void;
   readonly #checks = new Set<() => void>();
-  #grace: NodeJS.Timeout | null = null;
-  /** When the grace clock last started (performance.now()), and the ms it ran before that. */
+  #grace: unknown = null;
+  readonly #timer: GraceTimer;
+  /** When the grace clock last started (the timer's now(), ms), and the ms it ran before that. */
   #since = 0;
   #spent = 0;
   readonly #all: Promise<void>;
 
-  constructor(runtimes: readonly TimerRuntime[], graceMs: number, onAbandon: (exec: Execution) => void) {
+  constructor(runtimes: readonly TimerRuntime[], graceMs: number, onAbandon: (exec: Execution) => void,
+    timer: GraceTimer = nodeTimer) {
+    this.#timer = timer;
     this.#runtimes = runtimes;
     this.#graceMs = graceMs;
     this.#onAbandon = onAbandon;
@@ -38,7 +46,7 @@ export class StopDrain {
    * (stop()'s end routes), so that one grace period bounds the whole stop().
    */
   get spentMs(): number {
-    return Math.min(this.#graceMs, this.#spent + (this.#grace ? performance.now() - this.#since : 0));
+    return Math.min(this.#graceMs, this.#spent + (this.#grace ? this.#timer.now() - this.#since : 0));
   }
 
   /** For stop() called inside `own`: resolves when every other execution returned, was abandoned or waits in stop() too. */
@@ -73,12 +81,12 @@ export class StopDrain {
     // The grace clock runs while some execution is being waited for, i.e. not waiting in stop().
     const waitedFor = pending.some((e) => !e.waitingInStop);
     if (waitedFor && !this.#grace) {
-      this.#since = performance.now();
-      this.#grace = setTimeout(() => this.#expire(), this.#graceMs);
+      this.#since = this.#timer.now();
+      this.#grace = this.#timer.set(this.#graceMs, () => this.#expire());
     } else if (!waitedFor && this.#grace) {
-      clearTimeout(this.#grace);
+      this.#timer.clear(this.#grace);
       this.#grace = null;
-      this.#spent += performance.now() - this.#since;
+      this.#spent += this.#timer.now() - this.#since;
     }
   }
 
