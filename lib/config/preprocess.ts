@@ -115,7 +115,7 @@ class Preprocessor {
   #dead = 0;
   readonly #limits: ConfigLimits;
   /** Files and bytes read so far, the main file included. */
-  #read = { files: 0, bytes: 0 };
+  readonly #read = { files: 0, bytes: 0 };
   readonly #lines: PreprocessedLine[] = [];
   readonly #warnings: PreprocessWarning[] = [];
   readonly #files: string[] = [];
@@ -312,9 +312,7 @@ class Preprocessor {
         throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.lineExpansion, limits.expansion)`,
           { file, line, text: err.root });
       }
-      if (err instanceof SubstBudgetError) {
-        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file, line, text: err.expr.text });
-      }
+      if (err instanceof SubstBudgetError) throw substTooCostly(err, file, line);
       throw err;
     }
   }
@@ -515,9 +513,7 @@ class Preprocessor {
     try {
       for (const rule of this.#substs) token = rule.apply(token, this.#scan.substBudget);
     } catch (err) {
-      if (err instanceof SubstBudgetError) {
-        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file: src.file, line, text: err.expr.text });
-      }
+      if (err instanceof SubstBudgetError) throw substTooCostly(err, src.file, line);
       throw err;
     }
     if (token.length < 3 || !token.startsWith('"') || !token.endsWith('"')) {
@@ -590,6 +586,10 @@ function fail(reason: string, file: string, line: number, text?: string): RTimer
 
 function failInclude(reason: string, file: string, line: number, text?: string): RTimerConfigError {
   return new RTimerConfigError('ERR_RTIMER_CONFIG_INCLUDE', reason, { file, line, text });
+}
+
+function substTooCostly(err: SubstBudgetError, file: string, line: number): RTimerConfigError {
+  return new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file, line, text: err.expr.text });
 }
 
 function syntaxError(reason: string, file: string, line: number): RTimerConfigError {
