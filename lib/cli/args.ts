@@ -13,6 +13,8 @@ export const USAGE = `usage:
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
              [--metrics <addr> [--metrics-public]] [--ctl <socket>]
 ${ctlLines}
+  rtimer latency [--interval 1ms,20ms] [--mode default,precision,own] [--duration 30s] [--histogram N]
+                 [--json] [--svg <file>]          (rtimer latency --help)
   rtimer --help | --version
 
 options:

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { CliUsageError, parseCli, USAGE } from './args.js';
 import { runCtl } from '../ctl/command.js';
 import { check, run, type Output } from './commands.js';
+import { LATENCY_USAGE, parseLatencyArgs } from './latency.js';
+import { runLatency } from '../latency/run.js';
 
 const io: Output = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -11,9 +13,51 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * The first SIGINT/SIGTERM aborts the signal given to `fn` (its name is the abort reason, for the exit
+ * status): the command stops in any phase. A second one while it stops (a route that ignores its abort,
+ * a slow worker) exits at once, 128 + its number: the user asked twice.
+ */
+async function stopOnSignals(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!stop.signal.aborted) { stop.abort(name); return; }
+    io.err(`rtimer: ${name} again: exiting now\n`);
+    process.exit(name === 'SIGTERM' ? 143 : 130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function latency(argv: string[]): Promise<number> {
+  try {
+    const cmd = parseLatencyArgs(argv);
+    if (cmd.command === 'help') { io.out(LATENCY_USAGE); return 0; }
+    // With --json stdout holds the JSON alone: the running lines go to stderr, on a terminal only.
+    const live = cmd.json ? (process.stderr.isTTY ? process.stderr : undefined) : (process.stdout.isTTY ? process.stdout : undefined);
+    const liveShared = live === process.stdout && process.stderr.isTTY ? [process.stderr] : [];
+    return await stopOnSignals((signal) => runLatency(cmd, { ...io, live, liveShared, version: version(),
+      cmdline: ['rtimer', 'latency', ...argv].join(' ') }, signal));
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      io.err(`rtimer: ${err.message}\n${LATENCY_USAGE}`);
+      return 2;
+    }
+    io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   // rtimer ctl has its own options (--json, --timeout) and exit codes: it reads the rest of the line itself.
   if (argv[0] === 'ctl') return runCtl(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
+  if (argv[0] === 'latency') return latency(argv.slice(1));
   try {
     const cmd = parseCli(argv);
     switch (cmd.command) {
@@ -21,27 +65,10 @@ async function main(argv: string[]): Promise<number> {
       case 'version': io.out(`${version()}\n`); return 0;
       case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
       case 'run': {
-        // The first SIGINT/SIGTERM stops the run in any phase (runTimers calls stop(), which kills workers
-        // still starting); the signal's name is the abort reason, for the exit status. A second one while
-        // that stop is under way (a route that ignores its abort, a slow worker) exits at once, 128 + its
-        // number: the user asked twice.
-        const stop = new AbortController();
-        const onSignal = (name: NodeJS.Signals) => {
-          if (!stop.signal.aborted) { stop.abort(name); return; }
-          io.err(`rtimer: ${name} again: exiting now\n`);
-          process.exit(name === 'SIGTERM' ? 143 : 130);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
-          const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
-          return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+        const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+        const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
+        return await stopOnSignals((signal) => run(cmd.file, cmd.routes,
+          { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, signal));
       }
     }
   } catch (err) {
