@@ -32,12 +32,13 @@ sock.on('message', (pkt) => {
     s.j += (Math.abs(d) - s.j) / 16;
     s.prevArrival = arrival;
     s.prevTs = ts;
+    // Wireshark's mean and max are over the packets that update J (not the first).
+    s.sumJ += s.j;
+    if (s.j > s.maxJ) s.maxJ = s.j;
   }
   s.lost += (seq - s.nextSeq) & 0xffff;
   s.nextSeq = (seq + 1) & 0xffff;
   s.packets++;
-  s.sumJ += s.j;
-  if (s.j > s.maxJ) s.maxJ = s.j;
 });
 
 sock.bind(0, '127.0.0.1', () => {
@@ -53,7 +54,7 @@ process.on('message', (m) => {
     port: sock.address().port,
     rcvbuf: sock.getRecvBufferSize(),
     streams: [...streams.values()].map((s) => ({ ssrc: s.ssrc, packets: s.packets, lost: s.lost,
-      meanJitterMs: ms(s.sumJ / s.packets), maxJitterMs: ms(s.maxJ) })),
+      meanJitterMs: ms(s.packets > 1 ? s.sumJ / (s.packets - 1) : 0), maxJitterMs: ms(s.maxJ) })),
   };
   process.send!(report, () => { sock.close(); process.disconnect(); });
 });
