@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
 import { RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
@@ -70,24 +70,33 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/** The command line, checked strictly: unknown flags, empty or repeated values and extra arguments are usage errors. */
-export function parseCli(argv: string[]): CliCommand {
-  let parsed;
+/** parseArgs, strict, with positionals and tokens; its errors (an unknown flag, a missing value) become usage errors. */
+type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: true; tokens: true };
+export function parseStrict<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O): ReturnType<typeof parseArgs<StrictConfig<O>>> {
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     throw new CliUsageError((err as Error).message);
   }
-  const { values, positionals, tokens } = parsed;
-  if (values.help) return { command: 'help' };
-  if (values.version) return { command: 'version' };
+}
+
+/** A flag given twice (other than those `repeatable`) or with an empty value is a usage error. */
+export function checkRepeats(tokens: readonly { kind: string; name?: string; value?: string | undefined }[], repeatable: readonly string[] = []): void {
   const seen = new Set<string>();
   for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (seen.has(t.name) && t.name !== 'define') throw new CliUsageError(`--${t.name} given twice`);
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name) && !repeatable.includes(t.name)) throw new CliUsageError(`--${t.name} given twice`);
     seen.add(t.name);
     if (t.value === '') throw new CliUsageError(`--${t.name} needs a value, got an empty one`);
   }
+}
+
+/** The command line, checked strictly: unknown flags, empty or repeated values and extra arguments are usage errors. */
+export function parseCli(argv: string[]): CliCommand {
+  const { values, positionals, tokens } = parseStrict(argv, OPTIONS);
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  checkRepeats(tokens, ['define']);
   const defines = values.define ?? [];
   const defined = new Set<string>();
   for (const d of defines) {

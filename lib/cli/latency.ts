@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
-import { CliUsageError } from './args.js';
+import { checkRepeats, CliUsageError, parseStrict } from './args.js';
 import { LATENCY_MODES, type LatencyMode } from '../latency/protocol.js';
 import type { LatencyOptions } from '../latency/run.js';
 
@@ -66,22 +65,10 @@ function duration(flag: string, text: string): number {
 
 /** `rtimer latency`'s command line (argv after "latency"), checked strictly like the rest of the CLI. */
 export function parseLatencyArgs(argv: string[]): LatencyCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
-  }
-  const { values, positionals, tokens } = parsed;
+  const { values, positionals, tokens } = parseStrict(argv, OPTIONS);
   if (values.help) return { command: 'help' };
   if (positionals.length > 0) throw new CliUsageError(`unexpected argument "${positionals[0]}"`);
-  const seen = new Set<string>();
-  for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) throw new CliUsageError(`--${t.name} given twice`);
-    seen.add(t.name);
-    if (t.value === '') throw new CliUsageError(`--${t.name} needs a value, got an empty one`);
-  }
+  checkRepeats(tokens);
   const intervals = list('interval', values.interval ?? '1ms,20ms');
   if (intervals.length > MAX_INTERVALS) throw new CliUsageError(`--interval: at most ${MAX_INTERVALS} intervals, got ${intervals.length}`);
   const intervalsNs = intervals.map((s) => {
