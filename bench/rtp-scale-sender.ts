@@ -19,12 +19,21 @@ async function main(job: SenderJob): Promise<SenderReport> {
   const payload = Buffer.alloc(SAMPLES, 0xff); // μ-law silence
   const state = Array.from({ length: job.streams }, (_, i) => ({
     ssrc: (0x52000000 + i) >>> 0,
-    seq: (i * 7919) & 0xffff, // arbitrary starts, wrapping included
+    seq0: (i * 7919) & 0xffff, // arbitrary starts, wrapping included
+    ts0: (i * 104_729) >>> 0,
+    seq: (i * 7919) & 0xffff,
     ts: (i * 104_729) >>> 0,
   }));
   let packets = 0;
-  const send = (i: number) => {
+  // node-rtimer passes the tick: a skipped tick then advances the sequence number and the timestamp as
+  // a lost packet would (the receiver counts it as lost, not as 20 ms of jitter). The other candidates
+  // have no tick count: each packet takes the next number.
+  const send = (i: number, tick?: number) => {
     const s = state[i];
+    if (tick !== undefined) {
+      s.seq = (s.seq0 + tick) & 0xffff;
+      s.ts = (s.ts0 + tick * SAMPLES) >>> 0;
+    }
     // A fresh buffer per packet: dgram may still hold the previous one when the next tick comes.
     const pkt = Buffer.allocUnsafe(12 + SAMPLES);
     pkt[0] = 0x80;
@@ -41,7 +50,7 @@ async function main(job: SenderJob): Promise<SenderReport> {
   let stop: () => Promise<number>;
   if (job.candidate === 'rtimer' || job.candidate === 'rtimer-precision') {
     const index = new Map<string, number>();
-    const rt = new RTimer({ routes: { SEND(_m: unknown, ctx: { timer: string }) { send(index.get(ctx.timer)!); } } });
+    const rt = new RTimer({ routes: { SEND(_m: unknown, ctx: { timer: string; tick: number }) { send(index.get(ctx.timer)!, ctx.tick); } } });
     for (let i = 0; i < job.streams; i++) {
       index.set(`s${i}`, i);
       rt.timer({ name: `s${i}`, interval: `${PTIME_MS}ms`, mode: 'inline', ...(job.spread ? { stagger: true } : {}),

@@ -87,7 +87,7 @@ function medianRow(rs: RtpRow[]): RtpRow {
 const f3 = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(3));
 
 export function markdown(rows: RtpRow[]): string {
-  const head = '| candidate | layout | N | packets sent / received / lost | ticks missed | mean jitter p50 / p99 over streams (ms) | max jitter p50 / p99 (ms) | sender CPU % |\n|---|---|---|---|---|---|---|---|';
+  const head = '| candidate | layout | N | packets sent / received / lost (seq gaps) | ticks skipped by the sender | mean jitter p50 / p99 over streams (ms) | max jitter p50 / p99 (ms) | sender CPU % |\n|---|---|---|---|---|---|---|---|';
   return [head, ...rows.map((r) => `| ${r.candidate} | ${r.layout} | ${r.streams.toLocaleString('en-US')} | ${r.sent} / ${r.received} / ${r.lost} | ${r.missed} | ` +
     `${f3(r.meanJitterP50Ms)} / ${f3(r.meanJitterP99Ms)} | ${f3(r.maxJitterP50Ms)} / ${f3(r.maxJitterP99Ms)} | ${r.senderCpuPct.toFixed(1)} |`)].join('\n');
 }

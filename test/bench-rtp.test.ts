@@ -12,7 +12,8 @@ describe('bench: RTP at scale (smoke)', function () {
     assert.equal(row.perStream.length, 3);
     assert.deepEqual(row.perStream.map((s) => s.ssrc).sort(), [0x52000000, 0x52000001, 0x52000002]);
     assert.equal(row.received, row.sent, 'loopback loses nothing');
-    assert.equal(row.lost, 0, 'sequence numbers without gaps');
+    // Sequence gaps are the ticks the sender skipped (a loaded machine may skip some), never more.
+    assert.ok(row.lost <= row.missed, `${row.lost} lost, ${row.missed} skipped`);
     // Order of magnitude: 1 s of 20 ms packets.
     for (const s of row.perStream) assert.ok(s.packets >= 10 && s.packets <= 60, String(s.packets));
     for (const s of row.perStream) assert.ok(s.meanJitterMs >= 0 && s.meanJitterMs <= s.maxJitterMs, JSON.stringify(s));

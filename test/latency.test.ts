@@ -286,6 +286,15 @@ describe('rtimer latency (issue 18)', () => {
       assert.ok(!o.out.some((s) => CYCLICTEST_LINE.test(s.split('\n')[0])), 'no plain blocks on a terminal');
     });
 
+    it('an --svg that cannot be written fails at once (exit 1), before anything runs', async () => {
+      const r = await runNode([CLI, 'latency', '--svg', join(dir, 'no-such-dir', 'p.svg'), '--duration', '1h']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^rtimer: --svg .*no-such-dir\/p\.svg: cannot write there \(ENOENT/);
+      const d = await runNode([CLI, 'latency', '--svg', dir, '--duration', '1h']);
+      assert.equal(d.code, 1);
+      assert.match(d.stderr, /cannot write there \(is a directory\)/);
+    });
+
     it('interrupted before its rows run: 130, nothing measured, no process left', async () => {
       const stop = new AbortController();
       const o = io();

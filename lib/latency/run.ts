@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { waitFor } from '../cli/wait.js';
 import { LiveView, type LiveStream } from '../cli/live.js';
 import { RTimerError } from '../errors.js';
@@ -32,12 +33,30 @@ export interface LatencyIo {
 
 const POLL_MS = 100;
 
+export class LatencyOutputError extends RTimerError {
+  constructor(message: string) {
+    super('ERR_RTIMER_LATENCY_OUTPUT', message);
+    this.name = 'LatencyOutputError';
+  }
+}
+
+/** Fails before anything runs when the plot could not be written at the end. */
+function checkWritable(file: string): void {
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new Error('is a directory');
+    accessSync(dirname(file), constants.W_OK);
+  } catch (err) {
+    throw new LatencyOutputError(`--svg ${file}: cannot write there (${(err as Error).message})`);
+  }
+}
+
 /**
  * Runs the rows for the duration or until `signal` (Ctrl-C), then prints the summary (or the JSON) and
  * writes the SVG. Exit status: 0 done; 1 a row failed or the SVG could not be written; 130/143 when
  * `signal` came before every row ran (nothing measured).
  */
 export async function runLatency(o: LatencyOptions, io: LatencyIo, signal: AbortSignal): Promise<number> {
+  if (o.svg !== undefined) checkWritable(o.svg);
   let sources: RowSource[];
   try {
     sources = await startRows(o.intervalsNs, o.modes, o.histogram, signal);
