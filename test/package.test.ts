@@ -31,7 +31,8 @@ describe('npm package', function () {
 
   it('holds the compiled JS and types, the prebuilds, the native sources, and nothing else', () => {
     for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js',
-      'dist/process/worker-main.js', 'native/addon.cc', 'native/timer_core.h', 'native/install.cjs', 'prebuilds/linux-x64/node-rtimer.glibc.node']) {
+      'dist/process/worker-main.js', 'dist/latency/child.js', 'native/addon.cc', 'native/timer_core.h', 'native/floor_thread.cc',
+      'native/install.cjs', 'prebuilds/linux-x64/node-rtimer.glibc.node']) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     if (has('aarch64-linux-gnu-g++')) assert.ok(files.includes('prebuilds/linux-arm64/node-rtimer.glibc.node'));
@@ -81,6 +82,14 @@ console.log(JSON.stringify({ n, wait: capabilities().wait }));`], { cwd: project
     assert.deepEqual(JSON.parse(cli.out).timers[0], { name: 'ta', mode: 2, interval: 100, unit: 'us', intervalUs: 100, routes: [] });
     const cjs = run('node', ['-e', "const { RTimer } = require('node-rtimer'); console.log(typeof RTimer)"], { cwd: project });
     assert.equal(cjs.out.trim(), 'function', cjs.err);
+  });
+
+  it('rtimer latency runs from the installed package: its row process and the prebuild\'s floor thread (issue 18)', () => {
+    const r = run(join(project, 'node_modules/.bin/rtimer'), ['latency', '--interval', '20ms', '--mode', 'default', '--duration', '1s', '--json'], { cwd: project });
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.deepEqual(Object.values(j.thread).map((t) => (t as { label: string }).label), ['20ms default', '20ms floor']);
+    for (const t of Object.values(j.thread) as { cycles: number }[]) assert.ok(t.cycles > 0);
   });
 
   it('fails fast with PREBUILDS_ONLY=1 where no prebuild matches', () => {
