@@ -4,7 +4,8 @@ import { sleep, threadCount } from './support/native.js';
 import { runNode } from './support/run.js';
 
 // The native floor thread of `rtimer latency` (native/floor_thread.cc).
-describe('FloorThread (rtimer latency\'s floor)', () => {
+describe('FloorThread (rtimer latency\'s floor)', function () {
+  this.timeout(90_000); // child processes: slow under load and under ASan
   it('records [cycle, lateness] pairs with rising cycles, 1 ns slack applied, drain() takes them once', async () => {
     const f = new binding.FloorThread(1_000_000);
     const threads = threadCount();
@@ -43,7 +44,7 @@ describe('FloorThread (rtimer latency\'s floor)', () => {
     const r = await runNode(['--input-type=module', '-e', `
 import { binding } from './dist/binding.js';
 const f = new binding.FloorThread(1_000_000); f.start();
-setTimeout(() => console.log('done', f.stats().cycles > 0), 100);`]);
+setTimeout(() => console.log('done', f.stats().cycles > 0), 100);`], { timeoutMs: 60_000 });
     assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'done true'], r.stderr);
   });
 
@@ -58,7 +59,7 @@ for (let round = 0; round < 3; round++) {
   await Promise.all(ws.map((w) => new Promise((r) => w.once('message', r))));
   await Promise.all(ws.map((w) => w.terminate()));
 }
-console.log('parent alive');`]);
+console.log('parent alive');`], { timeoutMs: 60_000 });
     assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'parent alive'], r.stderr);
   });
 });
