@@ -13,6 +13,16 @@ function version(): string {
   return pkg.version;
 }
 
+/** A usage error is printed with the usage and exits 2; any other error exits 1. */
+function failed(err: unknown, usage: string): number {
+  if (err instanceof CliUsageError) {
+    io.err(`rtimer: ${err.message}\n${usage}`);
+    return 2;
+  }
+  io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}
+
 /**
  * The first SIGINT/SIGTERM aborts the signal given to `fn` (its name is the abort reason, for the exit
  * status): the command stops in any phase. A second one while it stops (a route that ignores its abort,
@@ -45,12 +55,7 @@ async function latency(argv: string[]): Promise<number> {
     return await stopOnSignals((signal) => runLatency(cmd, { ...io, live, liveShared, version: version(),
       cmdline: ['rtimer', 'latency', ...argv].join(' ') }, signal));
   } catch (err) {
-    if (err instanceof CliUsageError) {
-      io.err(`rtimer: ${err.message}\n${LATENCY_USAGE}`);
-      return 2;
-    }
-    io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return failed(err, LATENCY_USAGE);
   }
 }
 
@@ -72,12 +77,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (err) {
-    if (err instanceof CliUsageError) {
-      io.err(`rtimer: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return failed(err, USAGE);
   }
 }
 

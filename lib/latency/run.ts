@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { interruptedStatus } from '../cli/commands.js';
 import { waitFor } from '../cli/wait.js';
 import { LiveView, type LiveStream } from '../cli/live.js';
 import { RTimerError } from '../errors.js';
@@ -63,7 +64,7 @@ export async function runLatency(o: LatencyOptions, io: LatencyIo, signal: Abort
   } catch (err) {
     if (err instanceof RTimerError && err.code === 'ERR_RTIMER_STOPPED') {
       io.err('rtimer: interrupted while the timers started; stopped\n');
-      return signal.reason === 'SIGTERM' ? 143 : 130;
+      return interruptedStatus(signal);
     }
     throw err;
   }
