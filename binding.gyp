@@ -17,6 +17,7 @@
         "native/clock.cc",
         "native/delivery.cc",
         "native/dispatch_loop.cc",
+        "native/floor_thread.cc",
         "native/histogram.cc",
         "native/native_timer.cc",
         "native/scheduler.cc",

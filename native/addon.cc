@@ -5,6 +5,7 @@
 
 #include "addon_state.h"
 #include "clock.h"
+#include "floor_thread.h"
 #include "native_timer.h"
 #include "thread_setup.h"
 
@@ -65,6 +66,7 @@ Napi::Value ParentDeathSignal(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("NativeTimer", NativeTimer::Define(env));
+  exports.Set("FloorThread", FloorThread::Define(env));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
   exports.Set("spinUntil", Napi::Function::New(env, SpinUntilDeadline, "spinUntil"));
   exports.Set("setDispatchLoop", Napi::Function::New(env, SetDispatchLoop, "setDispatchLoop"));

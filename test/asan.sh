@@ -16,4 +16,4 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 RTIMER_TEST_ADDON="$dir/build/Release/rtimer.node" \
 NODE_OPTIONS="--import=tsx --import=$root/test/support/addon-override.mjs" \
   node node_modules/mocha/bin/mocha.js --no-config --reporter dot --timeout 60000 \
-  test/native.test.ts test/native-lifecycle.test.ts test/native-batch.test.ts test/native-loop.test.ts test/precision.test.ts test/faults/native.ts
+  test/native.test.ts test/native-lifecycle.test.ts test/native-batch.test.ts test/native-loop.test.ts test/precision.test.ts test/floor-thread.test.ts test/faults/native.ts

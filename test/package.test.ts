@@ -26,7 +26,8 @@ describe('npm package', function () {
   it('holds the compiled JS and types, the prebuilds, the native sources, and nothing else', () => {
     for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js',
       'dist/testing/index.js', 'dist/testing/index.d.ts',
-      'dist/process/worker-main.js', 'native/addon.cc', 'native/timer_core.h', 'native/install.cjs', 'prebuilds/linux-x64/node-rtimer.glibc.node']) {
+      'dist/process/worker-main.js', 'dist/latency/child.js', 'native/addon.cc', 'native/timer_core.h', 'native/floor_thread.cc',
+      'native/install.cjs', 'prebuilds/linux-x64/node-rtimer.glibc.node']) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     if (has('aarch64-linux-gnu-g++')) assert.ok(files.includes('prebuilds/linux-arm64/node-rtimer.glibc.node'));
@@ -118,6 +119,14 @@ console.log(JSON.stringify({ loaded, wait: capabilities().wait, now: typeof now(
     assert.deepEqual(out.loaded.map((f: string) => f.slice(pkgDir.length + 1)), [`prebuilds/linux-${process.arch}/node-rtimer.glibc.node`]);
     assert.equal(out.wait, 'timerfd');
     assert.equal(out.now, 'bigint');
+  });
+
+  it('rtimer latency runs from the installed package: its row process and the prebuild\'s floor thread (issue 18)', () => {
+    const r = run(join(project, 'node_modules/.bin/rtimer'), ['latency', '--interval', '20ms', '--mode', 'default', '--duration', '1s', '--json'], { cwd: project });
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.deepEqual(Object.values(j.thread).map((t) => (t as { label: string }).label), ['20ms default', '20ms floor']);
+    for (const t of Object.values(j.thread) as { cycles: number }[]) assert.ok(t.cycles > 0);
   });
 
   it('fails fast with PREBUILDS_ONLY=1 where no prebuild matches', () => {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
 import { didYouMean, RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
@@ -15,6 +15,8 @@ export const USAGE = `usage:
              [--define NAME[=value]]... [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]]
              [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
 ${ctlLines}
+  rtimer latency [--interval 1ms,20ms] [--mode default,precision,own] [--duration 30s] [--histogram N]
+                 [--json] [--svg <file>]          (rtimer latency --help)
   rtimer --help | --version
 
 options:
@@ -87,27 +89,36 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/** The command line, checked strictly: unknown flags, empty or repeated values and extra arguments are usage errors. */
-export function parseCli(argv: string[]): CliCommand {
-  let parsed;
+/** parseArgs, strict, with positionals and tokens; its errors (an unknown flag, a missing value) become usage errors. */
+type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: true; tokens: true };
+export function parseStrict<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O): ReturnType<typeof parseArgs<StrictConfig<O>>> {
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     const flag = /'(--?[^']+)'/.exec((err as Error).message)?.[1];
     const hint = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
       ? didYouMean(flag, Object.keys(OPTIONS).map((k) => `--${k}`)) : '';
     throw new CliUsageError(`${(err as Error).message.split('\n')[0]}${hint}`);
   }
-  const { values, positionals, tokens } = parsed;
-  if (values.help) return { command: 'help' };
-  if (values.version) return { command: 'version' };
+}
+
+/** A flag given twice (other than those `repeatable`) or with an empty value is a usage error. */
+export function checkRepeats(tokens: readonly { kind: string; name?: string; value?: string | undefined }[], repeatable: readonly string[] = []): void {
   const seen = new Set<string>();
   for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (seen.has(t.name) && t.name !== 'define') throw new CliUsageError(`--${t.name} given twice`);
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name) && !repeatable.includes(t.name)) throw new CliUsageError(`--${t.name} given twice`);
     seen.add(t.name);
     if (t.value === '') throw new CliUsageError(`--${t.name} needs a value, got an empty one`);
   }
+}
+
+/** The command line, checked strictly: unknown flags, empty or repeated values and extra arguments are usage errors. */
+export function parseCli(argv: string[]): CliCommand {
+  const { values, positionals, tokens } = parseStrict(argv, OPTIONS);
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  checkRepeats(tokens, ['define']);
   const defines = values.define ?? [];
   const defined = new Set<string>();
   for (const d of defines) {
@@ -126,7 +137,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
   if (command === 'ctl') throw new CliUsageError('ctl comes first: rtimer ctl <socket> <method> [timer] [--json]');
   if (command !== 'check' && command !== 'run') {
-    throw new CliUsageError(`unknown command "${command}"${didYouMean(command, ['check', 'run', 'ctl'])}`);
+    throw new CliUsageError(`unknown command "${command}"${didYouMean(command, ['check', 'run', 'ctl', 'latency'])}`);
   }
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);

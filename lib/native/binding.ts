@@ -86,6 +86,36 @@ export interface NativeTimer {
   stats(): NativeTimerStats;
 }
 
+/** What a floor thread has done so far (see {@link FloorThread}). */
+export interface FloorThreadStats {
+  intervalNs: number;
+  /** Deadlines reached (measured or skipped). */
+  cycles: number;
+  /** Deadlines passed over after a wake later than an interval (cyclictest skips them too). */
+  skipped: number;
+  /** Samples lost because drain() was called too seldom (more than 65,536 between two calls). */
+  dropped: number;
+  /** The thread's own CPU time, ns. */
+  cpuNs: number;
+  running: boolean;
+  applied: string[];
+  refused: string[];
+}
+
+/**
+ * A native thread doing what cyclictest does (absolute clock_nanosleep on CLOCK_MONOTONIC, 1 ns timer
+ * slack, no JS): the host's floor for `rtimer latency`. Interval 10 µs..1 s; stop() joins it (waits up
+ * to one interval) and is idempotent; environment teardown joins it too.
+ */
+export interface FloorThread {
+  /** The first deadline is one interval after `anchorNs` (default: now). */
+  start(anchorNs?: bigint): void;
+  stop(): void;
+  /** [cycle, latenessNs] pairs recorded since the last drain. */
+  drain(): Float64Array;
+  stats(): FloorThreadStats;
+}
+
 /** The addon's exports; nothing else in the package touches the .node file. */
 export interface NativeBinding {
   now(): bigint;
@@ -98,6 +128,8 @@ export interface NativeBinding {
   setParentDeathSignal(): boolean;
   /** start() failures throw an Error with code ERR_RTIMER_START. */
   NativeTimer: new (options: NativeTimerOptions, dispatch: NativeDispatch, defer?: NativeDefer) => NativeTimer;
+  /** Throws a RangeError for an interval outside 10 µs..1 s. */
+  FloorThread: new (intervalNs: number) => FloorThread;
 }
 
 const require = createRequire(import.meta.url);
