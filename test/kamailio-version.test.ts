@@ -113,3 +113,31 @@ describe('kamailioVersion: the version whose rules a kamailio.cfg is read by (is
     assert.deepEqual(config.resolve().map((t) => [t.name, t.mode, t.intervalUs, t.routes]), [['a', 1, 10, ['R']]]);
   });
 });
+
+describe('rtimer check --kamailio (issue 19)', () => {
+  it('passes the version to the reader and refuses one that is not X.Y[.Z] as a usage error', async () => {
+    const { parseCli, CliUsageError } = await import('../lib/cli/args.js');
+    const { check } = await import('../lib/cli/commands.js');
+    const cmd = parseCli(['check', 'k.cfg', '--kamailio', '5.6']);
+    assert.equal(cmd.command === 'check' && cmd.kamailioVersion, '5.6');
+    assert.equal((parseCli(['check', 'k.cfg']) as { kamailioVersion?: string }).kamailioVersion, undefined);
+    for (const bad of ['5', 'v5.6', '5.6.3.1']) assert.throws(() => parseCli(['check', 'k.cfg', '--kamailio', bad]), CliUsageError, bad);
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-kver-'));
+    try {
+      const file = join(dir, 'k.cfg');
+      writeFileSync(file, `${L}#!ifdef KAMAILIO_5\nmodparam("rtimer", "timer", "name=k5")\n#!else\nmodparam("rtimer", "timer", "name=other")\n#!endif\n`);
+      const names = async (v?: string) => {
+        let out = '';
+        await check(file, undefined, { out: (t: string) => { out += t; }, err: () => {} } as never, { kamailioVersion: v });
+        return JSON.parse(out).timers.map((t: { name: string }) => t.name);
+      };
+      assert.deepEqual(await names('5.6'), ['k5']);
+      assert.deepEqual(await names(), ['other']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
