@@ -14,8 +14,8 @@ namespace rtimer {
 // catchUp(); ref/unref/hasRef; stats(). `defer()` is called when a late tick is owed after a
 // route: it must call catchUp() on a later event-loop turn (setImmediate). complete() returns
 // true in the same case. Registers an environment cleanup hook while it runs, so teardown always
-// joins its thread. Its scheduler (an own thread, with its fds) and its memory lock are released
-// at stop, not at garbage collection.
+// joins its thread. Its scheduler (an own thread, with its fds), its memory lock and its references
+// to dispatch and defer are released at stop, not at garbage collection.
 class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -34,6 +34,7 @@ class NativeTimer : public Napi::ObjectWrap<NativeTimer> {
   Napi::Value HasRef(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   void StopNow();
+  void ReleaseCallbacks();
   static void Cleanup(void* self);
 
   napi_env env_;

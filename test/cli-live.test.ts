@@ -125,6 +125,29 @@ describe('live view (issue 12)', () => {
       assert.deepEqual(tty.writes, ['after\n']);
     });
 
+    it('a route that never ends its line (dots) cannot freeze the view: the line is ended at the next redraw, and before the summary (issue 17)', () => {
+      const tty = fakeTty();
+      let n = 0;
+      const view = new LiveView(tty, () => [`live ${++n}`]).start();
+      tty.writes.length = 0;
+      tty.write('.');
+      view.draw(); // one redraw's grace, as for any partial line
+      tty.write('.');
+      tty.write('.');
+      assert.ok(!tty.writes.some((w) => String(w).includes('live')), 'the partial line gets one interval');
+      view.draw();
+      const text = tty.writes.map(String).join('');
+      assert.match(text, /\.\.\.\n\r\x1b\[2Klive \d+\n$/, 'the dots are ended with a newline, the lines drawn below them');
+      tty.write('.');
+      view.draw();
+      view.draw();
+      assert.equal(tty.writes.map(String).join('').match(/live \d+/g)?.length, 2, 'every later redraw happens too');
+      tty.write('..');
+      view.stop();
+      tty.write('summary\n');
+      assert.match(tty.writes.map(String).join(''), /\.\.\nsummary\n$/, 'the summary starts a line of its own');
+    });
+
     it('does not keep the process alive', async () => {
       const { spawnSync } = await import('node:child_process');
       const code = 'import { LiveView } from "./lib/cli/live.ts"; new LiveView({ write() {} }, () => ["x"]).start(); console.log("started");';

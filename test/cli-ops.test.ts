@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { FakeTarget } from './fixtures/ctl/fake-target.js';
 import { CLI, ROOT, configWriter, runNode, type Ran } from './support/run.js';
 
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
+const SAY = fileURLToPath(new URL('./fixtures/cli/say-routes.mjs', import.meta.url));
+const RESOLVE_ELSEWHERE = fileURLToPath(new URL('./fixtures/cli/resolve-elsewhere.cjs', import.meta.url));
 const NO_PROM_CLIENT = fileURLToPath(new URL('./fixtures/cli/no-prom-client.cjs', import.meta.url));
 const CURSOR_UP = /\x1b\[\d+A/g;
 
@@ -88,6 +90,24 @@ describe('rtimer CLI: ctl (issue 12)', () => {
     assert.match(help.stdout, /^usage:\n {2}rtimer ctl <socket>/);
   });
 
+  it('run --ctl with a missing directory or a file in the way: exit 1 before any route runs (issue 17)', async () => {
+    const cfg = tmpCfg('modparam("ptimer", "timer", "name=p;interval=50ms;nworkers=1")\n' +
+      'modparam("ptimer", "start", "timer=p;route=SAY_START")\nmodparam("ptimer", "loop", "timer=p;route=SAY_TICK")\n' +
+      'modparam("ptimer", "end", "timer=p;route=SAY_END")\n' +
+      'modparam("rtimer", "timer", "name=i;interval=50ms;mode=inline")\nmodparam("rtimer", "exec", "timer=i;route=SAY_TICK")\n');
+    const file = join(dir, 'not-a-socket');
+    writeFileSync(file, 'keep me');
+    for (const [path, message] of [[join(dir, 'nodir', 'c.sock'), /directory ".*nodir" of control socket .* does not exist/],
+      [file, /not-a-socket" exists and is not a socket/]] as const) {
+      const r = await runNode([CLI, 'run', cfg, '--routes', SAY, '--duration', '1s', '--ctl', path]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, '', 'no route ran, no summary');
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /running/);
+    }
+    assert.equal(readFileSync(file, 'utf8'), 'keep me');
+  });
+
   it('rtimer --help shows the ctl command lines; ctl after an option is a usage error', async () => {
     const help = await runNode([CLI, '--help']);
     assert.equal(help.code, 0, help.stderr);
@@ -151,6 +171,14 @@ describe('rtimer CLI: run --metrics (issue 12)', function () {
     assert.match(r.stderr, /^rtimer: metrics address "0\.0\.0\.0" is not a loopback address.*--metrics-public/);
     const ok = await runNode([CLI, 'run', file, '--routes', 'examples/routes.mjs', '--duration', '0.3s', '-q', '--metrics', '0.0.0.0:0', '--metrics-public']);
     assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('--metrics with a localhost name that resolves elsewhere: exit 1 before any route runs (issue 17)', async () => {
+    const r = await runNode(['--require', RESOLVE_ELSEWHERE, CLI, 'run', tmpCfg(FAST.replace('route=OK', 'route=SAY_TICK')), '--routes', SAY, '--duration', '1s',
+      '--metrics', 'metrics.localhost:0']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '', 'no route ran');
+    assert.match(r.stderr, /^rtimer: metrics address "metrics\.localhost" \(resolved to 0\.0\.0\.0\) is not a loopback address.*--metrics-public/);
   });
 
   it('a port in use: exit 1 naming the address', async () => {

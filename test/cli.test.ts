@@ -438,7 +438,10 @@ describe('rtimer run: signals (review of issue 9)', function () {
     child.stderr.on('data', (d) => { stderr += d; });
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await sleep(1500);
+    // Once its worker runs (and hangs): the config is read before SIGINT is taken over, and a loaded
+    // machine may take longer than a fixed wait to get there.
+    for (let i = 0; i < 150 && workersOf(child.pid!).length === 0; i++) await sleep(100);
+    await sleep(300);
     child.kill('SIGINT');
     const code = await closed;
     clearTimeout(killer);
@@ -487,6 +490,23 @@ describe('rtimer run --duration (review of issue 9)', () => {
     assert.throws(() => parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', '4294967296']), CliUsageError);
     const cmd = parseCli(['run', 'k.cfg', '--routes', 'r.mjs', '--duration', '4294967295']);
     assert.equal(cmd.command === 'run' && cmd.durationMs, 4294967295000);
+  });
+
+  it('reads --ctl-max-connections and --ctl-idle-timeout for the control socket, with --ctl only (issue 17)', () => {
+    const base = ['run', 'k.cfg', '--routes', 'r.mjs', '--ctl', 's.sock'];
+    const cmd = parseCli([...base, '--ctl-max-connections', '8', '--ctl-idle-timeout', '2m']);
+    assert.deepEqual(cmd.command === 'run' && cmd.ctlOptions, { maxConnections: 8, idleTimeoutMs: 120_000 });
+    assert.deepEqual((parseCli([...base, '--ctl-idle-timeout', '0']) as { ctlOptions?: unknown }).ctlOptions, { idleTimeoutMs: 0 });
+    for (const [args, message] of [
+      [[...base, '--ctl-max-connections', '0'], /--ctl-max-connections: "0" is not a whole number/],
+      [[...base, '--ctl-max-connections', 'many'], /--ctl-max-connections: "many"/],
+      [[...base, '--ctl-idle-timeout', '25d'], /--ctl-idle-timeout: "25d" is too long/],
+      [[...base, '--ctl-idle-timeout', 'soon'], /--ctl-idle-timeout: invalid duration "soon"/],
+      [['run', 'k.cfg', '--routes', 'r.mjs', '--ctl-idle-timeout', '1s'], /--ctl-idle-timeout goes with --ctl/],
+      [['check', 'k.cfg', '--ctl-max-connections', '2'], /--ctl-max-connections is for run/],
+    ] as const) {
+      assert.throws(() => parseCli([...args]), (e: Error) => e instanceof CliUsageError && message.test(e.message), args.join(' '));
+    }
   });
 
   it('CLI: exits 2 with the usage on a duration too long', async () => {

@@ -200,6 +200,38 @@ describe('control verbs, mode N (issue 12)', () => {
   });
 });
 
+describe('a restarted worker of a paused timer (issue 17)', () => {
+  it('starts paused: no route at all, start included, until resume; then its start route and ticks', async function () {
+    this.timeout(30000);
+    const rt = new RTimer({ routes: FIXTURE, supervisor: { statsIntervalMs: 50, backoffMs: 10 } });
+    rt.timer({ name: 'w', interval: '10ms', mode: 1 });
+    rt.exec({ timer: 'w', route: 'S', on: 'start' }).exec({ timer: 'w', route: 'T' }).exec({ timer: 'w', route: 'E', on: 'end' });
+    const msgs: { pid: number; what: string }[] = [];
+    rt.on('worker-message', (e) => msgs.push({ pid: e.pid, what: (e.message as { what: string }).what }));
+    const restarted = new Promise<number>((r) => rt.once('worker-restart', (e) => r(e.pid!)));
+    rt.on('error', () => {});
+    await rt.start();
+    await sleep(50);
+    await rt.pause('w');
+    const first = rt.list()[0].workers[0].pid!;
+    process.kill(first, 'SIGKILL');
+    const pid = await restarted;
+    await sleep(500); // 50 ticks
+    const fresh = () => msgs.filter((m) => m.pid === pid).map((m) => m.what);
+    assert.deepEqual(fresh(), [], 'the new worker ran no route while paused');
+    assert.equal(rt.list()[0].state, 'paused');
+    assert.equal(rt.list()[0].workers[0].state, 'paused');
+    await rt.resume('w');
+    const t = Date.now();
+    while (!fresh().includes('tick') && Date.now() - t < 10_000) await sleep(20);
+    assert.deepEqual(fresh().slice(0, 2), ['start', 'tick'], 'once resumed: its start route, then ticks');
+    assert.equal(rt.list()[0].state, 'running');
+    await rt.stop();
+    assert.equal(fresh().filter((w) => w === 'start').length, 1);
+    assert.deepEqual(fresh().slice(-2), ['end', 'onWorkerStop']);
+  });
+});
+
 describe('control socket on a real RTimer (issue 12)', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'rtimer-ctl-')); });
@@ -299,6 +331,33 @@ describe('control edge cases (issue 12)', () => {
     assert.ok(Date.now() - t < 3000);
     assert.equal(rt.state, 'stopped');
     assert.ok(errors.some((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE' && /route "S"/.test(e.message)), errors.join());
+  });
+
+  it('one stopGraceMs bounds the whole stop(): a hung tick route, then a hung end route (mode 0 and inline; issue 17)', async function () {
+    this.timeout(20_000);
+    const GRACE = 3000;
+    const hang = () => new Promise(() => {});
+    const stopTime = async (mode: 0 | 'inline') => {
+      const clock = new FakeClock();
+      const errors: Error[] = [];
+      let ticked = false;
+      const rt = new RTimer({ routes: { T: () => { ticked = true; return hang(); }, E: hang }, stopGraceMs: GRACE, ...(mode === 0 ? { clock } : {}) });
+      rt.timer({ name: 't', interval: mode === 0 ? 1 : '10ms', mode }).exec('timer=t;route=T').exec({ timer: 't', route: 'E', on: 'end' });
+      rt.on('error', (e) => errors.push(e));
+      await rt.start();
+      if (mode === 0) clock.advance(S + 1n);
+      while (!ticked) await sleep(5);
+      const t = performance.now();
+      await rt.stop();
+      const ms = performance.now() - t;
+      const abandoned = errors.filter((e) => (e as RTimerError).code === 'ERR_RTIMER_STOP_GRACE').map((e) => /route "(\w)"/.exec(e.message)?.[1]);
+      assert.deepEqual(abandoned, ['T', 'E'], `${mode}: both hung routes are abandoned`);
+      return ms;
+    };
+    const [zero, inline] = await Promise.all([stopTime(0), stopTime('inline')]);
+    // Two grace periods would be 6 s; one is 3 s, with room for a loaded machine.
+    assert.ok(zero < 1.5 * GRACE, `mode 0: stop() took ${zero.toFixed(0)} ms`);
+    assert.ok(inline < 1.5 * GRACE, `inline: stop() took ${inline.toFixed(0)} ms`);
   });
 
   it('a control socket opened before start() is closed by stop()', async () => {

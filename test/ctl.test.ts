@@ -298,6 +298,96 @@ describe('control socket (rtimer ctl)', () => {
     });
   });
 
+  describe('limits (issue 17)', () => {
+    const batch = (n: number) => '[' + Array.from({ length: n }, (_, i) => JSON.stringify({ jsonrpc: '2.0', method: 'rtimer.list', id: i })).join(',') + ']\n';
+
+    it('a batch longer than maxBatch is refused whole, naming both lengths; one at the cap is answered; the connection goes on', async () => {
+      const path = sockPath();
+      const s = await listen(target, { path, maxBatch: 3 });
+      opened.push(s);
+      const r = new Raw(path);
+      opened.push(r);
+      r.send(batch(4));
+      const refused = await r.one();
+      assert.equal(refused.error?.code, CTL_ERROR.INVALID_REQUEST);
+      assert.equal(refused.error?.data?.code, 'ERR_RTIMER_CTL_BATCH_TOO_LONG');
+      assert.match(refused.error!.message, /batch of 4 requests; at most 3/);
+      r.send(batch(3));
+      assert.equal((await r.next() as Response[]).length, 3);
+    });
+
+    it('past maxConnections a client is answered ERR_RTIMER_CTL_TOO_MANY_CONNECTIONS and closed; a freed place is taken again', async () => {
+      const path = sockPath();
+      const s = await listen(target, { path, maxConnections: 2 });
+      opened.push(s);
+      const a = new Raw(path);
+      const b = new Raw(path);
+      opened.push(a, b);
+      a.call('rtimer.list');
+      b.call('rtimer.list');
+      await Promise.all([a.one(), b.one()]);
+      const c = new Raw(path);
+      opened.push(c);
+      const busy = await c.one();
+      assert.equal(busy.error?.code, CTL_ERROR.SERVER_BUSY);
+      assert.equal(busy.error?.data?.code, 'ERR_RTIMER_CTL_TOO_MANY_CONNECTIONS');
+      assert.match(busy.error!.message, /too many connections \(at most 2\)/);
+      await c.closed;
+      await assert.rejects(ctl(path, 'rtimer.list'), (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_TOO_MANY_CONNECTIONS');
+      a.close();
+      await a.closed;
+      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(Array.isArray(await ctl(path, 'rtimer.list')));
+    });
+
+    it('an idle connection is closed after idleTimeoutMs, one waiting for its answer is not', async () => {
+      const path = sockPath();
+      const s = await listen(target, { path, idleTimeoutMs: 150 });
+      opened.push(s);
+      const idle = new Raw(path);
+      opened.push(idle);
+      idle.call('rtimer.list');
+      await idle.one();
+      let release!: () => void;
+      target.hold = new Promise((r) => { release = r; });
+      const waiting = new Raw(path);
+      opened.push(waiting);
+      waiting.call('rtimer.trigger', ['ta', 'end']);
+      await idle.closed; // closed by the server, not by the test
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(waiting.socket.destroyed, false, 'still open while its call runs');
+      release();
+      assert.equal((await waiting.one()).id, 1);
+      await waiting.closed;
+      // One that sends and never reads its answers, with requests still waiting on them, is idle too.
+      const mute = new Raw(path);
+      opened.push(mute);
+      mute.socket.pause();
+      mute.send(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', method: 'rtimer.stats', id: i })).join('\n') + '\n');
+      await new Promise((r) => setTimeout(r, 1000));
+      mute.socket.resume(); // reads what was sent before the close, then sees it
+      await mute.closed;
+      assert.ok(mute.lines.length < 2000, `${mute.lines.length} answers: closed before the end`);
+    });
+
+    it('requests of one connection are answered one at a time, in order', async () => {
+      const r = raw();
+      r.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', method: 'rtimer.list', id: i })).join('\n') + '\n');
+      const ids = [];
+      for (let i = 0; i < 10; i++) ids.push((await r.one()).id);
+      assert.deepEqual(ids, Array.from({ length: 10 }, (_, i) => i));
+    });
+
+    it('bad limits are refused naming them', async () => {
+      const path = sockPath();
+      for (const [key, value] of [['maxBatch', 0], ['maxConnections', 1.5], ['idleTimeoutMs', -1], ['maxQueuedBytes', 2 ** 31], ['idleTimeoutMs', '5']] as const) {
+        await assert.rejects(listen(target, { path, [key]: value }), (err: RTimerError) =>
+          err.code === 'ERR_RTIMER_CTL_OPTION' && err.message.startsWith(`${key} must be`), key);
+      }
+      assert.equal(existsSync(path), false);
+    });
+  });
+
   describe('the socket file', () => {
     it('is created with mode 0600 even under a permissive umask', async () => {
       const old = process.umask(0);
@@ -462,6 +552,34 @@ describe('control socket (rtimer ctl)', () => {
         const { out, io } = capture();
         assert.equal(await runCtl([path, 'list', '--timeout', '100ms'], io), 1);
         assert.match(out.stderr, /no answer within 100 ms/);
+      } finally {
+        held.forEach((s) => s.destroy());
+        await new Promise((r) => mute.close(r));
+      }
+    });
+
+    it('a --timeout past setTimeout\'s 2^31-1 ms is a usage error, not a call that fails after 1 ms (issue 17)', async () => {
+      const path = sockPath();
+      const held: Socket[] = [];
+      const mute = createServer((s) => { held.push(s); }).listen(path);
+      await new Promise((r) => mute.once('listening', r));
+      try {
+        for (const t of ['25d', '2147483648ms']) {
+          const { out, io } = capture();
+          assert.equal(await runCtl([path, 'list', '--timeout', t], io), 2, t);
+          assert.match(out.stderr, /^rtimer ctl: --timeout: .*at most 2147483647 ms/);
+        }
+        for (const timeoutMs of [2 ** 31, Infinity, 0, -1, NaN]) {
+          await assert.rejects(ctl(path, 'rtimer.list', undefined, { timeoutMs }),
+            (err: RTimerError) => err.code === 'ERR_RTIMER_CTL_OPTION' && /timeout .* out of range/.test(err.message), String(timeoutMs));
+        }
+        assert.equal(held.length, 0, 'refused before connecting');
+        const { io } = capture();
+        const call = runCtl([path, 'list', '--timeout', '24d'], io);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(held.length, 1, 'a long timeout within the range waits');
+        held[0].destroy();
+        assert.equal(await call, 1);
       } finally {
         held.forEach((s) => s.destroy());
         await new Promise((r) => mute.close(r));

@@ -344,6 +344,24 @@ describe('metrics: serveMetrics', () => {
     }
   });
 
+  it('checks the address a name resolves to and the one bound, not the name: metrics.localhost resolving to 0.0.0.0 is refused (issue 17)', async () => {
+    const rt = new RTimer();
+    const registry = new client.Registry();
+    const asked: string[] = [];
+    const to = (address: string) => async (h: string) => { asked.push(h); return { address }; };
+    for (const address of ['0.0.0.0', '10.1.2.3', '::']) {
+      await assert.rejects(serveMetrics(rt, { host: 'metrics.localhost', port: 0, registry, lookup: to(address) }), (e: RTimerError) =>
+        e.code === 'ERR_RTIMER_METRICS_NOT_LOOPBACK' && e.message.includes('"metrics.localhost"') && e.message.includes(address));
+    }
+    assert.deepEqual(asked, ['metrics.localhost', 'metrics.localhost', 'metrics.localhost']);
+    assert.equal(registry.getMetricsAsArray().length, 0, 'nothing left registered');
+    const srv = await serveMetrics(rt, { host: 'metrics.localhost', port: 0, registry, lookup: to('127.0.0.1') });
+    cleanup.push(() => srv.close());
+    assert.equal(srv.address.address, '127.0.0.1', 'the resolved address is the one bound');
+    await assert.rejects(serveMetrics(rt, { host: 'nowhere.localhost', port: 0, lookup: () => Promise.reject(Object.assign(new Error('x'), { code: 'ENOTFOUND' })) }),
+      (e: RTimerError) => e.code === 'ERR_RTIMER_METRICS_LISTEN' && /cannot resolve metrics host "nowhere\.localhost": ENOTFOUND/.test(e.message));
+  });
+
   it('reports a port in use with the address, and leaves the registry as it was', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

@@ -58,7 +58,7 @@ await rt2.start(); rt2.unref(); await sleep(50);`));
 
   it('timers dropped without stop() are collected by the GC, running or not, without a crash', async () => {
     const r = await runNode(['--expose-gc', '--input-type=module', '-e', `
-import { binding } from './dist/binding.js';
+import { binding } from './dist/native/binding.js';
 for (let round = 0; round < 20; round++) {
   for (let i = 0; i < 50; i++) {
     const t = new binding.NativeTimer({ name: 'g' + i, intervalNs: 1e5, thread: i % 10 === 0 ? 'own' : 'shared' }, () => false);
@@ -70,6 +70,45 @@ for (let round = 0; round < 20; round++) {
 }
 console.log('collected');`]);
     assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'collected'], r.stderr);
+  });
+
+  it('stopped RTimers are collected: 2,000 inline ones started and stopped leave no heap growth and no live native timer (issue 17)', async function () {
+    this.timeout(120_000);
+    // Counts live native timers (a FinalizationRegistry on each) and live RTimers; every 10th timer
+    // has its own thread, every 10th a precision spin, every 5th RTimer also a mode 0 timer.
+    const r = await runNode(['--expose-gc', '--input-type=module', '-e', `
+import { RTimer } from './dist/index.js';
+import { binding } from './dist/binding.js';
+const Native = binding.NativeTimer;
+let native = 0, timers = 0;
+const goneNative = new FinalizationRegistry(() => { native--; });
+const goneTimer = new FinalizationRegistry(() => { timers--; });
+binding.NativeTimer = function NativeTimer(...args) { const t = new Native(...args); native++; goneNative.register(t, 0); return t; };
+const cycle = async (i) => {
+  const rt = new RTimer({ routes: { R() {} } });
+  timers++; goneTimer.register(rt, 0);
+  rt.timer({ name: 't', interval: '1ms', mode: 'inline', ...(i % 10 === 3 ? { thread: 'own' } : {}), ...(i % 10 === 7 ? { precision: true } : {}) })
+    .exec('timer=t;route=R');
+  if (i % 5 === 0) rt.timer({ name: 'z', interval: 1, mode: 0 }).exec('timer=z;route=R');
+  await rt.start();
+  if (i % 100 === 0) await new Promise((r) => setTimeout(r, 5)); // a few that ticked
+  await rt.stop();
+};
+const settle = async () => {
+  for (let i = 0; i < 10; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+  return process.memoryUsage();
+};
+for (let i = 0; i < 200; i++) await cycle(i);
+const before = await settle();
+for (let i = 0; i < 2000; i++) await cycle(i);
+const after = await settle();
+console.log(JSON.stringify({ heapMB: (after.heapUsed - before.heapUsed) / 2 ** 20, arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 2 ** 20, native, timers }));`],
+    { timeoutMs: 110_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout) as { heapMB: number; arrayBuffersMB: number; native: number; timers: number };
+    assert.deepEqual({ native: m.native, timers: m.timers }, { native: 0, timers: 0 }, r.stdout);
+    assert.ok(m.heapMB < 2, `heap grew ${m.heapMB.toFixed(1)} MB`);
+    assert.ok(m.arrayBuffersMB < 2, `array buffers grew ${m.arrayBuffersMB.toFixed(1)} MB`);
   });
 
   it('stop() twice, concurrently and after, resolves', () => exitsCleanly(`${inline()} await rt.start(); await Promise.all([rt.stop(), rt.stop()]); await rt.stop();`));

@@ -189,6 +189,48 @@ describe('preprocess limits (issue 17)', function () {
     });
   });
 
+  describe('property: every shape, at 1 MB, costs at most 50x reading 1 MB of plain lines', () => {
+    const MB = 1024 * 1024;
+    /** `line(i)` repeated to about 1 MB after `head`. */
+    const fill = (head: string, line: (i: number) => string, tail = '') => {
+      const parts = [head];
+      let size = head.length;
+      for (let i = 0; size < MB; i++) { const l = line(i); parts.push(l); size += l.length; }
+      return parts.join('') + tail;
+    };
+
+    it('ends each in a configuration or an RTimerConfigError, in time proportional to its size', async function () {
+      this.timeout(300_000);
+      const shapes: Record<string, string> = {
+        plain: fill(TIMER, (i) => `modparam("tm", "fr_timer", ${i}) # a comment\n`),
+        'subst: nested quantifier': fill(`#!subst "/(a+)+c/x/"\n${TIMER}`, () => `v="${'a'.repeat(60)}b";\n`),
+        'subst: g matches that read to the end': fill(`#!subst "/a|a[^x]*x/b/g"\n${TIMER}`, () => `v="${'a'.repeat(1000)}";\n`),
+        'defines: lines just under the line cap, to the total cap': fill(
+          `#!define L0 ${'ha'.repeat(8000)}\n#!define L1 ${Array(8).fill('L0').join(' ')}\n#!define L2 ${Array(7).fill('L1').join(' ')}\n${TIMER}`,
+          () => 'v=L2\n'),
+        'defines: one used 10,001 times a line': fill(`#!define X yz\n${TIMER}`, () => `v=${Array(10_001).fill('X').join(' ')}\n`),
+        'defines: a chain deeper than the cap': fill(TIMER, (i) => `#!define D${i} D${i + 1}\n`, 'v=D0\n'),
+        'directives: nested true #!ifdefs': `#!define A\n${TIMER}${'#!ifdef A\n'.repeat(MB / 20)}v=1\n${'#!endif\n'.repeat(MB / 20)}`,
+        'directives: a #!define continued over every line': `${TIMER}#!define LONG a\\\n${'a\\\n'.repeat(MB / 3)}a\n`,
+        'comments: a block comment over every line': `${TIMER}/*\n${'x = 1; "a"\n'.repeat(MB / 11)}*/\n`,
+        'includes: /proc/self/pagemap': `${TIMER}include_file "/proc/self/pagemap"\n`,
+      };
+      const includes = (i: number) => Array(6).fill(`include_file "pfan${i + 1}.cfg"\n`).join('');
+      for (let i = 1; i <= 10; i++) write(`pfan${i}.cfg`, i === 10 ? 'x=1\n'.repeat(1000) : includes(i));
+      const cases = Object.entries(shapes).map(([label, text], i) => ({ label, file: write(`shape-${i}.cfg`, text), repeat: 3 }));
+      cases.push({ label: 'includes: fan-out 6^10', file: write('pfan0.cfg', `${TIMER}${includes(0)}`), repeat: 3 });
+      cases[0].repeat = 5;
+      const results = await readInChild(cases, 240_000);
+      const plain = results[0];
+      assert.deepEqual([plain.ok, plain.timers], [true, 1], plain.message);
+      const report = results.map((r) => `${r.label}: ${r.ms.toFixed(1)} ms (${(r.ms / plain.ms).toFixed(1)}x), ${r.ok ? 'read' : r.code}`).join('\n');
+      for (const r of results) {
+        assert.ok(r.ok || r.name === 'RTimerConfigError', `${r.label} ended in ${r.name}: ${r.message}\n${report}`);
+        assert.ok(r.ms <= 50 * plain.ms, `${r.label} took more than 50x plain\n${report}`);
+      }
+    });
+  });
+
   it('limits are checked: an unknown name or a bad value is refused', () => {
     assert.throws(() => parseKamailioConfig(TIMER, { limits: { files: 0 } }), refused('ERR_RTIMER_CONFIG_TEXT', 'limits.files'));
     assert.throws(() => parseKamailioConfig(TIMER, { limits: { nope: 1 } as never }), refused('ERR_RTIMER_CONFIG_TEXT', 'unknown limit "nope"'));

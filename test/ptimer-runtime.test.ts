@@ -134,6 +134,59 @@ describe('ptimer lifecycle, mode 0 (issue 11)', () => {
     assert.deepEqual(events.map((e) => e.by), ['error']);
   });
 
+  it('a start route that breaks its own ctx (a throwing accessor) fails like a throwing start: start(), trigger and the socket live on (issue 17)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (r: unknown) => { unhandled.push(r); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const breakCtx = (ctx: RouteContext) => Object.defineProperty(ctx, 'ntasks', { get() { throw new Error('broken ctx'); } });
+      const log: Seen[] = [];
+      const { clock, rt, errors, events } = modeZero({ S: (_m, ctx) => { breakCtx(ctx); },
+        T: seen(log), E: seen(log) }, { start: 'S', tick: ['T'], end: 'E' });
+      await rt.start();
+      clock.advance(10n * S);
+      assert.equal(rt.list()[0].state, 'ended');
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0] as RTimerError).code, 'ERR_RTIMER_ROUTE_FAILED');
+      assert.match(errors[0].message, /route "S" of timer "t" failed: broken ctx/);
+      await rt.trigger('t', 'start');
+      const { listen, ctl } = await import('../lib/ctl/index.js');
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(`${tmpdir()}/rtimer-ctx-`);
+      try {
+        const server = await listen(rt, { path: `${dir}/c.sock` });
+        const info = await ctl(server.path, 'rtimer.start', ['t']) as { state: string; counters: { errors: number } };
+        assert.equal(info.state, 'ended');
+        assert.equal(info.counters.errors, 3);
+        await server.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await sleep(10);
+      assert.deepEqual(unhandled, []);
+      assert.equal(errors.length, 3);
+      assert.deepEqual(log, [], 'neither loop nor end ran');
+      assert.deepEqual(events.map((e) => e.by), ['error']);
+      await rt.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('an async start route that breaks its ctx: counted and emitted, no uncaught exception (issue 17)', async () => {
+    const { rt, errors } = modeZero({ A: async (_m, ctx) => {
+      await sleep(1);
+      Object.defineProperty(ctx, 'slice', { get() { throw new Error('broken later'); } });
+    }, T: () => {} }, { start: 'A', tick: ['T'] });
+    await rt.start();
+    await rt.trigger('t', 'start');
+    await sleep(10);
+    assert.equal(rt.list()[0].state, 'ended');
+    assert.deepEqual(errors.map((e) => e.message.replace(/.*failed: /, '')), ['broken later', 'broken later']);
+    await rt.stop();
+  });
+
   it('an end route that throws is counted and emitted like a tick route', async () => {
     const { rt, errors } = modeZero({ T: () => {}, E: () => { throw new Error('bye'); } }, { tick: ['T'], end: 'E' });
     await rt.start();

@@ -11,7 +11,7 @@ const ctlOptions = CTL_USAGE.split('\n').filter((l) => l.startsWith('  options:'
 export const USAGE = `usage:
   rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]... [--kamailio <X.Y[.Z]>]
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
-             [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]] [--ctl <socket>]
+             [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]] [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
 ${ctlLines}
   rtimer --help | --version
 
@@ -31,6 +31,10 @@ options:
                       for loopback, [::1]:9464); needs the optional package prom-client
   --metrics-public    run: allow a --metrics address other machines can reach (0.0.0.0:9464, a LAN address)
   --ctl <socket>      run: open a JSON-RPC control socket (mode 0600) at this path, for rtimer ctl
+  --ctl-max-connections <n>
+                      run: clients served at once on the control socket (default 64)
+  --ctl-idle-timeout <time>
+                      run: close a control connection idle this long (default 60s; 0: never)
   -h, --help          print this text
   --version           print the version
 ${ctlOptions}
@@ -38,9 +42,10 @@ ${ctlOptions}
 On a terminal, run redraws one line per timer (executions, missed, lateness p50/p99/max in µs) up to
 4 times a second; not when stdout is a pipe or a file, nor with --quiet.
 
-exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, a timer failed, or metrics could not
+exit status: 0 done; 1 bad configuration, no rtimer or ptimer timer, a timer failed, metrics could not
 be served (a non-loopback --metrics address without --metrics-public, the port in use, prom-client
-missing); 2 usage error; 130/143 run stopped by SIGINT/SIGTERM before its timers ran, or a second
+missing), or the --ctl socket could not be opened (no such directory, a file in the way, in use);
+2 usage error; 130/143 run stopped by SIGINT/SIGTERM before its timers ran, or a second
 signal while it stopped; rtimer ctl: 0 done, 1 the call failed, 2 usage error
 `;
 
@@ -49,7 +54,7 @@ export type CliCommand =
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[]; kamailioVersion?: string }
   | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[]; kamailioVersion?: string;
-      metrics?: MetricsAddress & { public: boolean }; ctl?: string };
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number } };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -68,6 +73,8 @@ const OPTIONS = {
   metrics: { type: 'string' },
   'metrics-public': { type: 'boolean' },
   ctl: { type: 'string' },
+  'ctl-max-connections': { type: 'string' },
+  'ctl-idle-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -111,7 +118,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines, ...(kamailioVersion !== undefined ? { kamailioVersion } : {}) };
@@ -136,7 +143,29 @@ export function parseCli(argv: string[]): CliCommand {
   } else if (values['metrics-public']) {
     throw new CliUsageError('--metrics-public goes with --metrics <addr>');
   }
+  const ctlOptions: { maxConnections?: number; idleTimeoutMs?: number } = {};
+  const max = values['ctl-max-connections'];
+  const idle = values['ctl-idle-timeout'];
+  if ((max !== undefined || idle !== undefined) && values.ctl === undefined) {
+    throw new CliUsageError(`--${max !== undefined ? 'ctl-max-connections' : 'ctl-idle-timeout'} goes with --ctl <socket>`);
+  }
+  if (max !== undefined) {
+    if (!/^[0-9]+$/.test(max) || Number(max) < 1 || Number(max) > 2 ** 31 - 1) {
+      throw new CliUsageError(`--ctl-max-connections: "${max}" is not a whole number from 1 to 2147483647`);
+    }
+    ctlOptions.maxConnections = Number(max);
+  }
+  if (idle !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDurationMs(idle);
+    } catch (err) {
+      throw new CliUsageError(`--ctl-idle-timeout: ${(err as Error).message}`);
+    }
+    if (ms > 2 ** 31 - 1) throw new CliUsageError(`--ctl-idle-timeout: "${idle}" is too long (at most 24.8d)`);
+    ctlOptions.idleTimeoutMs = Math.ceil(ms);
+  }
   return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines,
     ...(kamailioVersion !== undefined ? { kamailioVersion } : {}), ...(metrics ? { metrics } : {}),
-    ...(values.ctl !== undefined ? { ctl: values.ctl } : {}) };
+    ...(values.ctl !== undefined ? { ctl: values.ctl, ctlOptions } : {}) };
 }

@@ -6,6 +6,7 @@ import { loadRoutes, resolveRoutes } from '../route/routes.js';
 import { RTimer } from '../rtimer.js';
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import type { MetricsAddress } from '../metrics/address.js';
+import type { ListenOptions } from '../ctl/server.js';
 import { formatLiveLines, LiveView, type LiveStream } from './live.js';
 import { formatSummary } from './summary.js';
 import { waitFor, type TimerFunctions } from './wait.js';
@@ -67,8 +68,10 @@ export interface RunOptions {
   live?: LiveStream;
   /** Other streams on that terminal (stderr when it is one): what they print goes above the live lines. */
   liveShared?: LiveStream[];
-  /** Open the control socket there once the timers run (--ctl); stop() closes it. */
+  /** Open the control socket there before the timers start (--ctl); stop() closes it. */
   ctl?: string;
+  /** Its limits (--ctl-max-connections, --ctl-idle-timeout). */
+  ctlOptions?: Omit<ListenOptions, 'path'>;
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
@@ -115,6 +118,10 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       const { host, port } = options.metrics;
       metrics = await serveMetrics(rt, { host, port, public: options.metrics.public ?? false });
     }
+    // The control socket opens before the timers start too, so a missing directory, a file in the
+    // way or a socket in use fails the run before any route has run (verbs sent while the timers
+    // start are answered ERR_RTIMER_NOT_RUNNING).
+    const ctl = options.ctl !== undefined ? await rt.listen({ path: options.ctl, ...options.ctlOptions }) : undefined;
     if (signal.aborted) return interrupted(signal, io);
     try {
       await rt.start();
@@ -122,7 +129,6 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       if (signal.aborted && err instanceof RTimerError && err.code === 'ERR_RTIMER_STOPPED') return interrupted(signal, io);
       throw err;
     }
-    const ctl = options.ctl !== undefined ? await rt.listen({ path: options.ctl }) : undefined;
     if (!options.quiet) {
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';

@@ -76,6 +76,8 @@ export class LiveView {
   #drawn = 0;
   /** Text written by others that did not end a line: drawing now would clear it, so wait. */
   #partial = false;
+  /** Redraws skipped for the current partial line: after one, it is ended for them (see draw()). */
+  #waited = 0;
 
   constructor(stream: LiveStream, source: () => string[], options: LiveViewOptions | number = {}) {
     const o = typeof options === 'number' ? { intervalMs: options } : options;
@@ -99,14 +101,27 @@ export class LiveView {
     return this;
   }
 
-  /** Writes the current lines over the previous ones. A source that throws leaves the last drawing. */
+  /**
+   * Writes the current lines over the previous ones. A source that throws leaves the last drawing.
+   * A partial line (a route's `process.stdout.write('.')`) gets one redraw interval to be finished;
+   * if it is still open at the next redraw, it is ended with a newline and the lines drawn below it,
+   * so a route that never ends its line cannot freeze the view.
+   */
   draw(): void {
     try {
       this.#lines = this.#source();
     } catch {
       return;
     }
-    if (!this.#partial) this.#render();
+    if (this.#partial && this.#waited++ === 0) return;
+    this.#endPartial();
+    this.#render();
+  }
+
+  #endPartial(): void {
+    if (this.#partial) this.#write('\n');
+    this.#partial = false;
+    this.#waited = 0;
   }
 
   #render(): void {
@@ -131,7 +146,11 @@ export class LiveView {
       this.#erase();
       const result = original.call(target, chunk, ...rest);
       const last = typeof chunk === 'string' ? chunk.at(-1) : chunk instanceof Uint8Array ? String.fromCharCode(chunk.at(-1) ?? 0) : undefined;
-      if (last !== undefined) this.#partial = last !== '\n';
+      if (last !== undefined) {
+        const partial = last !== '\n';
+        if (partial && !this.#partial) this.#waited = 0; // a new partial line: it gets its own wait
+        this.#partial = partial;
+      }
       if (!this.#partial) this.#render();
       return result;
     };
@@ -140,12 +159,15 @@ export class LiveView {
     this.#unhook.push(() => { if (target.write === hooked) target.write = original as LiveStream['write']; });
   }
 
-  /** Stops redrawing and erases the live lines, so the summary that follows stands alone. Idempotent. */
+  /**
+   * Stops redrawing and erases the live lines, so the summary that follows stands alone: a partial
+   * line left by a route is ended first, so the summary does not start on it. Idempotent.
+   */
   stop(): void {
     if (this.#handle) clearInterval(this.#handle);
     this.#handle = null;
     for (const unhook of this.#unhook.splice(0)) unhook();
-    this.#erase();
-    this.#partial = false;
+    if (this.#partial) this.#endPartial();
+    else this.#erase();
   }
 }

@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
           const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await runTimers(rt,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, metrics: cmd.metrics, ctl: cmd.ctl, ctlOptions: cmd.ctlOptions, live, liveShared }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -19,7 +19,11 @@ export interface ConfigLimits {
   expansion: number;
   /** Defines whose values use defines, nested this deep (ERR_RTIMER_CONFIG_PREPROCESS). */
   defineDepth: number;
-  /** Characters the `#!subst` searches of the whole configuration may go through (ERR_RTIMER_CONFIG_TOO_LARGE). */
+  /**
+   * What the `#!subst` searches of the whole configuration may cost: characters searched times the
+   * regexp's size in RE2 instructions, counting for each search the whole text after where it starts
+   * (ERR_RTIMER_CONFIG_TOO_LARGE).
+   */
   substSearch: number;
 }
 
@@ -32,7 +36,7 @@ export const DEFAULT_CONFIG_LIMITS: Readonly<ConfigLimits> = Object.freeze({
   lineExpansion: 1 * MiB,
   expansion: 16 * MiB,
   defineDepth: 100,
-  substSearch: 16 * MiB,
+  substSearch: 64 * MiB,
 });
 
 /** The defaults with `given` laid over them; each given bound must be a positive integer (or Infinity). */

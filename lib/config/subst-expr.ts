@@ -1,4 +1,9 @@
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
+
+/** re2js, loaded on the first #!subst: most configs have none, and it takes a while to load. */
+let re2js: typeof import('re2js') | undefined;
+const engine = () => (re2js ??= createRequire(import.meta.url)('re2js') as typeof import('re2js'));
 
 /**
  * Kamailio's `/regexp/replacement/flags` expressions, as `#!subst`, `#!substdef` and `#!substdefs`
@@ -26,10 +31,11 @@ export interface SubstExpr {
 }
 
 /**
- * Bounds the regexp work of a whole config. One search is linear in the text after where it starts,
- * but with `g` each match starts a new search, and a longest match may read to the end of the string
- * to know it is the longest (`a|a[^x]*x`): n matches may read n²/2 characters. Each search is charged
- * the characters after its start, an upper bound of what it reads.
+ * Bounds the regexp work of a whole config. One search is linear in the text after where it starts
+ * times the regexp's size, but with `g` each match starts a new search, and a longest match may read
+ * to the end of the string to know it is the longest (`a|a[^x]*x`): n matches may read n²/2
+ * characters. Each search is charged the characters after its start times the regexp's program size
+ * (RE2 instructions), an upper bound of what it does.
  */
 export class SubstBudget {
   #left: number;
@@ -43,7 +49,7 @@ export class SubstBudget {
 export class SubstBudgetError extends Error {
   constructor(readonly expr: SubstExpr, readonly limit: number) {
     super(`#!subst "${expr.text}": the substitutions of this config searched more than ${limit} characters ` +
-      '(a "g" expression whose matches each read far ahead; see Limits in the README)');
+      '(times the regexp sizes; a "g" expression whose matches each read far ahead?)');
   }
 }
 
@@ -72,10 +78,11 @@ export function parseSubstExpr(text: string): SubstExpr {
     else throw new Error(`unknown flag "${f}" in subst expression "${text}" (expected i, s or g)`);
   }
   // REG_NEWLINE (the default) makes ^ and $ match at line ends too; `s` turns it off.
-  const flags = RE2JS.LONGEST_MATCH | (dotAll ? RE2JS.DOTALL : RE2JS.MULTILINE) | (ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+  const { RE2JS: Re } = engine();
+  const flags = Re.LONGEST_MATCH | (dotAll ? Re.DOTALL : Re.MULTILINE) | (ignoreCase ? Re.CASE_INSENSITIVE : 0);
   let re: RE2JS;
   try {
-    re = RE2JS.compile(ereToRe2(regexText, !dotAll), flags);
+    re = Re.compile(ereToRe2(regexText, !dotAll), flags);
   } catch (err) {
     throw new Error(`bad regular expression "${regexText}" in subst expression "${text}": ${(err as Error).message}`);
   }
@@ -84,6 +91,7 @@ export function parseSubstExpr(text: string): SubstExpr {
       `(${re.programSize()} RE2 instructions, at most ${MAX_SUBST_PROGRAM})`);
   }
   const groups = re.groupCount();
+  const size = re.programSize();
   const expr: SubstExpr = {
     text, regexText, replacementText,
     apply(input: string, budget?: SubstBudget): string {
@@ -92,7 +100,7 @@ export function parseSubstExpr(text: string): SubstExpr {
       let copied = 0;
       let from = 0;
       do {
-        budget?.charge(input.length - from + 1, expr);
+        budget?.charge((input.length - from + 1) * size, expr);
         if (!m.find(from)) break;
         const start = m.start();
         const end = m.end();

@@ -17,8 +17,22 @@ export class RTimerCtlError extends RTimerError {
 }
 
 export interface CtlCallOptions {
-  /** Give up (ERR_RTIMER_CTL_TIMEOUT) when no answer came within this many ms. Default 5000. */
+  /**
+   * Give up (ERR_RTIMER_CTL_TIMEOUT) when no answer came within this many ms: more than 0, at most
+   * {@link MAX_CTL_TIMEOUT_MS} (setTimeout's limit, about 24.8 days). Default 5000.
+   */
   timeoutMs?: number;
+}
+
+/** The longest `timeoutMs`: a Node timer given more fires after 1 ms. */
+export const MAX_CTL_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Checks a call timeout; the message names the value and the range (the CLI prefixes `--timeout`). */
+export function checkCtlTimeout(ms: number): void {
+  if (typeof ms !== 'number' || !(ms > 0) || ms > MAX_CTL_TIMEOUT_MS) {
+    throw new RTimerError('ERR_RTIMER_CTL_OPTION',
+      `timeout ${typeof ms === 'number' ? `${ms} ms` : typeof ms} is out of range: more than 0, at most ${MAX_CTL_TIMEOUT_MS} ms (24.8 days)`);
+  }
 }
 
 /**
@@ -27,6 +41,7 @@ export interface CtlCallOptions {
  */
 export async function ctl(path: string, method: string, params?: JSONRPCParams, options: CtlCallOptions = {}): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  checkCtlTimeout(timeoutMs);
   const socket = connect(path);
   let failure: RTimerError | null = null;
   // One call per connection: once an answer is in, a close or error after it changes nothing.

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
-import { ctl } from './client.js';
+import { checkCtlTimeout, ctl } from './client.js';
 import { formatList, formatStats } from './format.js';
 import type { TimerInfo } from './types.js';
 
@@ -8,7 +8,7 @@ export const CTL_USAGE = `usage:
   rtimer ctl <socket> list|stats [timer] [--json]
   rtimer ctl <socket> pause|continue|start|loop|end <timer> [--json]
   rtimer ctl <socket> trigger <timer> start|loop|end|tick [--json]
-  options: --timeout <time> (default 5s); methods may be written with or without "rtimer."
+  options: --timeout <time> (default 5s, at most 24.8d); methods may be written with or without "rtimer."
 `;
 
 interface Out { write(text: string): unknown }
@@ -44,6 +44,7 @@ export async function runCtl(argv: string[], io: { stdout: Out; stderr: Out }): 
     try {
       timeoutMs = parseDurationMs(values.timeout);
       if (!(timeoutMs > 0)) throw new Error(`"${values.timeout}" is not a positive duration`);
+      checkCtlTimeout(timeoutMs);
     } catch (err) {
       return usage(`--timeout: ${(err as Error).message}`);
     }

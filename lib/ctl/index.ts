@@ -1,4 +1,4 @@
-export { listen, type CtlServer, type ListenOptions } from './server.js';
+export { listen, CTL_LIMITS, type CtlServer, type ListenOptions } from './server.js';
 export { ctl, RTimerCtlError, type CtlCallOptions } from './client.js';
 export { runCtl, CTL_USAGE } from './command.js';
 export { formatList, formatStats } from './format.js';

@@ -14,6 +14,8 @@ export const CTL_ERROR = {
   INTERNAL_ERROR: -32603,
   /** The target refused: an RTimerError, whose `code` is in the error's `data.code`. */
   TIMER_ERROR: -32000,
+  /** The server is at a limit (too many connections); `data.code` says which. */
+  SERVER_BUSY: -32001,
 } as const;
 
 export const CTL_METHODS = [
@@ -141,35 +143,83 @@ function serialise(res: JSONRPCResponse | JSONRPCResponse[]): string {
 }
 
 /**
- * The JSON-RPC side of the control socket: one request text (single or batch) in, the response text
- * out (null for notifications). Never rejects.
+ * Starts queued calls one per turn of the event loop, in the order asked, and leaves the process at
+ * least as much time as the calls took: a call that ran for d ms (its synchronous part and the
+ * microtasks it queued) is followed by a pause of d ms before the next. However many clients send
+ * however many requests, the control socket then adds at most one call's work to a turn and takes
+ * at most about half of the process's time, so the timers in it keep their ticks, also on a host
+ * busy enough to preempt a process that never sleeps. Calls still run concurrently once started.
  */
-export function createDispatcher(target: Controllable): (text: string) => Promise<string | null> {
+export function createPacer(): <T>(call: () => Promise<T>) => Promise<T> {
+  const queue: (() => void)[] = [];
+  let head = 0;
+  let scheduled = false;
+  const schedule = (restMs: number) => {
+    scheduled = true;
+    if (restMs >= 1) setTimeout(next, Math.ceil(restMs));
+    else setImmediate(next);
+  };
+  const next = () => {
+    scheduled = false;
+    const start = queue[head];
+    queue[head++] = undefined!;
+    if (head === queue.length) { queue.length = 0; head = 0; }
+    const began = performance.now();
+    start?.();
+    // The call's microtasks run after this callback returns: its length is taken on the next turn.
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (head < queue.length) schedule(performance.now() - began);
+    });
+  };
+  return <T>(call: () => Promise<T>) => new Promise<T>((resolve, reject) => {
+    queue.push(() => { call().then(resolve, reject); });
+    if (!scheduled) schedule(0);
+  });
+}
+
+/**
+ * The JSON-RPC side of the control socket: one request text (single or batch) in, the response text
+ * out (null for notifications). Never rejects. Parsing and every call of a batch go through one
+ * pacer (see createPacer); each answer is serialised as soon as it is made, so what waits for the
+ * rest of its batch is text, not the live objects (histograms) it was made of.
+ */
+export function createDispatcher(target: Controllable, options: { maxBatch?: number } = {}): (text: string) => Promise<string | null> {
+  const maxBatch = options.maxBatch ?? Infinity;
   const rpc = buildServer(target);
-  const one = async (req: unknown): Promise<JSONRPCResponse | null> => {
+  const pace = createPacer();
+  const one = async (req: unknown): Promise<string | null> => {
     const bad = invalidRequest(req);
-    if (bad) return bad;
+    if (bad) return serialise(bad);
+    let res: JSONRPCResponse | null;
     try {
-      return await rpc.receive(req as JSONRPCRequest);
+      res = await rpc.receive(req as JSONRPCRequest);
     } catch (err) {
       const id = (req as JSONRPCRequest).id;
-      return id === undefined ? null : toErrorResponse(id, err);
+      res = id === undefined ? null : toErrorResponse(id, err);
+    }
+    return res && serialise(res);
+  };
+  const parse = async (text: string): Promise<{ parsed: unknown } | { error: string }> => {
+    try {
+      return { parsed: JSON.parse(text) };
+    } catch (err) {
+      return { error: serialise(createJSONRPCErrorResponse(null, CTL_ERROR.PARSE_ERROR, `parse error: ${(err as Error).message}`)) };
     }
   };
   return async (text) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      return serialise(createJSONRPCErrorResponse(null, CTL_ERROR.PARSE_ERROR, `parse error: ${(err as Error).message}`));
-    }
-    if (!Array.isArray(parsed)) {
-      const res = await one(parsed);
-      return res && serialise(res);
-    }
+    const read = await pace(() => parse(text));
+    if ('error' in read) return read.error;
+    const { parsed } = read;
+    if (!Array.isArray(parsed)) return pace(() => one(parsed));
     if (parsed.length === 0) return serialise(createJSONRPCErrorResponse(null, CTL_ERROR.INVALID_REQUEST, 'invalid request: empty batch'));
+    if (parsed.length > maxBatch) {
+      return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: CTL_ERROR.INVALID_REQUEST,
+        message: `invalid request: a batch of ${parsed.length} requests; at most ${maxBatch}`, data: { code: 'ERR_RTIMER_CTL_BATCH_TOO_LONG' } } });
+    }
     // The library answers a one-element batch with a bare object; the spec wants an array.
-    const all = (await Promise.all(parsed.map(one))).filter((r): r is JSONRPCResponse => r !== null);
-    return all.length ? serialise(all) : null;
+    const all = (await Promise.all(parsed.map((req) => pace(() => one(req))))).filter((r): r is string => r !== null);
+    return all.length ? `[${all.join(',')}]` : null;
   };
 }

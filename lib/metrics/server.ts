@@ -1,5 +1,6 @@
+import dns from 'node:dns';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { RTimer } from '../rtimer.js';
 import { RTimerError } from '../errors.js';
 import { hasCollector, rtimerCollector, type RTimerCollector } from './collector.js';
@@ -17,6 +18,8 @@ export interface ServeMetricsOptions {
   registry?: MetricsRegistry;
   /** Metric name prefix, as in rtimerCollector(). Default 'rtimer_'. */
   prefix?: string;
+  /** @internal How a host name is resolved (tests); default dns.promises.lookup. */
+  lookup?: (host: string) => Promise<{ address: string }>;
 }
 
 export interface MetricsServer {
@@ -37,10 +40,22 @@ export async function serveMetrics(rt: RTimer, options: ServeMetricsOptions = {}
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RTimerError('ERR_RTIMER_BAD_METRICS_ADDRESS', `metrics port "${String(port)}" is not a number from 0 to 65535`);
   }
-  if (!isLoopback(host) && options.public !== true) {
-    throw new RTimerError('ERR_RTIMER_METRICS_NOT_LOOPBACK',
-      `metrics address "${host}" is not a loopback address, so other machines could read /metrics; ` +
-      'pass --metrics-public (public: true) to serve it there anyway');
+  const open = options.public === true;
+  const notLoopback = (what: string) => new RTimerError('ERR_RTIMER_METRICS_NOT_LOOPBACK',
+    `metrics address ${what} is not a loopback address, so other machines could read /metrics; ` +
+    'pass --metrics-public (public: true) to serve it there anyway');
+  // A name is only as loopback as what it resolves to (metrics.localhost can resolve anywhere): a
+  // localhost name is resolved here and the address it gives is bound; any other name needs public.
+  let bindHost = host;
+  if (!open && !isLoopback(host)) throw notLoopback(`"${host}"`);
+  if (!open && isIP(host) === 0) {
+    const lookup = options.lookup ?? ((h: string) => dns.promises.lookup(h));
+    try {
+      bindHost = (await lookup(host)).address;
+    } catch (err) {
+      throw new RTimerError('ERR_RTIMER_METRICS_LISTEN', `cannot resolve metrics host "${host}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+    if (!isLoopback(bindHost) || isIP(bindHost) === 0) throw notLoopback(`"${host}" (resolved to ${bindHost})`);
   }
   const registry = options.registry ?? new (loadPromClient().Registry)();
   assertRegistry(registry);
@@ -66,7 +81,7 @@ export async function serveMetrics(rt: RTimer, options: ServeMetricsOptions = {}
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+      server.listen(port, bindHost, () => { server.off('error', reject); resolve(); });
     });
   } catch (err) {
     collector?.unregister();
@@ -74,6 +89,12 @@ export async function serveMetrics(rt: RTimer, options: ServeMetricsOptions = {}
     throw new RTimerError('ERR_RTIMER_METRICS_LISTEN', `cannot serve metrics on ${formatHostPort(host, port)}: ${e.code ?? e.message}`, { cause: err });
   }
   const address = server.address() as AddressInfo;
+  // What was bound is what other machines could reach: checked too, whatever the name said.
+  if (!open && !isLoopback(address.address)) {
+    collector?.unregister();
+    await new Promise((r) => server.close(r));
+    throw notLoopback(`"${host}" (bound to ${address.address})`);
+  }
   let closing: Promise<void> | null = null;
   return {
     server,

@@ -1,4 +1,4 @@
-import type { NativeTimerStats } from '../binding.js';
+import type { NativeTimerStats } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import type { LoopState, StateCause } from '../schedule/lifecycle.js';
 import type { TimerCounters } from '../schedule/runtime.js';
@@ -13,7 +13,8 @@ export const TAG = 1;
 
 /** Parent → worker. Sent over the IPC channel with 'advanced' serialization (BigInt, typed arrays). */
 export type ToWorker = { rtimer: typeof TAG } & (
-  | { type: 'start'; token: string; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number }
+  /** `paused`: a restart of a paused timer's worker, which starts paused: no route, start included, until resumed. */
+  | { type: 'start'; token: string; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number; paused?: boolean }
   /** Sent once every worker is loaded, so they all count from the same anchor. */
   | { type: 'arm'; anchorNs: bigint }
   | { type: 'stop' }
@@ -123,7 +124,7 @@ export function parseFromWorker(m: unknown, token: string): FromWorker | null {
 /** The parent's messages, checked as strictly in the worker (a route may emit 'message' too). */
 export function parseToWorker(m: unknown): ToWorker | null {
   if (!isObj(m) || m.rtimer !== TAG) return null;
-  if (m.type === 'start') return typeof m.token === 'string' && m.token.length > 0 && str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) ? m as ToWorker : null;
+  if (m.type === 'start') return typeof m.token === 'string' && m.token.length > 0 && str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) && (m.paused === undefined || typeof m.paused === 'boolean') ? m as ToWorker : null;
   if (m.type === 'arm') return typeof m.anchorNs === 'bigint' ? m as ToWorker : null;
   if (m.type === 'stop') return m as ToWorker;
   if (m.type === 'control') return count(m.id) && oneOf(CONTROL_VERBS, m.verb) ? m as ToWorker : null;

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerError, RTimerRouteError } from '../errors.js';
 import { nativeDetail, type NativeDetail } from '../schedule/native-runner.js';
@@ -304,7 +304,7 @@ export class ProcessTimer {
     child.on('exit', ended);
     child.on('message', (raw: unknown) => this.#message(w, child, raw));
     this.#send(child, { rtimer: TAG, type: 'start', token: w.token, routes: this.routes, timer: this.#config, worker: w.index,
-      workers: this.#config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs });
+      workers: this.#config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs, ...(this.#paused ? { paused: true } : {}) });
     return loaded;
   }
 

@@ -1,10 +1,10 @@
 // Entry point of a dedicated timer process (mode=N): loads the routes module, arms one native
 // timer in its own event loop, and reports to the parent over IPC. Started by child_process.fork.
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { RTimerRouteError } from '../errors.js';
 import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';
-import { NativeRunner } from '../schedule/native-runner.js';
+import { NativeRunner, rehearse } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
 import { applyControl, nativeCounts } from '../schedule/control.js';
 import { describeThrown } from './describe.js';
@@ -45,6 +45,13 @@ let hookInfo: { timer: string; worker: number; workers: number; pid: number } | 
 let statsIntervalMs = 1000;
 let stopping = false;
 let armed = false;
+/**
+ * A restarted worker of a paused timer starts paused: its start route waits for the resume. Verbs
+ * that come while it loads (the parent answered before this worker could apply them) update it.
+ */
+let startPaused = false;
+/** Its start route has not run yet: the resume runs it (then the loop), as any restart does. */
+let startOwed = false;
 const sent: Partial<Record<HistogramName, Float64Array>> = {};
 
 function report(): ReportMessage {
@@ -76,8 +83,13 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     start: hook(m.timer.start), end: hook(m.timer.end),
     onState: (c) => send({ type: 'state', ...c }),
   });
-  runner = new NativeRunner(runtime);
+  runner = new NativeRunner(runtime, rehearse([runtime]));
   statsIntervalMs = m.statsIntervalMs;
+  if (startPaused) {
+    runtime.life.pause();
+    startOwed = true;
+    return;
+  }
   // ptimer's start: once per worker, before its timer is armed (the first tick comes one interval after the arm).
   await runtime.life.begin('start');
   await runtime.settled();
@@ -90,6 +102,7 @@ process.on('message', (raw: unknown) => {
     // Only the parent's first: a route re-emitting 'message' neither reloads nor changes the token.
     if (token) return;
     token = m.token;
+    startPaused = m.paused === true;
     start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: unknown) => failed(err, 'ERR_RTIMER_WORKER_START'));
   } else if (m.type === 'arm' && runner && !stopping) {
     const armedAtNs = binding.now();
@@ -105,11 +118,19 @@ process.on('message', (raw: unknown) => {
     setInterval(() => send({ type: 'stats', report: report() }), statsIntervalMs).unref();
     send({ type: 'armed', pid: process.pid, armedAtNs });
   } else if (m.type === 'control' && (!runtime || stopping)) {
-    // Not loaded yet (the parent applies a pause again once it is armed) or stopping: nothing to do.
-    send({ type: 'control-done', id: m.id, state: runtime?.life.current ?? 'running' });
+    // Not loaded yet (a pause or resume is kept for when it is; the parent applies a pause again
+    // once it is armed) or stopping: nothing else to do.
+    if (!runtime && (m.verb === 'pause' || m.verb === 'resume')) startPaused = m.verb === 'pause';
+    send({ type: 'control-done', id: m.id, state: runtime?.life.current ?? (startPaused ? 'paused' : 'running') });
   } else if (m.type === 'control' && runtime) {
     const rt = runtime;
-    applyControl(rt, m.verb).then(() => {
+    // The first resume of a worker that started paused runs its start route; any jump settles it too.
+    let verb = m.verb;
+    if (startOwed && verb !== 'pause' && verb !== 'tick') {
+      startOwed = false;
+      if (verb === 'resume') verb = 'start';
+    }
+    applyControl(rt, verb).then(() => {
       // Fresh counters first, so that what the parent lists right after the verb already shows it.
       if (runner && armed) send({ type: 'stats', report: report() });
       send({ type: 'control-done', id: m.id, state: rt.life.current });
@@ -120,7 +141,8 @@ process.on('message', (raw: unknown) => {
       if (runtime) runtime.life.halted = true;
       await runner?.stop();
       // ptimer's end: once, after the last tick and before onWorkerStop (unless a -1 already ran it).
-      if (runtime) { await runtime.life.finish('stop'); await runtime.settled(); }
+      // Not for a worker that started paused and was never resumed: it ran no route, start included.
+      if (runtime && !startOwed) { await runtime.life.finish('stop'); await runtime.settled(); }
       try {
         await (onStop as ((info: unknown) => unknown) | undefined)?.(hookInfo);
       } catch (err) {

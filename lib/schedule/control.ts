@@ -15,8 +15,10 @@ export function applyControl(rt: TimerRuntime, verb: ControlVerb, own?: Executio
   if (own?.runtime === rt) return jump(rt, verb, own);
   const next = queues.get(rt) ?? Promise.resolve();
   const run = next.then(() => jump(rt, verb));
-  queues.set(rt, run);
-  void run.then(() => { if (queues.get(rt) === run) queues.delete(rt); });
+  // The queue goes on whatever one jump does; its caller alone hears how it ended.
+  const done = run.then(() => undefined, () => undefined);
+  queues.set(rt, done);
+  void done.then(() => { if (queues.get(rt) === done) queues.delete(rt); });
   return run;
 }
 

@@ -16,6 +16,9 @@ export class StopDrain {
   readonly #onAbandon: (exec: Execution) => void;
   readonly #checks = new Set<() => void>();
   #grace: NodeJS.Timeout | null = null;
+  /** When the grace clock last started (performance.now()), and the ms it ran before that. */
+  #since = 0;
+  #spent = 0;
   readonly #all: Promise<void>;
 
   constructor(runtimes: readonly TimerRuntime[], graceMs: number, onAbandon: (exec: Execution) => void) {
@@ -29,6 +32,14 @@ export class StopDrain {
 
   /** Resolves when every execution has returned or been abandoned. */
   all(): Promise<void> { return this.#all; }
+
+  /**
+   * How long the grace clock has run, ms: what is left of the grace period for a drain that follows
+   * (stop()'s end routes), so that one grace period bounds the whole stop().
+   */
+  get spentMs(): number {
+    return Math.min(this.#graceMs, this.#spent + (this.#grace ? performance.now() - this.#since : 0));
+  }
 
   /** For stop() called inside `own`: resolves when every other execution returned, was abandoned or waits in stop() too. */
   async except(own: Execution): Promise<void> {
@@ -62,15 +73,18 @@ export class StopDrain {
     // The grace clock runs while some execution is being waited for, i.e. not waiting in stop().
     const waitedFor = pending.some((e) => !e.waitingInStop);
     if (waitedFor && !this.#grace) {
+      this.#since = performance.now();
       this.#grace = setTimeout(() => this.#expire(), this.#graceMs);
     } else if (!waitedFor && this.#grace) {
       clearTimeout(this.#grace);
       this.#grace = null;
+      this.#spent += performance.now() - this.#since;
     }
   }
 
   #expire(): void {
     this.#grace = null;
+    this.#spent = this.#graceMs;
     for (const e of this.#pending()) {
       if (e.waitingInStop) continue;
       e.runtime.abandon(e);
