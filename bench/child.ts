@@ -133,8 +133,8 @@ function procCpuNs(pid: number): number {
 
 async function rtimerInline(job: ChildJob, rec: Recorder, precision: boolean) {
   const rt = new RTimer({ routes: rtimerRoute(rec) });
-  const budget = 0.1; // a tenth of nanotimer's core at most (the issue's CPU target)
-  rt.timer({ name: 'bench', interval: `${Math.round(job.intervalNs / 1000)}us`, mode: 'inline', precision: precision ? { budget } : false })
+  // Default options: `precision: true` is what users write.
+  rt.timer({ name: 'bench', interval: `${Math.round(job.intervalNs / 1000)}us`, mode: 'inline', precision })
     .exec('timer=bench;route=R');
   await rt.start();
   await sleep(job.durationMs);

@@ -32,6 +32,8 @@ export interface Figures {
   cpuPct: number;
   /** The engine's own lateness, where the candidate reports one (NaN otherwise). */
   engineP50: number; engineP99: number; engineP999: number;
+  /** Per call, route entry minus the engine's `started` (NaN without an engine figure): median. */
+  gapP50: number;
   note?: string;
 }
 
@@ -58,6 +60,7 @@ export function figures(t: Trace): Figures {
   const expected = t.expected ?? Math.floor((t.durationMs * 1e6) / t.intervalNs);
   const engine = t.engineLateNs?.length ? histogram(t.engineLateNs) : null;
   const at = (p: number) => (engine ? engine.getValueAtPercentile(p) : NaN);
+  const gaps = t.engineLateNs?.length ? t.lateNs.map((v, i) => v - t.engineLateNs![i]) : [];
   return {
     candidate: t.candidate,
     executed: t.lateNs.length,
@@ -67,7 +70,7 @@ export function figures(t: Trace): Figures {
     intervalDevP99: dev.length ? histogram(dev).getValueAtPercentile(99) : NaN,
     driftNs: median(t.lateNs.slice(-tenth)) - median(t.lateNs.slice(0, tenth)),
     cpuPct: t.wallNs > 0 ? (100 * t.cpuNs) / t.wallNs : 0,
-    engineP50: at(50), engineP99: at(99), engineP999: at(99.9),
+    engineP50: at(50), engineP99: at(99), engineP999: at(99.9), gapP50: gaps.length ? median(gaps) : NaN,
     note: t.note,
   };
 }
@@ -80,7 +83,7 @@ export function combine(runs: Figures[]): Figures & { runs: number; p50Spread: [
     executed: pick('executed'), expected: pick('expected'), missed: pick('missed'),
     p50: pick('p50'), p99: pick('p99'), p999: pick('p999'), max: pick('max'),
     intervalDevP99: pick('intervalDevP99'), driftNs: pick('driftNs'), cpuPct: pick('cpuPct'),
-    engineP50: pick('engineP50'), engineP99: pick('engineP99'), engineP999: pick('engineP999'),
+    engineP50: pick('engineP50'), engineP99: pick('engineP99'), engineP999: pick('engineP999'), gapP50: pick('gapP50'),
     p50Spread: [Math.min(...runs.map((r) => r.p50)), Math.max(...runs.map((r) => r.p50))],
     p99Spread: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
   };

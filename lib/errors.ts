@@ -1,4 +1,5 @@
 import { inspect, types } from 'node:util';
+import { distance } from 'fastest-levenshtein';
 
 /** Base class of every error node-rtimer throws or emits; `code` is stable, the message is not. */
 export class RTimerError extends Error {
@@ -97,4 +98,34 @@ export function describeThrown(value: unknown): string {
  */
 export function throwLater(err: unknown): void {
   process.nextTick(() => { throw err; });
+}
+
+/**
+ * ` (did you mean "x"?)` when one of `known` is a near miss of `given` (case aside: at most a third of
+ * its letters wrong, rounded up), else ''. For unknown names in errors: one line that points at the fix.
+ */
+export function didYouMean(given: unknown, known: readonly string[]): string {
+  if (typeof given !== 'string' || given === '' || given.length > 200) return '';
+  const g = given.toLowerCase();
+  let best: string | undefined;
+  let bestD = Math.max(1, Math.ceil(g.length / 3)) + 1;
+  for (const k of known) {
+    const d = distance(g, k.toLowerCase());
+    if (d < bestD && k !== given) { best = k; bestD = d; }
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+const warned = new WeakMap<object, Set<string>>();
+
+/**
+ * process.emitWarning once per `owner` and `code`: for calls that are valid but likely a mistake
+ * (Kamailio accepts them too), so they neither throw nor stay silent. `--no-warnings` hides them.
+ */
+export function warnOnce(owner: object, code: string, message: string): void {
+  let codes = warned.get(owner);
+  if (!codes) warned.set(owner, codes = new Set());
+  if (codes.has(code)) return;
+  codes.add(code);
+  process.emitWarning(message, { type: 'RTimerWarning', code });
 }

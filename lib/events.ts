@@ -1,4 +1,4 @@
-import type { RTimerError } from './errors.js';
+import type { RTimerError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 import type { LoopState, StateCause } from './schedule/lifecycle.js';
 import type {
   WorkerEvent, WorkerExitEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
@@ -31,10 +31,16 @@ export interface TimerStateEvent {
   by: StateCause;
 }
 
+/** What an 'error' listener receives: one of these kinds, all RTimerErrors with a `code`. */
+export type RTimerErrorEvent = RTimerRouteError | RTimerStopGraceError | RTimerError;
+
 /** RTimer's events and their listener arguments. */
 export interface RTimerEvents {
-  /** Route failures (RTimerRouteError), stop grace overruns (RTimerStopGraceError), worker failures (RTimerError). */
-  error: [error: Error];
+  /**
+   * Route failures (RTimerRouteError), stop grace overruns (RTimerStopGraceError), worker failures
+   * (RTimerError ERR_RTIMER_WORKER_FAILED): narrow with `instanceof` or on `code`.
+   */
+  error: [error: RTimerErrorEvent];
   'worker-exit': [event: WorkerExitEvent];
   'worker-restart': [event: WorkerRestartEvent];
   'timer-failed': [event: TimerFailedEvent];

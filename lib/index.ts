@@ -5,6 +5,7 @@ export {
   preprocess, preprocessFile, MAX_INCLUDE_DEPTH,
   type PreprocessOptions, type PreprocessResult, type PreprocessedLine, type PreprocessWarning,
 } from './config/preprocess.js';
+export { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './config/limits.js';
 export { toKamailioString, toKamailioExecStrings, toPtimerStrings, type PtimerStrings } from './config/kamailio-string.js';
 export { slicesTasks, MAX_TASKS } from './config/tasks.js';
 export { parseInterval, type Interval, type IntervalUnit } from './config/interval.js';
@@ -13,13 +14,13 @@ export type {
 } from './config/types.js';
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 export type {
-  RTimerEvents, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+  RTimerEvents, RTimerErrorEvent, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
 } from './events.js';
 export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
-export type { Route, Routes, RouteContext, RoutesSource } from './route/routes.js';
+export type { Route, Routes, RouteContext, RouteState, RoutesSource, RoutesModule, WorkerHookInfo } from './route/routes.js';
 export { Histogram, type HistogramJSON } from './stats/histogram.js';
-export { capabilities, now } from './native-info.js';
+export { capabilities, now } from './native/info.js';
 export type {
   SupervisorOptions, WorkerStats, WorkerState, WorkerEvent, WorkerExitEvent, WorkerExitReason,
 } from './process/supervisor.js';

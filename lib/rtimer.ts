@@ -1,31 +1,34 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater } from './errors.js';
-import { isModuleSource, loadRoutes, moduleUrl, resolveRoutes, type Route, type RoutesSource } from './route/routes.js';
+import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
+import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
-import { NativeRunner, type NativeDetail } from './schedule/native-runner.js';
-import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions, type WorkerStats } from './process/supervisor.js';
-import { binding } from './binding.js';
+import { NativeRunner, rehearse } from './schedule/native-runner.js';
+import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions } from './process/supervisor.js';
+import { binding } from './native/binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';
-import type { RTimerEvents } from './events.js';
+import type { RTimerErrorEvent, RTimerEvents } from './events.js';
 import { applyControl, nativeCounts } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
-import { timerInfo } from './control-info.js';
+import { timerInfo } from './ctl/info.js';
+import type { TimerStats } from './stats/timer-stats.js';
 
-export interface RTimerOptions {
+export type { TimerStats };
+
+export interface RTimerOptions<S extends object = RouteState> {
   /**
    * Route functions by name, or a module whose exports are the routes: a URL (`new URL('./routes.mjs',
    * import.meta.url)` for a file next to the caller's) or a path, taken from the working directory.
    */
-  routes?: RoutesSource;
+  routes?: RoutesSource<S>;
   /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
   defaultInterval?: number;
   /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
@@ -43,27 +46,9 @@ export interface RTimerOptions {
   clock?: SchedulerClock;
 }
 
-export interface TimerStats extends TimerCounters {
-  name: string;
-  mode: number | 'inline';
-  intervalUs: number;
-  /** Route start minus its ideal time `start + k*interval`, ns. */
-  lateness: Histogram;
-  /** Time from the first route's start to the last route's end, ns. */
-  duration: Histogram;
-  /** In-process native timers (mode 'inline'): what the engine measured besides lateness. */
-  native?: NativeDetail;
-  /** Dedicated timer processes (mode=N): each worker's figures; the timer's are their sum. */
-  workers?: WorkerStats[];
-  /** A mode=N timer whose worker kept dying past the restart limit. */
-  failed?: boolean;
-  /** In-process timers: executions still running when stop()'s grace period ran out. */
-  abandoned?: number;
-  /** running, paused, ended (start/end routes, or a route returned -1), failed or stopped. */
-  state: TimerState;
-}
-
 const DEFAULT_STOP_GRACE_MS = 2000;
+
+const QUIET_STATS = Symbol.for('node-rtimer.quietStats');
 
 const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'clock'];
 
@@ -104,7 +89,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 type Listener<K extends keyof RTimerEvents> = (...args: RTimerEvents[K]) => void;
 
 /** Typed events (see RTimerEvents); the methods are EventEmitter's. */
-export interface RTimer {
+export interface RTimer<S extends object = RouteState> {
   on<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
   once<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
   off<K extends keyof RTimerEvents>(event: K, listener: Listener<K>): this;
@@ -115,8 +100,11 @@ export interface RTimer {
   emit<K extends keyof RTimerEvents>(event: K, ...args: RTimerEvents[K]): boolean;
 }
 
-/** Kamailio's rtimer module for Node: named timers that run routes, without drift. */
-export class RTimer extends EventEmitter implements Controllable {
+/**
+ * Kamailio's rtimer module for Node: named timers that run routes, without drift. `S` types the
+ * routes' `ctx.state` (`new RTimer<{ sent: number }>({ routes })`).
+ */
+export class RTimer<S extends object = RouteState> extends EventEmitter implements Controllable {
   readonly config: RTimerConfig;
   readonly #routes: RoutesSource | undefined;
   readonly #scheduler: SharedScheduler;
@@ -142,7 +130,7 @@ export class RTimer extends EventEmitter implements Controllable {
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
 
-  constructor(options: RTimerOptions = {}) {
+  constructor(options: RTimerOptions<S> = {}) {
     super();
     checkOptions(options);
     validateSupervisorOptions(options.supervisor);
@@ -154,7 +142,8 @@ export class RTimer extends EventEmitter implements Controllable {
     this.#supervisor = supervisor;
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
-    this.#routes = options.routes;
+    // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
+    this.#routes = options.routes as RoutesSource | undefined;
     this.#scheduler = new SharedScheduler(options.clock);
   }
 
@@ -182,8 +171,10 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Resolves once every timer is armed; rejects (and leaves nothing running) if any cannot be. */
   start(): Promise<void> {
-    if (this.#state === 'running') return Promise.resolve();
-    if (this.#state === 'starting') return this.#starting!;
+    if (this.#state === 'running' || this.#state === 'starting') {
+      warnOnce(this, 'RTIMER_START_TWICE', `start() called while the RTimer is ${this.#state}: the call does nothing more`);
+      return this.#state === 'running' ? Promise.resolve() : this.#starting!;
+    }
     if (this.#state !== 'idle') return Promise.reject(stoppedError());
     // Not ours to thaw if it came frozen (e.g. a configuration another RTimer runs).
     const froze = !this.config.frozen;
@@ -207,6 +198,13 @@ export class RTimer extends EventEmitter implements Controllable {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
+    if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
+    const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
+    if (idle.length) {
+      const names = idle.slice(0, 5).map((t) => `"${t.name}"`).join(', ') + (idle.length > 5 ? ` and ${idle.length - 5} more` : '');
+      warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${names} ` +
+        `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
+    }
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
@@ -247,9 +245,11 @@ export class RTimer extends EventEmitter implements Controllable {
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
     const runners: NativeRunner[] = [];
     try {
+      // Warm start: the tick path runs dry before the first deadline, and its cost seeds the lead.
+      const prepareNs = rehearse(this.#runtimes.filter((rt) => rt.config.mode !== 0));
       for (const rt of this.#runtimes) {
         if (rt.config.mode === 0) continue;
-        const runner = new NativeRunner(rt);
+        const runner = new NativeRunner(rt, prepareNs);
         if (!this.#refed) runner.unref();
         runners.push(runner);
         this.#runners.set(rt, runner);
@@ -271,7 +271,7 @@ export class RTimer extends EventEmitter implements Controllable {
   async #startProcesses(timers: TimerConfig[]): Promise<void> {
     const url = moduleUrl(this.#routes as string | URL);
     const emit = (event: string, payload: unknown) => {
-      if (event === 'error') this.#reportError(payload as Error);
+      if (event === 'error') this.#reportError(payload as RTimerError);
       else if (event === 'timer-state') {
         const { timer, worker, ...c } = payload as LoopStateChange & { timer: string; worker: number };
         this.#stateChanged(timer, worker, c);
@@ -282,8 +282,11 @@ export class RTimer extends EventEmitter implements Controllable {
     this.#processes = timers.map((t) => new ProcessTimer(structuredClone(t), url, this.#supervisor, emit));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
-      const failure = await firstFailure(steps);
+      let failure = await firstFailure(steps);
       if (failure === undefined) return;
+      // The worker imports a URL; the path the user gave, and so the hint, is known here.
+      const hint = (failure as RTimerError).code === 'ERR_RTIMER_ROUTES_LOAD' ? relativeHint(this.#routes) : '';
+      if (hint) failure = new RTimerError('ERR_RTIMER_ROUTES_LOAD', `${(failure as Error).message} (${hint})`, { cause: failure });
       await Promise.all(this.#processes.map((p) => p.stop()));
       this.#processes = [];
       throw failure;
@@ -357,6 +360,14 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Per timer, in declaration order: counters, lateness and duration histograms (ns). */
   stats(): TimerStats[] {
+    if (this.#state === 'idle') warnOnce(this, 'RTIMER_STATS_BEFORE_START', 'stats() before start(): no timer runs yet, every figure is empty');
+    return this.#stats();
+  }
+
+  /** @internal stats() without its before-start warning: for the metrics collector of any copy of the package. */
+  [QUIET_STATS](): TimerStats[] { return this.#stats(); }
+
+  #stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
         lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt) };
@@ -367,12 +378,12 @@ export class RTimer extends EventEmitter implements Controllable {
     });
     const dedicated = this.#processes.map((p): TimerStats => {
       const workers = p.workers();
-      const sum = (k: 'ticks' | 'executions' | 'missed' | 'paused' | 'errors' | 'routeCalls' | 'triggered') =>
+      const sum = (k: keyof TimerCounters) =>
         workers.reduce((n, w) => n + w[k], 0);
       const lateness = new Histogram();
       const duration = new Histogram();
       for (const w of workers) { lateness.add(w.lateness); duration.add(w.duration); }
-      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'),
+      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'), idle: sum('idle'),
         executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
         routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
         state: this.#processState(p) };
@@ -383,7 +394,7 @@ export class RTimer extends EventEmitter implements Controllable {
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
-    const stats = new Map(this.stats().map((s) => [s.name, s]));
+    const stats = new Map(this.#stats().map((s) => [s.name, s]));
     const now = binding.now();
     const wall = Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
@@ -407,17 +418,28 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Resumes a paused timer at its next deadline, in phase. */
   resume(name: string): Promise<void> { return this.#control(name, 'resume'); }
 
+  /** resume() under the control socket's (and ptimer's) name. */
+  continue(name: string): Promise<void> { return this.#control(name, 'resume'); }
+
+  /** The next deadline of a running timer as a Date (croner's nextRun()); null when none is due. */
+  nextRun(name: string): Date | null {
+    const t = this.#find(name);
+    const next = this.list().find((x) => x.name === t.name)?.nextDeadline ?? null;
+    return next === null ? null : new Date(next);
+  }
+
   /**
    * ptimer's jumps: `start` runs the start route again with a fresh ctx.state (then the loop),
    * `loop` resumes the loop as it was, `end` runs the end route (then `ended`); `tick` runs the tick
    * routes once now, outside the schedule (counted in `triggered`). In mode=N, on every worker.
    */
   trigger(name: string, verb: TriggerVerb): Promise<void> {
-    if (!TRIGGER_VERBS.includes(verb)) {
+    const v = (typeof verb === 'string' ? verb.toLowerCase() : verb) as TriggerVerb; // verbs are case-insensitive, as names are
+    if (!TRIGGER_VERBS.includes(v)) {
       return Promise.reject(new RTimerError('ERR_RTIMER_VERB_UNKNOWN',
-        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb} (expected ${TRIGGER_VERBS.join(', ')})`));
+        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb}${didYouMean(verb, TRIGGER_VERBS)} (expected ${TRIGGER_VERBS.join(', ')})`));
     }
-    return this.#control(name, verb);
+    return this.#control(name, v);
   }
 
   /** Opens a JSON-RPC 2.0 control socket (see lib/ctl) driving this RTimer; stop() closes it. */
@@ -433,9 +455,19 @@ export class RTimer extends EventEmitter implements Controllable {
     return server;
   }
 
-  async #control(name: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
-    const t = this.#timerList().find((x) => x.name === name);
-    if (!t) throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}`);
+  /** A timer by name, compared case-insensitively as the configuration does; unknown names say the nearest. */
+  #find(name: string): TimerConfig {
+    const list = this.#timerList();
+    const t = typeof name === 'string' ? list.find((x) => x.name.toLowerCase() === name.toLowerCase()) : undefined;
+    if (!t) {
+      throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN',
+        `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}${didYouMean(name, list.map((x) => x.name))}`);
+    }
+    return t;
+  }
+
+  async #control(given: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
+    const { name } = this.#find(given);
     if (this.#state !== 'running') {
       throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
     }
@@ -472,7 +504,7 @@ export class RTimer extends EventEmitter implements Controllable {
   }
 
   /** Never throws: a throwing 'error' listener surfaces as uncaught on the next tick, after our bookkeeping. */
-  #reportError(err: Error): void {
+  #reportError(err: RTimerErrorEvent): void {
     try {
       if (this.listenerCount('error') > 0) this.emit('error', err);
       else this.#printer.print(err);

@@ -8,7 +8,7 @@
 
 namespace rtimer {
 
-// Runs a batch of due ticks through one call into JS: a loop function (lib/dispatch-loop.ts) gets
+// Runs a batch of due ticks through one call into JS: a loop function (lib/native/dispatch-loop.ts) gets
 // the count; the ticks wait in typed arrays it shares with us (slot in the dispatcher list, tick,
 // deadline) and it writes back when each route started and how its call went. N ticks cost one
 // N-API call instead of N, with no argument objects built per tick. Per environment, in AddonState.

@@ -29,6 +29,7 @@ constexpr int64_t kMarginShare = 100;
 constexpr int64_t kMarginStepNs = 1000;
 constexpr int64_t kMarginLateSteps = 50;
 constexpr int64_t kMaxLeadNs = 20000000;
+constexpr int64_t kColdFactor = 4;
 // Timers due within this of the first one are counted as due with it.
 constexpr int64_t kTogetherNs = 10000;
 constexpr size_t kMaxCounted = 1 << 16;
@@ -83,6 +84,11 @@ void LoopScheduler::Push(TimerCore* timer) {
 }
 
 void LoopScheduler::Add(TimerCore* timer) {
+  // Until a batch has run, what a dry run of the JS path cost (TimerOptions::prepare_ns) is the
+  // best estimate there is, taken kColdFactor times: the first batch finds its memory cold.
+  if (!learned_ && timer->options().prepare_ns > 0) {
+    prep_per_ns_ = std::max(prep_per_ns_, kColdFactor * timer->options().prepare_ns);
+  }
   Push(timer);
   timers_++;
   Arm();
@@ -124,8 +130,14 @@ int64_t LoopScheduler::Lead(int64_t first, int64_t now, bool count) {
   if (count) due_ = DueBy(first + kTogetherNs);
   const auto due = static_cast<int64_t>(due_);
   const int64_t prepare = prep_base_ns_ + prep_per_ns_ * std::max<int64_t>(due - 1, 0);
-  const int64_t margin = std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
-  return std::clamp<int64_t>(prepare + margin, 0, kMaxLeadNs);
+  // A precision timer's wake-up is already its own lead ahead of its deadline, learned from when
+  // JS was ready: a margin on top would be spun through twice.
+  const int64_t margin =
+      own_lead_ ? 0 : std::clamp<int64_t>(std::min((first - now) / kMarginShare, margin_ns_), 0, kMaxMarginNs);
+  // Never a lead of a quarter of the first timer's interval or more: it would be spun through on
+  // every tick (an estimate taken on a loaded machine, or a first batch that was slow).
+  const int64_t interval = heap_.empty() ? kMaxLeadNs : heap_.front().timer->options().interval_ns;
+  return std::clamp<int64_t>(prepare + margin, 0, std::min(kMaxLeadNs, interval / 4));
 }
 
 void LoopScheduler::Arm(bool count) {
@@ -138,6 +150,7 @@ void LoopScheduler::Arm(bool count) {
   if (!queue_.empty()) {
     want = 1;
   } else if (!heap_.empty()) {
+    own_lead_ = heap_.front().timer->OwnLead();
     lead_ = Lead(heap_.front().wake, MonotonicNs(), count);
     want = std::max<int64_t>(heap_.front().wake - lead_, 1);
   }
@@ -189,15 +202,22 @@ void LoopScheduler::Run(int64_t target) {
   if (loop_ != nullptr && loop_->LastPrepared() > now) {
     const int64_t took = loop_->LastPrepared() - now;
     // Only batches handed over early say whether the margin was enough (a catch-up never is).
-    if (lead_ > 0 && first > 0) {
+    if (lead_ > 0 && first > 0 && !own_lead_) {
       const int64_t margin = margin_ns_ + (loop_->LastPrepared() > first ? kMarginLateSteps * kMarginStepNs : -kMarginStepNs);
       margin_ns_ = std::clamp<int64_t>(margin, 0, kMaxMarginNs);
     }
     // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
     // Every batch teaches one of them, so a lead that grew (a cold first batch) comes down again.
     const auto more = static_cast<int64_t>(loop_->LastCount()) - 1;
-    if (more < 8) Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
-    else Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
+    if (more < 8) {
+      Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
+    } else if (!learned_) {
+      // The first real batch replaces the dry run's estimate (see Add()) rather than moving it.
+      prep_per_ns_ = std::max<int64_t>(took - prep_base_ns_, 0) / more;
+      learned_ = true;
+    } else {
+      Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);
+    }
   }
   running_ = false;
   Arm(true);

@@ -80,7 +80,12 @@ class LoopScheduler final : public TimerHost, public Sink {
   int64_t lead_ = 0;  // the armed wake-up is this far ahead of the first deadline
   // What preparing a batch in JS took: for one tick, and per tick more (learned from each Run).
   int64_t prep_base_ns_ = 20000, prep_per_ns_ = 1000;
-  int64_t margin_ns_ = 50000;  // spun through before the first deadline (see kMaxMarginNs)
+  // Spun through before the first deadline (see kMaxMarginNs). It starts at the cap and comes down
+  // as batches are ready in time: the first batches after start() find the CPU and the path colder
+  // than any later one, and a margin that starts short makes them late until it has grown.
+  int64_t margin_ns_ = 250000;
+  bool own_lead_ = false;  // the first timer due keeps its own lead (precision): no margin added
+  bool learned_ = false;  // a batch has taught prep_*: the timers' dry-run estimate no longer counts
   std::vector<TimerCore*> fired_;
   size_t due_ = 1;  // timers due with the first one, at the last count
   mutable std::vector<size_t> stack_;

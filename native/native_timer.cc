@@ -42,6 +42,12 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     t.precision_budget = b;
   }
   t.own_thread = o.Get("ownThread").ToBoolean();
+  const Napi::Value prepare = o.Get("prepareNs");
+  if (!prepare.IsUndefined()) {
+    const double ns = prepare.IsNumber() ? prepare.As<Napi::Number>().DoubleValue() : -1;
+    if (!(ns >= 0 && ns <= 1e9)) fail("prepareNs (0..1e9)");
+    t.prepare_ns = static_cast<int64_t>(ns);
+  }
   const Napi::Value wake = o.Get("wake");
   if (!wake.IsUndefined()) {
     const std::string w = wake.IsString() ? wake.As<Napi::String>().Utf8Value() : "";
@@ -66,8 +72,9 @@ TimerOptions ParseOptions(const Napi::Object& o) {
     fail("cpus (an array)");
   }
   if (t.thread.priority > 0 || !t.thread.cpus.empty()) t.own_thread = true;
-  // The event loop cannot give priority, affinity or an early wake with a spin: those need a thread.
-  if (t.own_thread || t.precision_budget > 0) t.loop_wake = false;
+  // The event loop cannot give priority or affinity: those need a thread. Precision mode's early
+  // wake and spin it can: the tick then reaches JS with no hop between threads.
+  if (t.own_thread) t.loop_wake = false;
   return t;
 }
 

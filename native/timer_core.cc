@@ -10,10 +10,12 @@ namespace rtimer {
 TimerCore::TimerCore(TimerOptions options) : options_(std::move(options)) {
   if (options_.precision_budget > 0) {
     max_lead_ns_ = static_cast<int64_t>(options_.precision_budget * static_cast<double>(options_.interval_ns));
-    // Starts at 5% of the interval (100 µs..2 ms, within the budget) and adapts from there: the
+    // Starts at 5% of the interval (100..500 µs, within the budget) and adapts from there: the
     // hand-over to JS can take a few hundred µs after a long idle, and a lead that starts too
-    // short makes the first ticks late until it has grown.
-    const int64_t start = std::clamp<int64_t>(options_.interval_ns / 20, 100000, 2000000);
+    // short makes the first ticks late until it has grown. Waking takes no longer at 1 s than at
+    // 20 ms, so the start does not grow with the interval (a longer one would be spun through for
+    // the thousands of ticks the lead takes to come down).
+    const int64_t start = std::clamp<int64_t>(options_.interval_ns / 20, 100000, 500000);
     lead_ns_.store(std::min<int64_t>(max_lead_ns_, start), std::memory_order_relaxed);
   }
 }
@@ -110,9 +112,13 @@ void TimerCore::Post(uint64_t tick, int64_t deadline, int64_t now, bool regular,
 
 void TimerCore::Adapt(int64_t early) {
   // Tracks the lead that arrives early ~99.5% of the time: a late arrival pushes it up 199 steps, an
-  // early one lowers it one step; it never exceeds the CPU budget's share of the interval.
-  const int64_t step = std::max<int64_t>(100, options_.interval_ns / 5000);
-  int64_t lead = lead_ns_.load(std::memory_order_relaxed) + (early < 0 ? 199 * step : -step);
+  // early one lowers it one step; it never exceeds the CPU budget's share of the interval. The step
+  // is 1/256 of the lead (at least 100 ns): how late a wake-up comes does not scale with the
+  // interval, and a fixed step of interval/5000 (200 µs at 1 s) made one late tick spin 40 ms per
+  // tick for hundreds of ticks after; a step in proportion halves a start-up lead in ~180 ticks.
+  const int64_t current = lead_ns_.load(std::memory_order_relaxed);
+  const int64_t step = std::max<int64_t>(100, current / 256);
+  int64_t lead = current + (early < 0 ? 199 * step : -step);
   lead_ns_.store(std::clamp<int64_t>(lead, 0, max_lead_ns_), std::memory_order_relaxed);
 }
 

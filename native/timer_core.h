@@ -21,6 +21,7 @@ struct TimerOptions {
   Policy policy = Policy::kSkip;
   uint32_t max_burst = 10;
   double precision_budget = 0;  // share of one core for the early-wake spin; 0 = off
+  int64_t prepare_ns = 0;  // what preparing one tick in JS took in a dry run (0: unknown)
   bool own_thread = false;
   bool loop_wake = false;  // woken by the event loop (LoopScheduler) rather than a thread
   bool lock_memory = false;
@@ -68,6 +69,8 @@ class TimerCore {
   void Finish(napi_env env, const Handover& h, Outcome outcome, int64_t started);
   // Precision mode spinning on this thread (no spin report): delivered on its own, never in a JS loop.
   bool NativeSpin() const { return max_lead_ns_ > 0 && spin_report_ == nullptr; }
+  // Precision mode: the timer keeps its own lead (NextWake() is that far ahead of the deadline).
+  bool OwnLead() const { return max_lead_ns_ > 0; }
   // This timer's index in the environment's dispatcher list (DispatchLoop), or -1.
   int32_t loop_slot = -1;
   // Woken by the event loop: stats() says wakeBy 'loop'.

@@ -42,6 +42,24 @@ describe('live view (issue 12)', () => {
       assert.match(dead, /^T: dead \(mode 2, every 1500ms\) FAILED {2}C: 1/);
       assert.deepEqual(formatLiveLines([]), []);
     });
+
+    it('on a narrow terminal whole columns go (max first), no figure is cut (issue 20 #13)', () => {
+      const rows = [row('media', 2, 500_000, { executions: 123456, missed: 7, errors: 3 }, [137_000, 186_000, 239_000])];
+      const [wide] = formatLiveLines(rows);
+      assert.ok([...wide].length > 60);
+      for (const columns of [60, 50]) {
+        const [narrow] = formatLiveLines(rows, columns);
+        assert.ok([...narrow].length < columns, `${narrow} fits ${columns}`);
+        assert.match(narrow, /^T: media \(mode 2, every 500ms\)  C: 123456/);
+        // Every field shown is whole: the same text as in the wide line.
+        for (const field of narrow.split(/ {2}/).slice(1)) assert.ok(wide.includes(field), `"${field}" is cut`);
+      }
+      // Narrower than the name and C: those stay (the view then cuts the line to the terminal).
+      assert.equal(formatLiveLines(rows, 30)[0], 'T: media (mode 2, every 500ms)  C: 123456');
+      const [sixty] = formatLiveLines(rows, 60);
+      assert.doesNotMatch(sixty, /max:/);
+      assert.deepEqual(formatLiveLines(rows, 200), [wide], 'a wide terminal keeps every column');
+    });
   });
 
   describe('LiveView', () => {

@@ -83,7 +83,7 @@ describe('rtimer CLI: ctl (issue 12)', () => {
     for (const args of [['ctl'], ['ctl', sock], ['ctl', sock, 'pause'], ['ctl', sock, 'list', '--nope']]) {
       const r = await runNode([CLI, ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /^rtimer ctl: .+\nusage:\n {2}rtimer ctl /, args.join(' '));
+      assert.match(r.stderr, /^rtimer ctl: .+\nsee rtimer ctl --help\n$/, args.join(' '));
     }
     const help = await runNode([CLI, 'ctl', '--help']);
     assert.equal(help.code, 0, help.stderr);
@@ -159,7 +159,7 @@ describe('rtimer CLI: run --metrics (issue 12)', function () {
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^rtimer: .*metrics.*\nusage:\n/, bad[i].join(' '));
+      assert.match(r.stderr, /^rtimer: .*metrics.*\nsee rtimer --help\n$/, bad[i].join(' '));
     });
   });
 
@@ -257,5 +257,58 @@ describe('rtimer CLI: live view (issue 12)', function () {
     const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout, /\x1b|T: /);
+  });
+});
+
+describe('rtimer run --json, --histogram, --quiet (issue 20 #13)', () => {
+  let jdir = '';
+  before(() => { jdir = mkdtempSync(join(tmpdir(), 'rtimer-json-')); });
+  after(() => rmSync(jdir, { recursive: true, force: true }));
+  const cfg = configWriter(() => jdir);
+
+  it('--json prints the final statistics as JSON, with --histogram N a 1 µs histogram per timer', async () => {
+    const r = await runNode([CLI, 'run', cfg(FAST), '--routes', ROUTES, '--duration', '0.5s', '--json', '--histogram', '200']);
+    assert.equal(r.code, 0, r.stderr);
+    const { timers } = JSON.parse(r.stdout);
+    assert.equal(timers.length, 1);
+    const [t] = timers;
+    assert.equal(t.name, 'fast');
+    assert.ok(t.executions > 5, `${t.executions} executions`);
+    assert.equal(t.executions + t.missed + t.paused, t.ticks);
+    assert.equal(t.lateness.count, t.executions);
+    assert.equal(t.histogram.bucketUs, 1);
+    assert.equal(t.histogram.counts.length, 200);
+    const binned = t.histogram.counts.reduce((a: number, b: number) => a + b, 0) + t.histogram.overflows;
+    assert.equal(binned, t.lateness.count, 'every lateness sample is in a bin or the overflow');
+    assert.match(r.stderr, /rtimer: running fast/, 'the "running" line still goes to stderr');
+  });
+
+  it('--histogram N prints cyclictest\'s -h dump after the summary', async () => {
+    const r = await runNode([CLI, 'run', cfg(FAST), '--routes', ROUTES, '--duration', '0.5s', '--histogram', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^timer\s+mode/m);
+    assert.match(r.stdout, /^# Histogram .*columns: fast\)$/m);
+    assert.match(r.stdout, /^\d{6} \d{6}$/m);
+    const total = Number(/^# Total: (\d{9})$/m.exec(r.stdout)?.[1]);
+    const bins = [...r.stdout.matchAll(/^\d{6} (\d{6})$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const over = Number(/^# Histogram Overflows: (\d{5})$/m.exec(r.stdout)?.[1]);
+    assert.ok(total > 5);
+    assert.equal(bins + over, total);
+    for (const l of ['Min', 'Avg', 'Max']) assert.match(r.stdout, new RegExp(`^# ${l} Latencies: \\d{5}$`, 'm'));
+    for (const bad of ['0', '-1', 'x', '1000001']) {
+      const u = await runNode([CLI, 'run', cfg(FAST), '--routes', ROUTES, '--histogram', bad]);
+      assert.equal(u.code, 2, bad);
+      assert.match(u.stderr, /--histogram/);
+    }
+  });
+
+  it('--quiet still prints the metrics URL and the control socket path, once', async () => {
+    const sock = join(jdir, 'q.sock');
+    const r = await runNode([CLI, 'run', cfg(FAST), '--routes', ROUTES, '--duration', '0.3s', '-q', '--metrics', '127.0.0.1:0', '--ctl', sock]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.match(/rtimer: metrics at http:\/\/127\.0\.0\.1:\d+\/metrics\n/g)?.length, 1, r.stderr);
+    assert.equal(r.stderr.split(`rtimer: control socket ${sock}`).length, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /running/);
   });
 });

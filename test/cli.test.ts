@@ -78,7 +78,7 @@ describe('rtimer CLI', () => {
     assert.equal(gone.stdout, '');
     assert.match(gone.stderr, /^rtimer: cannot read config "kam\(1\)\.cfg"/);
     const file = join(dir, 'kam(1).cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=p;interval=3")\n');
+    writeFileSync(file, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=p;interval=3")\n');
     const r = await runNode([CLI, 'check', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).timers.map((t: { name: string }) => t.name), ['p']);
@@ -104,7 +104,7 @@ describe('rtimer CLI', () => {
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+      assert.match(r.stderr, /^rtimer: .+\nsee rtimer --help\n$/, bad[i].join(' '));
     });
   });
 
@@ -118,6 +118,9 @@ describe('rtimer CLI', () => {
     }
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout, `${pkg.version}\n`);
+    const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8');
+    assert.equal(/^## (\S+)/m.exec(changelog)?.[1], pkg.version, 'the version is the CHANGELOG\'s newest (issue 20 #14)');
+    assert.notEqual(pkg.version, '0.1.0');
   });
 
   it('run --quiet prints only what the routes print (issue 9 #21)', async () => {
@@ -262,7 +265,7 @@ describe('rtimer CLI: ptimer keys and --define (issue 11)', () => {
     const runs = await Promise.all(bad.map((args) => runNode([CLI, 'check', cfg, ...args])));
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `${bad[i].join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /^rtimer: .+\nusage:\n/, bad[i].join(' '));
+      assert.match(r.stderr, /^rtimer: .+\nsee rtimer --help\n$/, bad[i].join(' '));
     });
   });
 
@@ -411,7 +414,7 @@ describe('rtimer run: signals (review of issue 9)', function () {
   };
   const hangCfg = () => {
     const file = join(sigDir, 'k.cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=m;mode=1;interval=20000u")\nmodparam("rtimer", "exec", "timer=m;route=R")\n');
+    writeFileSync(file, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=m;mode=1;interval=20000u")\nmodparam("rtimer", "exec", "timer=m;route=R")\n');
     return file;
   };
 
@@ -438,7 +441,10 @@ describe('rtimer run: signals (review of issue 9)', function () {
     child.stderr.on('data', (d) => { stderr += d; });
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await sleep(1500);
+    // Once its worker runs (and hangs): the config is read before SIGINT is taken over, and a loaded
+    // machine may take longer than a fixed wait to get there.
+    for (let i = 0; i < 150 && workersOf(child.pid!).length === 0; i++) await sleep(100);
+    await sleep(300);
     child.kill('SIGINT');
     const code = await closed;
     clearTimeout(killer);
@@ -451,7 +457,7 @@ describe('rtimer run: signals (review of issue 9)', function () {
     const routes = join(sigDir, 'hang-routes.mjs');
     writeFileSync(routes, 'export function HANG() { process.stdout.write("HANGING\\n"); return new Promise(() => {}); }\n');
     const cfg = join(sigDir, 'hang.cfg');
-    writeFileSync(cfg, 'modparam("rtimer", "timer", "name=h;interval=100ms")\nmodparam("rtimer", "exec", "timer=h;route=HANG")\n');
+    writeFileSync(cfg, 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=h;interval=100ms")\nmodparam("rtimer", "exec", "timer=h;route=HANG")\n');
     let signalled = false;
     // stop() gives the hung route stopGraceMs (2 s) before it abandons it and exits 0; the second
     // SIGINT does not wait for that.

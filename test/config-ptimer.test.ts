@@ -5,6 +5,8 @@ import { parseKamailioConfig } from '../lib/config/kamailio-cfg.js';
 import { toKamailioExecStrings, toKamailioString, toPtimerStrings } from '../lib/config/kamailio-string.js';
 import { slicesTasks } from '../lib/config/tasks.js';
 import { RTimerConfigError } from '../lib/errors.js';
+import { withModules } from './support/run.js';
+
 
 /** An RTimerConfigError with this code, at this line (when given), naming `text` (when given). */
 const fails = (code: string, line?: number, text?: string) => (err: unknown) => {
@@ -18,7 +20,7 @@ const fails = (code: string, line?: number, text?: string) => (err: unknown) => 
   return true;
 };
 
-const pt = (...lines: string[]) => parseKamailioConfig(lines.join('\n')).resolve();
+const pt = (...lines: string[]) => parseKamailioConfig(withModules(lines.join('\n'))).resolve();
 const mp = (param: string, value: string | number) =>
   `modparam("ptimer", "${param}", ${typeof value === 'number' ? value : `"${value}"`})`;
 
@@ -182,8 +184,8 @@ describe('exec on: start | tick | end, ntasks and nslices (issue 11)', () => {
 describe('printers with the ptimer keys (issue 11)', () => {
   it('prints ntasks and nslices in rtimer strings when not 0 and 1', () => {
     const [t] = new RTimerConfig().timer({ name: 'ta', mode: 2, interval: '20ms', ntasks: 9, nslices: 4 }).resolve();
-    assert.equal(toKamailioString(t), 'name=ta;mode=2;interval=20ms;ntasks=9;nslices=4');
-    assert.equal(toKamailioString(new RTimerConfig().timer('name=tb').resolve()[0]), 'name=tb;mode=0;interval=120');
+    assert.equal(toKamailioString(t), 'name=ta;interval=20ms;mode=2;ntasks=9;nslices=4');
+    assert.equal(toKamailioString(new RTimerConfig().timer('name=tb').resolve()[0]), 'name=tb;interval=120;mode=0');
   });
 
   it('prints a ptimer timer as ptimer parameters, and refuses it in rtimer\'s syntax', () => {

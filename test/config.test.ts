@@ -75,7 +75,7 @@ describe('timer parameter', () => {
     ['mode=1;interval=10', 'ERR_RTIMER_NAME_MISSING', 'mode=1'],
     ['name=;interval=10', 'ERR_RTIMER_NAME_MISSING', 'name='],
     ['name=a b', 'ERR_RTIMER_NAME_INVALID', 'a b'],
-    ['name=a/b', 'ERR_RTIMER_NAME_INVALID', 'a/b'],
+    ['name="a,b"', 'ERR_RTIMER_NAME_INVALID', 'a,b'],
     ['name=a;intrval=10', 'ERR_RTIMER_PARAM_UNKNOWN_KEY', 'intrval'],
     ['name=a;name=b', 'ERR_RTIMER_PARAM_DUPLICATE_KEY', 'name'],
     ['name=a;NAME=b', 'ERR_RTIMER_PARAM_DUPLICATE_KEY', 'NAME'],
@@ -244,6 +244,19 @@ describe('native-only options on mode 0 (issue 9 #19)', () => {
         (err: unknown) => configError('ERR_RTIMER_OPTION_UNSUPPORTED', `"${option}"`)(err) && configError('ERR_RTIMER_OPTION_UNSUPPORTED', '"shared1"')(err));
     });
   }
+
+  it('says plainly why an option is refused on mode 0 (issue 20 #14)', () => {
+    assert.throws(() => new RTimerConfig().timer({ name: 'shared1', interval: 5, policy: 'burst' }), (err: RTimerConfigError) =>
+      err.message === 'option "policy" is for native timers (mode: \'inline\' or mode N >= 1); timer "shared1" is mode 0, on the shared main timer');
+  });
+
+  it('refuses a fractional number of seconds with the string to write instead (issue 20 #4)', () => {
+    assert.throws(() => new RTimerConfig().timer({ name: 'half', interval: 0.5 }),
+      (err: unknown) => configError('ERR_RTIMER_INTERVAL_INVALID', 'use "500ms"')(err));
+    assert.throws(() => new RTimerConfig().timer({ name: 'odd', interval: 1.0000005 }),
+      (err: unknown) => configError('ERR_RTIMER_INTERVAL_INVALID', 'use "1000001us"')(err));
+    assert.equal(new RTimerConfig().timer({ name: 'whole', interval: 2 }).resolve()[0].intervalUs, 2e6);
+  });
 
   it('accepts them where a native timer runs: inline, mode N, and a ms interval that leaves mode 0', () => {
     const [a, b, c] = new RTimerConfig()

@@ -115,7 +115,7 @@ describe('control verbs, mode 0 (issue 12)', () => {
     assert.deepEqual(t.workers, []);
     // The fake clock is 1 s before t's next deadline.
     assert.ok(t.nextDeadline! > before + 500 && t.nextDeadline! < before + 5000, String(t.nextDeadline! - before));
-    assert.deepEqual(t.counters, { ticks: 1, executions: 1, missed: 0, paused: 0, errors: 0, triggered: 0 });
+    assert.deepEqual(t.counters, { ticks: 1, idle: 0, executions: 1, missed: 0, paused: 0, errors: 0, triggered: 0 });
     await rt.stop();
     assert.equal(rt.list()[0].state, 'stopped');
     assert.equal(rt.list()[0].nextDeadline, null);

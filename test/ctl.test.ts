@@ -119,6 +119,31 @@ describe('control socket (rtimer ctl)', () => {
       assert.deepEqual(target.calls, ['trigger tb end', 'trigger tb start', 'trigger tb loop', 'trigger tc tick', 'trigger ta end']);
     });
 
+    it('rtimer.resume is rtimer.continue; system.listMethods and rtimer.help describe every method (issue 20 #9)', async () => {
+      await ctl(server.path, 'rtimer.pause', ['ta']);
+      assert.equal((await ctl(server.path, 'rtimer.resume', ['ta']) as { state: string }).state, 'running');
+      const methods = await ctl(server.path, 'system.listMethods') as string[];
+      for (const m of ['rtimer.list', 'rtimer.continue', 'rtimer.resume', 'rtimer.help', 'system.listMethods']) assert.ok(methods.includes(m), m);
+      const help = await ctl(server.path, 'rtimer.help') as Record<string, string>;
+      assert.deepEqual(Object.keys(help), methods);
+      assert.match(await ctl(server.path, 'rtimer.help', ['pause']) as string, /^rtimer\.pause timer: pause/);
+      assert.deepEqual(target.calls, ['pause ta', 'resume ta']);
+    });
+
+    it('methods, verbs and timer names are case-insensitive; unknown names suggest the nearest (issue 20 #8, #9)', async () => {
+      assert.equal((await ctl(server.path, 'RTIMER.PAUSE', ['TA']) as { name: string; state: string }).state, 'paused');
+      await ctl(server.path, 'rtimer.Continue', { timer: 'Ta' });
+      await ctl(server.path, 'rtimer.trigger', ['tc', 'TICK']);
+      assert.deepEqual(await ctl(server.path, 'rtimer.list', ['TB']), [target.list()[1]]);
+      assert.deepEqual(target.calls, ['pause ta', 'resume ta', 'trigger tc tick']);
+      await assert.rejects(ctl(server.path, 'rtimer.paus', ['ta']), /"rtimer\.paus" not found \(did you mean "rtimer\.pause"\?\)/);
+      await assert.rejects(ctl(server.path, 'rtimer.list', ['tx']), /unknown timer "tx" \(did you mean "ta"\?\)/);
+      await assert.rejects(ctl(server.path, 'rtimer.trigger', ['ta', 'tikc']), /unknown verb "tikc" \(did you mean "tick"\?\)/);
+      const c = capture();
+      assert.equal(await runCtl([server.path, 'PAUSE', 'ta'], c.io), 0, c.out.stderr);
+      assert.equal(target.timers[0].state, 'paused');
+    });
+
     it('answers a batch with an array and a notification with nothing', async () => {
       const r = raw();
       r.send(JSON.stringify([
@@ -582,7 +607,7 @@ describe('control socket (rtimer ctl)', () => {
         [server.path, 'trigger', 'ta'], [server.path, 'list', 'ta', 'tb'], [server.path, 'list', '--timeout', 'soon'], [server.path, 'list', '--timeout', '0']]) {
         const { out, io } = capture();
         assert.equal(await runCtl(args, io), 2, args.join(' '));
-        assert.match(out.stderr, /^rtimer ctl: .*\nusage:/s);
+        assert.match(out.stderr, /^rtimer ctl: .*\nsee rtimer ctl --help\n$/s);
       }
       assert.deepEqual(target.calls, []);
       const { out, io } = capture();

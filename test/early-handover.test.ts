@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { capabilities, RTimer, type RouteContext } from '../lib/index.js';
-import { binding } from '../lib/binding.js';
+import { binding } from '../lib/native/binding.js';
 import { TimerRuntime } from '../lib/schedule/runtime.js';
 import { sleep } from './support/native.js';
 

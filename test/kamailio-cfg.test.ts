@@ -8,6 +8,8 @@ import { loadKamailioConfig, parseKamailioConfig } from '../lib/config/kamailio-
 import { RTimerConfig } from '../lib/config/config.js';
 import { MAX_CONFIG_BYTES } from '../lib/config/config-file.js';
 import { RTimerConfigError } from '../lib/errors.js';
+import { withModules } from './support/run.js';
+
 
 const CFG = `#!KAMAILIO
 #!define WITH_RTIMER
@@ -17,8 +19,8 @@ modparam("tm", "fr_timer", 30000)
 // modparam("rtimer", "timer", "name=commented2;interval=1")
 /* modparam("rtimer", "timer", "name=blocked;interval=1")
    modparam("rtimer", "timer", "name=blocked2;interval=1") */
-modparam("rtimer", "exec", "timer=ta;route=LATE")
 modparam("rtimer", "timer", "name=ta;mode=1;interval=10")
+modparam("rtimer", "exec", "timer=ta;route=LATE")
 modparam('rtimer', 'exec', 'timer=ta;route=ONTIMER')
 modparam("rtimer", "default_interval", 60)
 modparam( "RTIMER" , "timer" , "name=tb" )  # spaces and a trailing comment
@@ -37,12 +39,12 @@ const where = (code: string, line: number, text?: string) => (err: unknown) => {
 
 describe('loadKamailioConfig', () => {
   it('reads rtimer modparams, skipping comments and other modules', () => {
-    const timers = parseKamailioConfig(CFG).resolve();
+    const timers = parseKamailioConfig(withModules(CFG)).resolve();
     assert.deepEqual(timers.map((t) => [t.name, t.mode, t.interval, t.routes]), [
       ['ta', 1, 10, ['LATE', 'ONTIMER']],
       ['tb', 0, 60, ['ksr_rtimer']],
     ]);
-    assert.equal(timers[0].source?.line, 10);
+    assert.equal(timers[0].source?.line, 9);
   });
 
   it('reads a file by path or file URL and puts the file name in errors', () => {
@@ -53,31 +55,34 @@ describe('loadKamailioConfig', () => {
     assert.equal(loadKamailioConfig(pathToFileURL(file)).resolve().length, 2);
     writeFileSync(file, 'loadmodule "rtimer.so"\n\nmodparam("rtimer", "timer", "name=ta;intrval=10")\n');
     assert.throws(() => loadKamailioConfig(file), (err: unknown) =>
-      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, mode, interval, ntasks, nslices)`);
+      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, interval, mode, ntasks, nslices; Kamailio would ignore it)`);
     assert.throws(() => loadKamailioConfig(join(dir, 'missing.cfg')), { code: 'ERR_RTIMER_CONFIG_READ' });
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports errors with the line of the offending parameter', () => {
-    assert.throws(() => parseKamailioConfig('\n\nmodparam("rtimer", "timer", "name=ta;intrval=10")\n'),
+    assert.throws(() => parseKamailioConfig(withModules('\n\nmodparam("rtimer", "timer", "name=ta;intrval=10")\n')),
       where('ERR_RTIMER_PARAM_UNKNOWN_KEY', 3, 'intrval'));
-    assert.throws(() => parseKamailioConfig('modparam("rtimer", "timer", "name=a")\n/*\n*/\nmodparam("rtimer", "timer", "name=A")'),
+    assert.throws(() => parseKamailioConfig(withModules('modparam("rtimer", "timer", "name=a")\n/*\n*/\nmodparam("rtimer", "timer", "name=A")')),
       where('ERR_RTIMER_TIMER_DUPLICATE', 4, 'A'));
-    assert.throws(() => parseKamailioConfig('modparam("rtimer", "timer", "name=a")\n\nmodparam("rtimer", "exec", "timer=b;route=R")\n'),
+    assert.throws(() => parseKamailioConfig(withModules('modparam("rtimer", "timer", "name=a")\n\nmodparam("rtimer", "exec", "timer=b;route=R")\n')),
       where('ERR_RTIMER_EXEC_TIMER_UNKNOWN', 3, '"b"'));
-    assert.throws(() => parseKamailioConfig('\nmodparam("rtimer", "timers", "name=a")'),
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("rtimer", "timers", "name=a")')),
       where('ERR_RTIMER_CONFIG_UNKNOWN_PARAM', 2, 'timers'));
-    assert.throws(() => parseKamailioConfig('\nmodparam("rtimer", "default_interval", "0")'),
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("rtimer", "default_interval", 0)')),
       where('ERR_RTIMER_DEFAULT_INTERVAL_INVALID', 2));
-    assert.throws(() => parseKamailioConfig('\n\nmodparam("rtimer", "timer")'), where('ERR_RTIMER_CONFIG_SYNTAX', 3));
-    assert.throws(() => parseKamailioConfig('\nmodparam("rtimer", "timer", "name=a)\n'), where('ERR_RTIMER_CONFIG_SYNTAX', 2, 'unterminated'));
-    assert.throws(() => parseKamailioConfig('\nmodparam("rtimer" "timer" "name=a")'), where('ERR_RTIMER_CONFIG_SYNTAX', 2));
-    assert.throws(() => parseKamailioConfig('\n/* never closed\nmodparam("rtimer", "timer", "name=a")'), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '/*'));
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("rtimer", "default_interval", "10")')),
+      where('ERR_RTIMER_CONFIG_PARAM_TYPE', 2));
+    assert.throws(() => parseKamailioConfig(withModules('\n\nmodparam("rtimer", "timer")')), where('ERR_RTIMER_CONFIG_SYNTAX', 3));
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("rtimer", "timer", "name=a)\n')), where('ERR_RTIMER_CONFIG_SYNTAX', 2, 'unterminated'));
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("rtimer" "timer" "name=a")')), where('ERR_RTIMER_CONFIG_SYNTAX', 2));
+    assert.throws(() => parseKamailioConfig(withModules('\n/* never closed\nmodparam("rtimer", "timer", "name=a")')), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '/*'));
   });
 
   it('handles a string spanning lines and escaped quotes', () => {
-    const cfg = parseKamailioConfig('modparam("x", "y", "a\\"b")\nmodparam("rtimer", "timer",\n  "name=ta;\n interval=3")');
-    assert.deepEqual(cfg.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['ta', 3, 3]]);
+    const cfg = parseKamailioConfig(withModules('modparam("x", "y", "a\\"b")\nmodparam("rtimer", "timer",\n  "name=ta;\n interval=3")'));
+    // A string over several lines is read where it ends.
+    assert.deepEqual(cfg.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['ta', 3, 4]]);
   });
 
   it('reads values as cfg.lex does: joined double-quoted strings, raw single-quoted ones, numbers in any base (issue 11)', () => {
@@ -99,19 +104,19 @@ modparam("ptimer", "default_type", off)
 modparam("ptimer", "timer", "name=pa")
 modparam("ptimer", "loop", "timer=pa;route=L")
 `;
-    const timers = parseKamailioConfig(cfg).resolve();
+    const timers = parseKamailioConfig(withModules(cfg)).resolve();
     assert.deepEqual(timers.map((t) => [t.name, t.interval, t.mode, t.routes, t.source?.line]), [
       ['ta', 5, 0, ['A\\nB', 'CAD'], 4], ['tb', 16, 0, [], 9], ['tc', 8, 0, [], 11], ['td', 3, 0, [], 13], ['pa', 1, 1, ['L'], 16],
     ]);
     assert.equal(timers[4].type, 0);
     // 09 is no number for cfg.lex (a NUM_ID), and "a" 'b' are two strings.
-    assert.throws(() => parseKamailioConfig('modparam("rtimer", "default_interval", 09)'), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
-    assert.throws(() => parseKamailioConfig(`modparam("rtimer", "timer", "name=a" 'x')`), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
-    assert.throws(() => parseKamailioConfig('\nmodparam("tm", "fr_timer" "x")'), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '3 arguments'));
+    assert.throws(() => parseKamailioConfig(withModules('modparam("rtimer", "default_interval", 09)')), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig(withModules(`modparam("rtimer", "timer", "name=a" 'x')`)), where('ERR_RTIMER_CONFIG_SYNTAX', 1));
+    assert.throws(() => parseKamailioConfig(withModules('\nmodparam("tm", "fr_timer" "x")')), where('ERR_RTIMER_CONFIG_SYNTAX', 2, '3 arguments'));
   });
 
   it('gives an empty configuration for a file without rtimer lines', () => {
-    assert.deepEqual(parseKamailioConfig('loadmodule "tm.so"\nroute { exit; }\n').resolve(), []);
+    assert.deepEqual(parseKamailioConfig(withModules('loadmodule "tm.so"\nroute { exit; }\n')).resolve(), []);
   });
 });
 
@@ -122,7 +127,7 @@ describe('a path and a text are told apart (issue 9 #16)', () => {
 
   it('loadKamailioConfig reads a path with a parenthesis as a file', () => {
     const file = join(dir, 'kam(1).cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=paren;interval=2")\n');
+    writeFileSync(file, withModules('modparam("rtimer", "timer", "name=paren;interval=2")\n'));
     assert.deepEqual(loadKamailioConfig(file).resolve().map((t) => t.name), ['paren']);
   });
 
@@ -148,21 +153,21 @@ describe('a path and a text are told apart (issue 9 #16)', () => {
       err instanceof RTimerConfigError && err.file === 'my.cfg' && err.message.startsWith('my.cfg:1: '));
     assert.throws(() => parseKamailioConfig(bad, 'old.cfg'), (err: unknown) => err instanceof RTimerConfigError && err.file === 'old.cfg');
     const into = new RTimerConfig().timer('name=api;interval=1');
-    parseKamailioConfig('modparam("rtimer", "timer", "name=cfg")', { into });
+    parseKamailioConfig(withModules('modparam("rtimer", "timer", "name=cfg")'), { into });
     assert.deepEqual(into.resolve().map((t) => t.name), ['api', 'cfg']);
     assert.throws(() => parseKamailioConfig(Buffer.from('x') as never), { code: 'ERR_RTIMER_CONFIG_TEXT' });
   });
 
   it('refuses NUL bytes and invalid UTF-8 with the line; a BOM is fine', () => {
-    const ok = 'modparam("rtimer", "timer", "name=a")\n';
+    const ok = 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=a")\n';
     const nul = join(dir, 'nul.cfg');
     writeFileSync(nul, `${ok}# comment\nmodparam("rtimer", "timer", "name=b\0")\n`);
     assert.throws(() => loadKamailioConfig(nul), where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL'));
     const latin1 = join(dir, 'latin1.cfg');
     writeFileSync(latin1, Buffer.concat([Buffer.from(`${ok}# caf`), Buffer.from([0xe9]), Buffer.from('\n' + ok)]));
     assert.throws(() => loadKamailioConfig(latin1), where('ERR_RTIMER_CONFIG_ENCODING', 2, 'UTF-8'));
-    assert.throws(() => parseKamailioConfig(`\n\n\0${ok}`), where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL'));
-    assert.throws(() => parseKamailioConfig(`${ok}# \uD800\n`), where('ERR_RTIMER_CONFIG_ENCODING', 2));
+    assert.throws(() => parseKamailioConfig(withModules(`\n\n\0${ok}`)), where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL'));
+    assert.throws(() => parseKamailioConfig(withModules(`${ok}# \uD800\n`)), where('ERR_RTIMER_CONFIG_ENCODING', 2));
     const bom = join(dir, 'bom.cfg');
     writeFileSync(bom, '\uFEFF' + ok);
     assert.deepEqual(loadKamailioConfig(bom).resolve().map((t) => t.name), ['a']);
@@ -204,7 +209,7 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
     mkdirSync(sub, { recursive: true });
     writeFileSync(join(sub, 'timers.cfg'), '# timers\n\nmodparam("ptimer", "timer", "name=p;type=7")\n');
     const main = join(dir, 'main.cfg');
-    writeFileSync(main, 'loadmodule "ptimer.so"\n#!ifdef WITH_SUB\ninclude_file "sub/timers.cfg"\n#!endif\n');
+    writeFileSync(main, 'loadmodule "ptimer.so" loadmodule "rtimer.so"\n#!ifdef WITH_SUB\ninclude_file "sub/timers.cfg"\n#!endif\n');
     assert.deepEqual(loadKamailioConfig(main).resolve(), []);
     assert.throws(() => loadKamailioConfig(main, { defines: ['WITH_SUB'] }), (err: unknown) =>
       err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_TYPE_INVALID' && err.file === join(sub, 'timers.cfg') &&
@@ -214,9 +219,9 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
     assert.throws(() => loadKamailioConfig(main, { defines: ['WITH_SUB'] }), (err: unknown) =>
       err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_LOOP_MISSING' && err.file === join(sub, 'timers.cfg') && err.line === 1);
     writeFileSync(join(sub, 'timers.cfg'), 'modparam("ptimer", "timer", "name=p")\n');
-    writeFileSync(main, 'include_file "sub/timers.cfg"\n\nmodparam("ptimer", "loop", "timer=p;route=L")\n');
+    writeFileSync(main, 'loadmodule "ptimer.so"\ninclude_file "sub/timers.cfg"\nmodparam("ptimer", "loop", "timer=p;route=L")\n');
     assert.deepEqual(summary(loadKamailioConfig(main)), ['p 1 1s L type=0']);
-    writeFileSync(main, 'modparam("rtimer", "timer", "name=p")\ninclude_file "sub/timers.cfg"\n');
+    writeFileSync(main, 'loadmodule "rtimer.so" loadmodule "ptimer.so" modparam("rtimer", "timer", "name=p")\ninclude_file "sub/timers.cfg"\n');
     assert.throws(() => loadKamailioConfig(main), (err: unknown) => err instanceof RTimerConfigError &&
       err.code === 'ERR_RTIMER_TIMER_DUPLICATE' && err.file === join(sub, 'timers.cfg') && err.message.includes(`(first declared at ${main}:1)`));
   });
@@ -225,7 +230,7 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
     const main = join(dir, 'enc.cfg');
     for (const directive of ['include_file', 'import_file']) {
       writeFileSync(join(dir, 'latin1.cfg'), Buffer.concat([Buffer.from('# ok\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
-      writeFileSync(main, `${directive} "latin1.cfg"\nmodparam("rtimer", "timer", "name=a")\n`);
+      writeFileSync(main, `${directive} "latin1.cfg"\nloadmodule "rtimer.so" modparam("rtimer", "timer", "name=a")\n`);
       assert.throws(() => loadKamailioConfig(main), where('ERR_RTIMER_CONFIG_ENCODING', 2, 'UTF-8'), directive);
       writeFileSync(join(dir, 'latin1.cfg'), '\n\n\0\n');
       assert.throws(() => loadKamailioConfig(main), (err: unknown) => where('ERR_RTIMER_CONFIG_ENCODING', 3, 'NUL')(err) &&
@@ -235,7 +240,7 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
 
   it('takes defines with values, as a list or a record, for both functions; #!defenv reads the env option', () => {
     // Defines are not expanded inside strings: #!defenvs makes the whole (quoted) parameter.
-    const text = '#!trydef IV 60\n#!defenvs WHO=RTIMER_TEST_WHO\nmodparam("rtimer", "default_interval", IV)\n' +
+    const text = 'loadmodule "rtimer.so" #!trydef IV 60\n#!defenvs WHO=RTIMER_TEST_WHO\nmodparam("rtimer", "default_interval", IV)\n' +
       'modparam("rtimer", "timer", "name=t")\nmodparam("rtimer", "exec", WHO)\n';
     const env = { RTIMER_TEST_WHO: 'timer=t;route=FROM_ENV' };
     assert.deepEqual(summary(parseKamailioConfig(text, { env })), ['t 0 60s FROM_ENV']);
@@ -251,20 +256,20 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
   it('applies #!subst to the values and keeps the line of each parameter past directives and comments', () => {
     const text = '#!KAMAILIO\n#!define A 1\n#!subst "/@NAME@/real/"\n/* a\n comment */\n#!ifdef NOPE\nmodparam("rtimer", "timer", "name=x")\n' +
       '#!else\nmodparam("rtimer", "timer", "name=@NAME@;interval=3")\n#!endif\nmodparam("rtimer", "timer", "name=bad;interval=-")\n';
-    assert.throws(() => parseKamailioConfig(text), where('ERR_RTIMER_INTERVAL_INVALID', 11));
-    const ok = parseKamailioConfig(text.replace('interval=-', 'interval=4'));
+    assert.throws(() => parseKamailioConfig(withModules(text)), where('ERR_RTIMER_INTERVAL_INVALID', 11));
+    const ok = parseKamailioConfig(withModules(text.replace('interval=-', 'interval=4')));
     assert.deepEqual(ok.resolve().map((t) => [t.name, t.interval, t.source?.line]), [['real', 3, 9], ['bad', 4, 11]]);
   });
 
   it('passes the preprocessor\'s warnings to onWarning', () => {
     const warnings: string[] = [];
-    parseKamailioConfig('#!ifdef X trailing\n#!endif\n#!frobnicate\n', { file: 'w.cfg', onWarning: (w) => warnings.push(`${w.file}:${w.line}`) });
+    parseKamailioConfig(withModules('#!ifdef X trailing\n#!endif\n#!frobnicate\n'), { file: 'w.cfg', onWarning: (w) => warnings.push(`${w.file}:${w.line}`) });
     assert.deepEqual(warnings, ['w.cfg:1', 'w.cfg:3']);
   });
 
   it('keeps the 0.1 form loadKamailioConfig(path, into)', () => {
     const file = join(dir, 'into.cfg');
-    writeFileSync(file, 'modparam("rtimer", "timer", "name=b")\n');
+    writeFileSync(file, withModules('modparam("rtimer", "timer", "name=b")\n'));
     const into = new RTimerConfig().timer('name=a');
     assert.equal(loadKamailioConfig(file, into), into);
     assert.deepEqual(into.resolve().map((t) => t.name), ['a', 'b']);
@@ -273,7 +278,7 @@ describe('kamailio.cfg through Kamailio\'s preprocessor (issue 11)', () => {
 
 describe('hostile options to the kamailio.cfg readers (issue 11)', () => {
   it('refuses defines that are not strings, lists of strings or records of strings, a bad into or onWarning, as RTimerConfigErrors', () => {
-    const text = 'modparam("rtimer", "timer", "name=a")\n';
+    const text = 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=a")\n';
     const throwing = { [Symbol.iterator]() { throw new Error('boom'); } };
     const getter = Object.defineProperty({}, 'X', { enumerable: true, get() { throw new Error('boom'); } });
     for (const defines of [5, true, [5], ['A', null], { A: 5 }, { A: false }, throwing, getter, () => 'A']) {
@@ -307,20 +312,20 @@ describe('includes read regular files only, of a sane size (review of issue 9)',
   };
 
   it('include_file "/dev/zero" is refused at once, naming the file and line, not read for ever', () => {
-    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "/dev/zero"\n', { file: main }),
+    assert.throws(() => parseKamailioConfig(withModules('#!KAMAILIO\ninclude_file "/dev/zero"\n'), { file: main }),
       refused('ERR_RTIMER_CONFIG_NOT_FILE', '/dev/zero'));
-    assert.throws(() => parseKamailioConfig('#!KAMAILIO\nimport_file "/dev/zero"\n', { file: main }),
+    assert.throws(() => parseKamailioConfig(withModules('#!KAMAILIO\nimport_file "/dev/zero"\n'), { file: main }),
       refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a character device'), 'import_file does not skip it silently either');
   });
 
   it('a FIFO and a directory are refused as includes (a FIFO would block the read)', function () {
     const sub = join(dir, 'conf.d');
     mkdirSync(sub);
-    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "conf.d"\n', { file: main }),
+    assert.throws(() => parseKamailioConfig(withModules('#!KAMAILIO\ninclude_file "conf.d"\n'), { file: main }),
       refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a directory'));
     const fifo = join(dir, 'pipe.cfg');
     if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip();
-    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "pipe.cfg"\n', { file: main }),
+    assert.throws(() => parseKamailioConfig(withModules('#!KAMAILIO\ninclude_file "pipe.cfg"\n'), { file: main }),
       refused('ERR_RTIMER_CONFIG_NOT_FILE', 'a FIFO'));
   });
 
@@ -328,7 +333,7 @@ describe('includes read regular files only, of a sane size (review of issue 9)',
     const big = join(dir, 'big.cfg');
     writeFileSync(big, '');
     truncateSync(big, MAX_CONFIG_BYTES + 1); // sparse: no 16 MiB written
-    assert.throws(() => parseKamailioConfig('#!KAMAILIO\ninclude_file "big.cfg"\n', { file: main }),
+    assert.throws(() => parseKamailioConfig(withModules('#!KAMAILIO\ninclude_file "big.cfg"\n'), { file: main }),
       refused('ERR_RTIMER_CONFIG_TOO_LARGE', 'big.cfg'));
     assert.throws(() => loadKamailioConfig(big), (e: RTimerConfigError) => e.code === 'ERR_RTIMER_CONFIG_TOO_LARGE' && e.message.includes(big));
   });

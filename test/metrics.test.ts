@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request, Agent } from 'node:http';
+import { request, Agent, createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ const parse = parsePrometheus as unknown as (text: string) => Family[];
 
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const NAMES = ['ticks_total', 'executions_total', 'missed_total', 'paused_total', 'errors_total', 'route_calls_total',
+const NAMES = ['ticks_total', 'executions_total', 'missed_total', 'paused_total', 'idle_total', 'errors_total', 'route_calls_total',
   'worker_restarts_total', 'timer_state', 'worker_state', 'interval_seconds', 'precision_lead_seconds',
   'lateness_seconds', 'route_duration_seconds'];
 
@@ -303,6 +304,33 @@ describe('metrics: serveMetrics', () => {
       req.on('error', reject).end();
     });
   }
+
+  it('adds the series to the app\'s own served registry, given as `registry` or prom-client\'s name `register`', async () => {
+    for (const key of ['registry', 'register'] as const) {
+      const appRegistry = new client.Registry();
+      const rt = new RTimer({ routes: ROUTES });
+      rt.timer({ name: 'fast', interval: '10ms', mode: 'inline' }).exec('timer=fast;route=OK');
+      cleanup.push(() => rt.stop());
+      const c = rtimerCollector(rt, { [key]: appRegistry });
+      cleanup.push(() => c.unregister());
+      assert.equal(c.registry, appRegistry);
+      await rt.start();
+      // The app's own endpoint, serving its registry: no serveMetrics involved.
+      const app = createHttpServer(async (_req, res) => res.end(await appRegistry.metrics()));
+      await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+      cleanup.push(() => new Promise((r) => app.close(r)));
+      await waitFor(() => rt.stats()[0].executions >= 1, 5000);
+      const { port } = app.address() as AddressInfo;
+      assert.ok(num(parseScrape((await get(`http://127.0.0.1:${port}/metrics`)).body), 'rtimer_executions_total', { timer: 'fast' }) >= 1, key);
+    }
+    const rt = new RTimer();
+    assert.throws(() => rtimerCollector(rt, { registry: new client.Registry(), register: new client.Registry() }),
+      (e: RTimerError) => e.code === 'ERR_RTIMER_BAD_REGISTRY' && /alias `register`/.test(e.message));
+    const own = new client.Registry();
+    const srv = await serveMetrics(rt, { port: 0, register: own });
+    cleanup.push(() => srv.close());
+    assert.match(await own.metrics(), /rtimer_ticks_total/, 'serveMetrics takes the alias too');
+  });
 
   it('serves GET /metrics with the registry\'s content type, 404 elsewhere, 405 for other methods', async () => {
     const rt = new RTimer({ routes: ROUTES });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { binding, type NativeTimer } from '../lib/binding.js';
+import { binding, type NativeTimer } from '../lib/native/binding.js';
 import { sleep } from './support/native.js';
 
 describe('native delivery in batches', () => {

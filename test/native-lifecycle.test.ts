@@ -58,7 +58,7 @@ await rt2.start(); rt2.unref(); await sleep(50);`));
 
   it('timers dropped without stop() are collected by the GC, running or not, without a crash', async () => {
     const r = await runNode(['--expose-gc', '--input-type=module', '-e', `
-import { binding } from './dist/binding.js';
+import { binding } from './dist/native/binding.js';
 for (let round = 0; round < 20; round++) {
   for (let i = 0; i < 50; i++) {
     const t = new binding.NativeTimer({ name: 'g' + i, intervalNs: 1e5, thread: i % 10 === 0 ? 'own' : 'shared' }, () => false);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { capabilities } from '../lib/index.js';
-import { binding, type NativeTimer } from '../lib/binding.js';
+import { binding, type NativeTimer } from '../lib/native/binding.js';
 import { busy, runInline, sleep } from './support/native.js';
 
 // The event-loop wake needs a timerfd: the Linux build. The portable build runs timers on threads.
@@ -9,12 +9,15 @@ const onLinux = capabilities().wait === 'timerfd';
 describe('event-loop wake (default timers, no thread)', () => {
   before(function () { if (!onLinux) this.skip(); });
 
-  it('wakes a default inline timer from the event loop, and anything that needs a thread from one', async () => {
-    const plain = await runInline({ interval: '2ms' }, () => undefined, 100);
-    assert.equal(plain.stats.native!.wakeBy, 'loop');
-    assert.ok(plain.stats.executions > 10);
-    assert.equal(plain.stats.executions + plain.stats.missed, plain.stats.ticks);
-    for (const spec of [{ precision: true }, { thread: 'own' as const }, { cpus: [0] }]) {
+  it('wakes default and precision inline timers from the event loop, and anything that needs a thread from one', async () => {
+    for (const spec of [{}, { precision: true }]) {
+      const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 200);
+      assert.equal(stats.native!.wakeBy, 'loop', JSON.stringify(spec));
+      assert.equal(stats.native!.thread, 'shared');
+      assert.ok(stats.executions > 5, `executions ${stats.executions}`);
+      assert.equal(stats.executions + stats.missed, stats.ticks);
+    }
+    for (const spec of [{ precision: true, thread: 'own' as const }, { thread: 'own' as const }, { cpus: [0] }]) {
       const { stats } = await runInline({ interval: '2ms', ...spec }, () => undefined, 50);
       assert.equal(stats.native!.wakeBy, 'thread', JSON.stringify(spec));
     }
@@ -55,7 +58,11 @@ describe('event-loop wake (default timers, no thread)', () => {
     assert.deepEqual(ticks, [...ticks].sort((a, b) => a - b), 'in order');
   });
 
-  it('refuses a wake option it does not know', () => {
+  it('refuses a wake option it does not know, and a dry-run estimate (prepareNs) that is not 0..1e9 ns', () => {
     assert.throws(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, wake: 'soon' as never }, () => false), /wake/);
+    for (const bad of [-1, 2e9, Number.NaN, '5' as never]) {
+      assert.throws(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, prepareNs: bad }, () => false), /prepareNs/, String(bad));
+    }
+    assert.doesNotThrow(() => new binding.NativeTimer({ name: 'x', intervalNs: 1e6, prepareNs: 800 }, () => false));
   });
 });

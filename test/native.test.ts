@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { RTimer, capabilities, now, type RouteContext } from '../lib/index.js';
-import { binding } from '../lib/binding.js';
+import { binding } from '../lib/native/binding.js';
 import { busy, runInline, sleep } from './support/native.js';
 
 const MS = 1_000_000n;

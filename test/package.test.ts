@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './support/run.js';
-
-const run = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) => {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeout ?? 240_000, maxBuffer: 1 << 26 });
-  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
-};
+import { installedProject, packedTarball, run, scratchDir } from './support/packed.js';
+import { tmpdir } from 'node:os';
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const ARM64_NODE = '20.19.6';
 
@@ -21,10 +17,8 @@ describe('npm package', function () {
   let project = '';
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rtimer-pack-'));
-    const r = run('npm', ['pack', '--pack-destination', dir]);
-    assert.equal(r.code, 0, r.err);
-    tarball = join(dir, r.out.trim().split('\n').pop()!);
+    dir = mkdtempSync(join(scratchDir(), 'package-'));
+    tarball = packedTarball();
     files = run('tar', ['tzf', tarball]).out.trim().split('\n').map((f) => f.replace(/^package\//, ''));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,9 +29,23 @@ describe('npm package', function () {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     if (has('aarch64-linux-gnu-g++')) assert.ok(files.includes('prebuilds/linux-arm64/node-rtimer.glibc.node'));
-    const unexpected = files.filter((f) => !/^(package\.json|README\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node)$/.test(f));
+    const unexpected = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node|examples\/[\w-]+\.(mjs|cfg)|bench\/reference\/route-entry\/[\w-]+\.(md|svg))$/.test(f));
     assert.deepEqual(unexpected, []);
-    assert.ok(!files.some((f) => /^(test|bench|lib|examples)\//.test(f) || f.endsWith('.map')));
+    assert.ok(!files.some((f) => /^(test|lib)\//.test(f) || f.endsWith('.map')));
+  });
+
+  it('holds every file the README links to or runs, and states the glibc the x64 prebuild needs', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const named = new Set([...readme.matchAll(/\]\(((?:examples|bench)\/[^)#\s]+)\)|`node ((?:examples|bench)\/[\w./-]+)`|(examples\/[\w.-]+\.(?:mjs|cfg))/g)]
+      .map((m) => m[1] ?? m[2] ?? m[3]));
+    assert.ok(named.size >= 5, [...named].join(' '));
+    assert.deepEqual([...named].filter((f) => !files.includes(f)), [], 'README names files the package lacks');
+    // The newest GLIBC_x.y symbol version the binary references is the floor the README must state.
+    const inner = 'package/prebuilds/linux-x64/node-rtimer.glibc.node';
+    assert.equal(run('tar', ['xzf', tarball, '-C', dir, inner]).code, 0);
+    const bin = readFileSync(join(dir, inner), 'latin1');
+    const newest = [...new Set(bin.match(/GLIBC_2\.\d+/g))].map((v) => Number(v.split('.')[1])).sort((a, b) => b - a)[0];
+    assert.match(readme, new RegExp(`\\| linux-x64, glibc \\| glibc >= 2\\.${newest},`), `the x64 prebuild needs glibc 2.${newest}`);
   });
 
   it('installs with no compiler, make or Python reachable, and builds nothing', () => {
@@ -81,6 +89,23 @@ console.log(JSON.stringify({ n, wait: capabilities().wait }));`], { cwd: project
     assert.deepEqual(JSON.parse(cli.out).timers[0], { name: 'ta', mode: 2, interval: 100, unit: 'us', intervalUs: 100, routes: [] });
     const cjs = run('node', ['-e', "const { RTimer } = require('node-rtimer'); console.log(typeof RTimer)"], { cwd: project });
     assert.equal(cjs.out.trim(), 'function', cjs.err);
+  });
+
+  it('installs with npm install --ignore-scripts (npm 11 before approval) and loads the prebuilt binary', () => {
+    const { dir: app, install } = installedProject();
+    const pkgDir = join(app, 'node_modules/node-rtimer');
+    assert.ok(!existsSync(join(pkgDir, 'build')), `nothing was built: ${install.out}`);
+    const r = run('node', ['--input-type=module', '-e', `
+import { createRequire } from 'node:module';
+import { capabilities, now } from 'node-rtimer';
+const require = createRequire(import.meta.url);
+const loaded = Object.keys(require.cache).filter((f) => f.endsWith('.node'));
+console.log(JSON.stringify({ loaded, wait: capabilities().wait, now: typeof now() }));`], { cwd: app });
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepEqual(out.loaded.map((f: string) => f.slice(pkgDir.length + 1)), [`prebuilds/linux-${process.arch}/node-rtimer.glibc.node`]);
+    assert.equal(out.wait, 'timerfd');
+    assert.equal(out.now, 'bigint');
   });
 
   it('fails fast with PREBUILDS_ONLY=1 where no prebuild matches', () => {

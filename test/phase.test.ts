@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { RTimer, RTimerConfig, RTimerConfigError, type RouteContext } from '../lib/index.js';
-import { binding } from '../lib/binding.js';
+import { binding } from '../lib/native/binding.js';
 import type { TimerConfig } from '../lib/config/types.js';
 import { inlineAnchors } from '../lib/schedule/phase.js';
 import { sleep } from './support/native.js';

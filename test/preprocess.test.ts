@@ -88,7 +88,7 @@ describe('preprocess: branches', () => {
   });
 
   it('carries comments and strings over line ends, and refuses them left open at the end of a file', () => {
-    assert.deepEqual(pp('a /* x\n#!define X 1\n y */ b\nc = "s\\\n#!ifdef T\n"\nX\n'), ['a', 'b', 'c = "s\\', '#!ifdef T', '"', 'X']);
+    assert.deepEqual(pp('a /* x\n#!define X 1\n y */ b\nc = "s\\\n#!ifdef T\n"\nX\n'), ['a', 'b', 'c =', '"s#!ifdef T\\n"', 'X']);
     assert.throws(() => preprocess('a\n/* x /* nested */\n', { file: 'k.cfg' }), fails('ERR_RTIMER_CONFIG_SYNTAX', 'k.cfg', 2, 'unterminated /*'));
     assert.throws(() => preprocess('a\nb = "open\n', { file: 'k.cfg' }), fails('ERR_RTIMER_CONFIG_SYNTAX', 'k.cfg', 2, 'unterminated " string'));
   });
@@ -113,9 +113,9 @@ describe('preprocess: branch errors', () => {
 
   it('refuses text after #!endif or #!else, which Kamailio reads as a comment', () => {
     assert.throws(() => preprocess('#!ifdef A\n#!endif # done\n', { file: 'k.cfg' }),
-      fails('ERR_RTIMER_CONFIG_PREPROCESS', 'k.cfg', 2, 'alone on its line'));
+      fails('ERR_RTIMER_CONFIG_MISREAD', 'k.cfg', 2, 'must be alone on its line'));
     assert.throws(() => preprocess('#!ifdef A\n#!else x\n#!endif\n', { file: 'k.cfg' }),
-      fails('ERR_RTIMER_CONFIG_PREPROCESS', 'k.cfg', 2, 'alone on its line'));
+      fails('ERR_RTIMER_CONFIG_MISREAD', 'k.cfg', 2, 'must be alone on its line'));
   });
 
   it('refuses #!ifdef without a name and names with "-"', () => {

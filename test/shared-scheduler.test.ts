@@ -31,7 +31,7 @@ describe('SharedScheduler (mode 0)', () => {
       assert.equal(ctx.scheduled, start + BigInt(i + 1) * 2n * S);
       assert.equal(ctx.started - ctx.scheduled, 3_000_000n);
     });
-    assert.deepEqual(rt.counters, { ticks: 1000, executions: 1000, missed: 0, paused: 0, errors: 0, routeCalls: 1000, triggered: 0 });
+    assert.deepEqual(rt.counters, { ticks: 1000, idle: 0, executions: 1000, missed: 0, paused: 0, errors: 0, routeCalls: 1000, triggered: 0 });
     assert.equal(rt.lateness.percentile(50), 3_000_000);
   });
 

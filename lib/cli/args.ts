@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/interval.js';
-import { RTimerError } from '../errors.js';
+import { didYouMean, RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
 import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
+import { MAX_HISTOGRAM_BUCKETS } from './histogram.js';
 
 // rtimer ctl parses its own command line (lib/ctl/command.ts); its lines are shown here too.
 const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl')).join('\n');
 const ctlOptions = CTL_USAGE.split('\n').filter((l) => l.startsWith('  options:')).map((l) => l.replace('  options:', '  ctl options:')).join('\n');
 
 export const USAGE = `usage:
-  rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
-  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
-             [--metrics <addr> [--metrics-public]] [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
+  rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]... [--kamailio <X.Y[.Z]>]
+  rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--json] [--histogram <N>]
+             [--define NAME[=value]]... [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]]
+             [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
 ${ctlLines}
   rtimer --help | --version
 
@@ -20,10 +22,16 @@ options:
   --define NAME[=value]
                       define NAME before reading the file, as kamailio -A does (repeatable): it picks
                       the #!ifdef branches that are read
+  --kamailio <X.Y[.Z]>
+                      read the file by that Kamailio version's rules (predefined KAMAILIO_X_Y..., its
+                      directives and modules; 5.6 has no ptimer); default 6.0.0
   --duration <time>   run: stop after this long (10s, 250ms, 2m, 1h, 1d; a bare number is seconds);
                       default: until SIGINT or SIGTERM
-  -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors still go
-                      to stderr)
+  -q, --quiet         run: print neither the "running" line, the live view nor the summary (errors, the
+                      metrics URL and the control socket path still go to stderr)
+  --json              run: print the final statistics as JSON ({"timers":[...]}, ns) instead of the table
+  --histogram <N>     run: also print route-entry lateness in N buckets of 1 µs, as cyclictest -h N does
+                      (with --json: a "histogram" per timer)
   --metrics <addr>    run: serve Prometheus metrics on http://<addr>/metrics (127.0.0.1:9464, :9464 or 9464
                       for loopback, [::1]:9464); needs the optional package prom-client
   --metrics-public    run: allow a --metrics address other machines can reach (0.0.0.0:9464, a LAN address)
@@ -49,9 +57,10 @@ signal while it stopped; rtimer ctl: 0 done, 1 the call failed, 2 usage error
 export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
-  | { command: 'check'; file: string; routes?: string; defines: string[] }
-  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[];
-      metrics?: MetricsAddress & { public: boolean }; ctl?: string; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number } };
+  | { command: 'check'; file: string; routes?: string; defines: string[]; kamailioVersion?: string }
+  | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[]; kamailioVersion?: string;
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number };
+      json: boolean; histogram?: number };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -66,11 +75,14 @@ const OPTIONS = {
   duration: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   define: { type: 'string', multiple: true },
+  kamailio: { type: 'string' },
   metrics: { type: 'string' },
   'metrics-public': { type: 'boolean' },
   ctl: { type: 'string' },
   'ctl-max-connections': { type: 'string' },
   'ctl-idle-timeout': { type: 'string' },
+  json: { type: 'boolean' },
+  histogram: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -81,7 +93,10 @@ export function parseCli(argv: string[]): CliCommand {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
-    throw new CliUsageError((err as Error).message);
+    const flag = /'(--?[^']+)'/.exec((err as Error).message)?.[1];
+    const hint = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
+      ? didYouMean(flag, Object.keys(OPTIONS).map((k) => `--${k}`)) : '';
+    throw new CliUsageError(`${(err as Error).message.split('\n')[0]}${hint}`);
   }
   const { values, positionals, tokens } = parsed;
   if (values.help) return { command: 'help' };
@@ -103,17 +118,23 @@ export function parseCli(argv: string[]): CliCommand {
     if (defined.has(name)) throw new CliUsageError(`--define ${name} given twice`);
     defined.add(name);
   }
+  const kamailioVersion = values.kamailio;
+  if (kamailioVersion !== undefined && !/^\d{1,3}\.\d{1,3}(\.\d{1,3})?$/.test(kamailioVersion)) {
+    throw new CliUsageError(`--kamailio "${kamailioVersion}": expected a Kamailio version X.Y or X.Y.Z, such as 5.6 or 6.0.1`);
+  }
   const [command, file, ...extra] = positionals;
   if (command === undefined) throw new CliUsageError('missing command (check or run)');
   if (command === 'ctl') throw new CliUsageError('ctl comes first: rtimer ctl <socket> <method> [timer] [--json]');
-  if (command !== 'check' && command !== 'run') throw new CliUsageError(`unknown command "${command}"`);
+  if (command !== 'check' && command !== 'run') {
+    throw new CliUsageError(`unknown command "${command}"${didYouMean(command, ['check', 'run', 'ctl'])}`);
+  }
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout', 'json', 'histogram'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
-    return { command, file, routes: values.routes, defines };
+    return { command, file, routes: values.routes, defines, ...(kamailioVersion !== undefined ? { kamailioVersion } : {}) };
   }
   if (values.routes === undefined) throw new CliUsageError('run needs --routes <module>');
   let durationMs: number | undefined;
@@ -124,6 +145,13 @@ export function parseCli(argv: string[]): CliCommand {
       throw new CliUsageError(`--duration: ${(err as Error).message}`);
     }
     if (!Number.isFinite(durationMs)) throw new CliUsageError(`--duration: "${values.duration}" is too long`);
+  }
+  let histogram: number | undefined;
+  if (values.histogram !== undefined) {
+    histogram = Number(values.histogram);
+    if (!/^[0-9]+$/.test(values.histogram) || histogram < 1 || histogram > MAX_HISTOGRAM_BUCKETS) {
+      throw new CliUsageError(`--histogram "${values.histogram}": expected a number of 1 µs buckets from 1 to ${MAX_HISTOGRAM_BUCKETS}`);
+    }
   }
   let metrics: (MetricsAddress & { public: boolean }) | undefined;
   if (values.metrics !== undefined) {
@@ -157,6 +185,8 @@ export function parseCli(argv: string[]): CliCommand {
     if (ms > 2 ** 31 - 1) throw new CliUsageError(`--ctl-idle-timeout: "${idle}" is too long (at most 24.8d)`);
     ctlOptions.idleTimeoutMs = Math.ceil(ms);
   }
-  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ...(metrics ? { metrics } : {}),
+  return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines,
+    ...(kamailioVersion !== undefined ? { kamailioVersion } : {}), ...(metrics ? { metrics } : {}),
+    json: values.json ?? false, ...(histogram !== undefined ? { histogram } : {}),
     ...(values.ctl !== undefined ? { ctl: values.ctl, ctlOptions } : {}) };
 }

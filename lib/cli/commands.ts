@@ -8,6 +8,7 @@ import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import type { MetricsAddress } from '../metrics/address.js';
 import type { ListenOptions } from '../ctl/server.js';
 import { formatLiveLines, LiveView, type LiveStream } from './live.js';
+import { formatHistogram, microsecondBins } from './histogram.js';
 import { formatSummary } from './summary.js';
 import { waitFor, type TimerFunctions } from './wait.js';
 
@@ -17,9 +18,9 @@ export interface Output { out(text: string): void; err(text: string): void }
  * A config file with at least one rtimer or ptimer timer: a file without one is almost surely the wrong
  * file (or the wrong --define). Preprocessor warnings go to stderr.
  */
-function loadTimers(file: string, defines: readonly string[], io: Output): RTimerConfig {
+function loadTimers(file: string, defines: readonly string[], kamailioVersion: string | undefined, io: Output): RTimerConfig {
   const config = loadKamailioConfig(file, {
-    defines, onWarning: (w) => io.err(`rtimer: warning: ${w.file}:${w.line}: ${w.message}\n`),
+    defines, kamailioVersion, onWarning: (w) => io.err(`rtimer: warning: ${w.file}:${w.line}: ${w.message}\n`),
   });
   if (config.resolve().length === 0) {
     throw new RTimerConfigError('ERR_RTIMER_CONFIG_NO_TIMER', `no rtimer or ptimer timer in ${file}`, { file, text: file });
@@ -40,10 +41,10 @@ function describeTimer(t: TimerConfig): Record<string, unknown> {
   };
 }
 
-export interface CheckOptions { defines?: readonly string[] }
+export interface CheckOptions { defines?: readonly string[]; kamailioVersion?: string }
 
 export async function check(file: string, routes: string | undefined, io: Output, options: CheckOptions = {}): Promise<number> {
-  const timers = loadTimers(file, options.defines ?? [], io).resolve();
+  const timers = loadTimers(file, options.defines ?? [], options.kamailioVersion, io).resolve();
   if (routes !== undefined) {
     const { routes: mod, from } = await loadRoutes(routes);
     // ptimer checks its start and end routes as well as the loop one.
@@ -60,6 +61,8 @@ export interface RunOptions {
   quiet?: boolean;
   timers?: TimerFunctions;
   defines?: readonly string[];
+  /** The Kamailio version whose rules the file is read by (--kamailio). */
+  kamailioVersion?: string;
   /** Serve /metrics there while the timers run (--metrics, --metrics-public). */
   metrics?: MetricsAddress & { public?: boolean };
   /** A terminal to redraw the live lines on (the CLI passes stdout when it is a TTY); none if omitted or quiet. */
@@ -70,10 +73,22 @@ export interface RunOptions {
   ctl?: string;
   /** Its limits (--ctl-max-connections, --ctl-idle-timeout). */
   ctlOptions?: Omit<ListenOptions, 'path'>;
+  /** Print the final statistics as JSON instead of the table (--json). */
+  json?: boolean;
+  /** Also print lateness in this many 1 µs buckets (--histogram, cyclictest's -h). */
+  histogram?: number;
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
-  return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes }), options, io, signal);
+  return runTimers(timersOf(file, routes, options, io), options, io, signal);
+}
+
+/**
+ * The RTimer of `rtimer run`: its config read, its routes not yet loaded. Reading is synchronous, so
+ * main.ts does it before it takes SIGINT/SIGTERM over: until then they end the process at once.
+ */
+export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines' | 'kamailioVersion'>, io: Output): RTimer {
+  return new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes });
 }
 
 /**
@@ -123,10 +138,12 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
       const names = rt.timers().map((t) => `${t.name} (${t.interval}${t.unit}, mode ${t.mode})`).join(', ');
       const forHow = options.durationMs !== undefined ? ` for ${options.durationMs / 1000}s` : '';
       io.err(`rtimer: running ${names}${forHow}; Ctrl-C stops\n`);
-      if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
-      if (ctl) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
-      if (options.live) live = new LiveView(options.live, () => formatLiveLines(rt.stats()), { shared: options.liveShared }).start();
     }
+    // Where to reach the run: printed even with --quiet, which silences figures, not addresses.
+    if (metrics) io.err(`rtimer: metrics at ${metrics.url}\n`);
+    if (ctl) io.err(`rtimer: control socket ${ctl.path} (rtimer ctl ${ctl.path} list)\n`);
+    const tty = options.live;
+    if (tty && !options.quiet) live = new LiveView(tty, () => formatLiveLines(rt.stats(), tty.columns), { shared: options.liveShared }).start();
     await waitFor(options.durationMs, end.signal, options.timers);
   } finally {
     signal.removeEventListener('abort', onSignal);
@@ -139,7 +156,13 @@ export async function runTimers(rt: RTimer, options: RunOptions, io: Output, sig
   }
   const stats = rt.stats();
   for (const s of stats) if (s.failed) failed.add(s.name);
-  if (!options.quiet) io.out(formatSummary(stats));
+  if (options.json) {
+    const timers = stats.map((s) => (options.histogram ? { ...s, histogram: { bucketUs: 1, ...microsecondBins(s.lateness, options.histogram) } } : s));
+    io.out(`${JSON.stringify({ timers })}\n`);
+  } else if (!options.quiet) {
+    io.out(formatSummary(stats));
+    if (options.histogram) io.out(formatHistogram(stats, options.histogram));
+  }
   if (failed.size === 0) return 0;
   io.err(`rtimer: failed: ${[...failed].join(', ')}\n`);
   return 1;

@@ -1,4 +1,5 @@
-import type { TimerStats } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
+import { microseconds } from '../ctl/format.js';
 
 /** The part of a TTY write stream the live view uses. */
 export interface LiveStream {
@@ -12,7 +13,7 @@ export const LIVE_MIN_INTERVAL_MS = 250;
 
 const CSI = '\x1b[';
 
-const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
+const us = microseconds;
 
 function every(intervalUs: number): string {
   if (intervalUs % 1_000_000 === 0) return `${intervalUs / 1_000_000}s`;
@@ -25,8 +26,10 @@ type LiveRow = Pick<TimerStats, 'name' | 'mode' | 'intervalUs' | 'executions' | 
 /**
  * One line per timer, columns aligned across timers: what cyclictest prints while it runs, in our words.
  * `T: fast (mode 0, every 10ms)  C: 1234  missed: 0  errors: 0  late µs p50: 12.3  p99: 40.1  max: 120`
+ * On a terminal narrower than that, whole columns go (max, then p99, errors, p50, missed), never
+ * digits of a figure; only a name too long for the terminal is cut.
  */
-export function formatLiveLines(stats: readonly LiveRow[]): string[] {
+export function formatLiveLines(stats: readonly LiveRow[], columns?: number): string[] {
   const cells = stats.map((s) => [
     `${s.name} (mode ${s.mode}, every ${every(s.intervalUs)})${s.failed ? ' FAILED' : ''}`,
     String(s.executions), String(s.missed), String(s.errors),
@@ -35,8 +38,25 @@ export function formatLiveLines(stats: readonly LiveRow[]): string[] {
   ]);
   const width = (i: number) => Math.max(0, ...cells.map((c) => c[i].length));
   const w = [0, 1, 2, 3, 4, 5, 6].map(width);
-  return cells.map((c) => `T: ${c[0].padEnd(w[0])}  C: ${c[1].padStart(w[1])}  missed: ${c[2].padStart(w[2])}  ` +
-    `errors: ${c[3].padStart(w[3])}  late µs p50: ${c[4].padStart(w[4])}  p99: ${c[5].padStart(w[5])}  max: ${c[6].padStart(w[6])}`);
+  // [label, cell index]; the p50 label carries "late µs" for whichever lateness column comes first.
+  const all: [string, number][] = [['C', 1], ['missed', 2], ['errors', 3], ['p50', 4], ['p99', 5], ['max', 6]];
+  const render = (shown: [string, number][]) => cells.map((c) => {
+    let late = false;
+    const parts = shown.map(([label, i]) => {
+      const lateness = i >= 4 && !late;
+      if (i >= 4) late = true;
+      return `${lateness ? 'late µs ' : ''}${label}: ${c[i].padStart(w[i])}`;
+    });
+    return [`T: ${c[0].padEnd(w[0])}`, ...parts].join('  ');
+  });
+  let shown = all;
+  let lines = render(shown);
+  for (const drop of ['max', 'p99', 'errors', 'p50', 'missed']) {
+    if (!columns || lines.every((l) => [...l].length < columns)) break;
+    shown = shown.filter(([label]) => label !== drop);
+    lines = render(shown);
+  }
+  return lines;
 }
 
 /** Cuts a line to `columns` characters (by code point), so it never wraps. */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CliUsageError, parseCli, USAGE } from './args.js';
 import { runCtl } from '../ctl/command.js';
-import { check, run, type Output } from './commands.js';
+import { check, runTimers, timersOf, type Output } from './commands.js';
 
 const io: Output = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -19,8 +19,11 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd.command) {
       case 'help': io.out(USAGE); return 0;
       case 'version': io.out(`${version()}\n`); return 0;
-      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines });
+      case 'check': return await check(cmd.file, cmd.routes, io, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion });
       case 'run': {
+        // The config is read first, with the signals' default action (exit at once): its reading is
+        // synchronous, and a handler would only run once it is done.
+        const rt = timersOf(cmd.file, cmd.routes, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion }, io);
         // The first SIGINT/SIGTERM stops the run in any phase (runTimers calls stop(), which kills workers
         // still starting); the signal's name is the abort reason, for the exit status. A second one while
         // that stop is under way (a route that ignores its abort, a slow worker) exits at once, 128 + its
@@ -34,10 +37,11 @@ async function main(argv: string[]): Promise<number> {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
+          const live = process.stdout.isTTY && !cmd.quiet && !cmd.json ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
-          return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, ctlOptions: cmd.ctlOptions, live, liveShared }, io, stop.signal);
+          return await runTimers(rt,
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, metrics: cmd.metrics, ctl: cmd.ctl, ctlOptions: cmd.ctlOptions, live, liveShared,
+              json: cmd.json, histogram: cmd.histogram }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -46,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof CliUsageError) {
-      io.err(`rtimer: ${err.message}\n${USAGE}`);
+      io.err(`rtimer: ${err.message}\nsee rtimer --help\n`);
       return 2;
     }
     io.err(`rtimer: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,6 +1,7 @@
-import type { TimerStats } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
+import { microseconds, table } from '../ctl/format.js';
 
-const us = (ns: number) => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
+const us = microseconds;
 
 /** One line per timer (executions + missed + paused = ticks): counters and lateness percentiles in µs. */
 export function formatSummary(stats: TimerStats[]): string {
@@ -12,7 +13,5 @@ export function formatSummary(stats: TimerStats[]): string {
     cells(s.name + (s.failed ? ' (FAILED)' : ''), String(s.mode), s),
     ...(s.workers ?? []).map((w) => cells(`  worker ${w.worker} pid ${w.pid ?? '-'}${w.restarts ? `, ${w.restarts} restarts` : ''}`, '', w)),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n') + '\n';
+  return table(head, rows);
 }

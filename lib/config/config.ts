@@ -6,7 +6,8 @@ import type { ExecSpec, PtimerType, RouteHook, TimerConfig, TimerSpec } from './
 import { validateOptions, OPTION_KEYS } from './options.js';
 import { taskCount } from './tasks.js';
 
-const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+/** Kamailio takes any name its parameter parser can read: no blanks, control characters, quotes, ";", "," or "=". */
+const NAME_RE = /^[^\s;,="'\x00-\x1f\x7f]+$/;
 export const MAX_MODE = 1024;
 const DEFAULT_INTERVAL_S = 120;
 const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', ...OPTION_KEYS] as const;
@@ -182,6 +183,13 @@ export class RTimerConfig {
         `timer ${text}: invalid mode ${describeValue(mode)}: expected 0, a number of processes or 'inline'`,
         { ...where, text: describeValue(mode) });
     }
+    if (typeof interval === 'number' && Number.isFinite(interval) && interval > 0 && !Number.isInteger(interval)) {
+      // Kamailio's interval is whole seconds; a fraction is a finer unit, which also means a native timer.
+      const hint = Number.isInteger(interval * 1000) ? `"${interval * 1000}ms"` : `"${Math.round(interval * 1e6)}us"`;
+      throw new RTimerConfigError('ERR_RTIMER_INTERVAL_INVALID',
+        `timer ${text}: invalid interval ${interval}: a number is whole seconds; use ${hint} (a ms or us interval ` +
+        "runs on a native timer: mode: 'inline' here, or mode N >= 1)", { ...where, text: String(interval) });
+    }
     const built = this.#build(name, interval === undefined ? undefined : String(interval),
       mode === undefined ? undefined : String(mode), options, where, text);
     const type = (spec as { [PTIMER_TYPE]?: unknown })[PTIMER_TYPE];
@@ -204,7 +212,7 @@ export class RTimerConfig {
     }
     if (!NAME_RE.test(name)) {
       throw new RTimerConfigError('ERR_RTIMER_NAME_INVALID',
-        `invalid timer name "${name}": use letters, digits, "_", "." and "-"`, { ...where, text: name });
+        `invalid timer name "${name}": no blanks, control characters, quotes, ";", "," or "="`, { ...where, text: name });
     }
     const iv = parseInterval(intervalText ?? '', where);
     const interval = iv.isDefault ? { value: this.#defaultInterval, unit: 's' as const, intervalUs: this.#defaultInterval * 1e6 } : iv;

@@ -4,7 +4,7 @@ import type { TimerConfig } from './types.js';
 const SUFFIX = { s: '', ms: 'ms', us: 'u' } as const;
 
 /**
- * A resolved timer as the Kamailio `timer` parameter that declares it again (`name=ta;mode=1;interval=10`,
+ * A resolved timer as the Kamailio `timer` parameter that declares it again (`name=ta;interval=10;mode=1`,
  * plus `ntasks`/`nslices` when not 0 and 1). Seconds are written bare and microseconds as `u`, as Kamailio
  * reads them; `ms` and `mode=inline` are node-rtimer's. Typed-only options have no string form, nor has
  * a ptimer timer (its `type`) in rtimer's syntax: such a timer is refused.
@@ -12,7 +12,9 @@ const SUFFIX = { s: '', ms: 'ms', us: 'u' } as const;
 export function toKamailioString(timer: TimerConfig): string {
   if (timer.type !== undefined) refuse(timer, [`ptimer type ${timer.type}`], 'rtimer strings (use toPtimerStrings)');
   refuse(timer, typedOnly(timer));
-  return `name=${timer.name};mode=${timer.mode};interval=${timer.interval}${SUFFIX[timer.unit]}${counts(timer)}`;
+  // The mode after the interval: Kamailio reads the keys from last to first, and a `u` interval read
+  // before the mode would set mode 1 and hide it.
+  return `name=${timer.name};interval=${timer.interval}${SUFFIX[timer.unit]};mode=${timer.mode}${counts(timer)}`;
 }
 
 /**
@@ -78,9 +80,10 @@ function counts(timer: TimerConfig): string {
 }
 
 function quoteValue(value: string, timer: string): string {
-  if (!/[;"'=]/.test(value)) return value;
-  if (!value.includes('"')) return `"${value}"`;
-  if (!value.includes("'")) return `'${value}'`;
-  throw new RTimerConfigError('ERR_RTIMER_NO_STRING_FORM', `route "${value}" of timer "${timer}" holds both quote characters`,
+  if (!/[;"'=,>\s]/.test(value)) return value;
+  // Kamailio's parameter parser takes a quote after a backslash as part of the value.
+  if (!value.includes('"') && !value.endsWith('\\')) return `"${value}"`;
+  if (!value.includes("'") && !value.endsWith('\\')) return `'${value}'`;
+  throw new RTimerConfigError('ERR_RTIMER_NO_STRING_FORM', `route "${value}" of timer "${timer}" cannot be quoted for Kamailio: it holds both quote characters, or ends with a backslash`,
     { text: value });
 }

@@ -31,10 +31,9 @@ export function validateOptions(extra: Record<string, unknown>, name: string, mo
   const unused = mode === 0 ? given[0] : mode !== 'inline' ? given.find((k) => k === 'phase' || k === 'align') : undefined;
   if (unused !== undefined) {
     const why = mode !== 0
-      ? "is for inline timers (mode: 'inline'); a mode=N timer spreads its processes with stagger"
-      : "is for native timers (mode: 'inline' or mode N >= 1); mode 0 runs on the shared main timer";
-    throw new RTimerConfigError('ERR_RTIMER_OPTION_UNSUPPORTED',
-      `timer "${name}": option "${unused}" ${why}, not mode ${mode === 'inline' ? "'inline'" : mode}`, { ...where, text: unused });
+      ? `is for inline timers (mode: 'inline'); timer "${name}" is mode ${mode}, whose processes stagger spreads`
+      : `is for native timers (mode: 'inline' or mode N >= 1); timer "${name}" is mode 0, on the shared main timer`;
+    throw new RTimerConfigError('ERR_RTIMER_OPTION_UNSUPPORTED', `option "${unused}" ${why}`, { ...where, text: unused });
   }
   const bad = (field: string, value: unknown, expected: string): never => {
     throw new RTimerConfigError('ERR_RTIMER_OPTION_INVALID',

@@ -1,9 +1,11 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { RTimerConfigError } from '../errors.js';
 import { describeValue } from './describe.js';
-import { DefineLoopError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
-import { parseSubstExpr, type SubstExpr } from './subst-expr.js';
+import { DefineLoopError, endJoined, ExpansionBudget, ExpansionTooLargeError, scanLine, type LexState, type ScanContext } from './cfg-line-scanner.js';
+import { parseSubstExpr, SubstBudget, SubstBudgetError, type SubstExpr } from './subst-expr.js';
 import { readConfigFile } from './config-file.js';
+import { configLimits, excerpt, type ConfigLimits } from './limits.js';
+import { kamailioRules, type KamailioRules } from './kamailio-version.js';
 
 /**
  * Kamailio's configuration preprocessor (core cfg.lex + ppcfg.c), run the way Kamailio runs it, so
@@ -17,13 +19,17 @@ export interface PreprocessOptions {
   defines?: Readonly<Record<string, string | true>> | Iterable<string> | string;
   /** The environment `#!defenv` reads. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Reads an included file (absolute path); throws when it cannot. Default: a regular file of at most 16 MiB, as UTF-8. */
+  /** Reads an included file (absolute path); throws when it cannot. Default: a regular file of at most `limits.fileBytes`, as UTF-8. */
   readFile?: (path: string) => string;
+  /** Bounds on what reading the configuration may cost (README: Limits); each omitted one keeps its default. */
+  limits?: Partial<ConfigLimits>;
   /** Where Kamailio was started: relative includes are tried here first. Default `process.cwd()`. */
   cwd?: string;
   /**
-   * The Kamailio version whose names are predefined (`KAMAILIO_6`, `KAMAILIO_6_0`, `KAMAILIO_6_0_0`,
-   * `KAMAILIO_VERSION`, and `OS_NAME`), or `false` for none. Default `'6.0.0'`.
+   * The Kamailio version (`'X.Y'` or `'X.Y.Z'`) whose rules the text is read by: its predefined names
+   * (`KAMAILIO_X`, `KAMAILIO_X_Y`, `KAMAILIO_X_Y_Z`; from 5.7 also `KAMAILIO_VERSION` and `OS_NAME`) and
+   * its directives (before 5.7, `#!undef` and `#!ifexp`/`#!defexp` are comments). `false`: the default
+   * version's rules without any predefined name. Default `'6.0.0'`.
    */
   kamailioVersion?: string | false;
 }
@@ -55,6 +61,7 @@ export interface PreprocessResult {
 export const MAX_INCLUDE_DEPTH = 10;
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*/;
+const BARE_INCLUDE = /^[ \t\b\r]*(include_file|import_file)(?![A-Za-z0-9_])(.*)$/;
 const BLANK = /^[ \t\b\r]*$/;
 const LEADING_BLANKS = /^[ \t\b\r]+/;
 
@@ -79,7 +86,8 @@ const FLAVOURS = new Set(['KAMAILIO', 'OPENSER', 'SER', 'MAXCOMPAT', 'ALL']);
 /** Reads the config file at `path` (through `options.readFile`) and preprocesses it. */
 export function preprocessFile(path: string, options: Omit<PreprocessOptions, 'file'> = {}): PreprocessResult {
   const cwd = options.cwd ?? process.cwd();
-  const read = options.readFile ?? readConfigText;
+  const fileBytes = configLimits(options.limits).fileBytes;
+  const read = options.readFile ?? ((p: string) => readConfigText(p, fileBytes));
   let text: string;
   try {
     text = read(resolve(cwd, path));
@@ -97,26 +105,38 @@ export function preprocess(source: string, options: PreprocessOptions = {}): Pre
 class Preprocessor {
   readonly #opts: PreprocessOptions;
   readonly #cwd: string;
-  readonly #read: (path: string) => string;
+  readonly #readFile: (path: string) => string;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #defines = new Map<string, Define>();
   readonly #substs: SubstExpr[] = [];
   // One stack for all files, as in Kamailio: an #!ifdef may be closed by a file that includes it.
   readonly #frames: Frame[] = [];
+  /** How many of #frames are false: a line is live when none is (counted, not searched, for each line). */
+  #dead = 0;
+  readonly #limits: ConfigLimits;
+  /** Files and bytes read so far, the main file included. */
+  #read = { files: 0, bytes: 0 };
   readonly #lines: PreprocessedLine[] = [];
   readonly #warnings: PreprocessWarning[] = [];
   readonly #files: string[] = [];
   readonly #scan: ScanContext;
+  readonly #rules: KamailioRules;
 
   constructor(options: PreprocessOptions) {
     this.#opts = options;
+    this.#rules = kamailioRules(options.kamailioVersion === false ? undefined : options.kamailioVersion);
+    this.#limits = configLimits(options.limits);
+    const fileBytes = this.#limits.fileBytes;
     this.#cwd = options.cwd ?? process.cwd();
-    this.#read = options.readFile ?? readConfigText;
+    this.#readFile = options.readFile ?? ((path) => readConfigText(path, fileBytes));
     this.#env = options.env ?? process.env;
     const defines = this.#defines;
     this.#scan = {
       lookup: (name) => { const d = defines.get(name); return d ? d.value ?? '' : undefined; },
       substs: this.#substs,
+      expansion: new ExpansionBudget(this.#limits.lineExpansion, this.#limits.expansion, this.#limits.defineDepth),
+      substBudget: new SubstBudget(this.#limits.substSearch),
+      isDirective: (word) => this.#isDirective(word),
     };
   }
 
@@ -124,6 +144,7 @@ class Preprocessor {
     this.#predefine();
     const file = this.#opts.file ?? '<config>';
     const abs = this.#opts.file !== undefined ? resolve(this.#cwd, file) : '<config>';
+    this.#count(source, file);
     this.#file(source, { file, abs, depth: 0, chain: [file], absChain: [abs] });
     const open = this.#frames[this.#frames.length - 1];
     if (open) {
@@ -135,15 +156,14 @@ class Preprocessor {
   }
 
   #predefine(): void {
-    const version = this.#opts.kamailioVersion ?? '6.0.0';
-    if (version !== false) {
-      const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
-      if (!m) throw new RTimerConfigError('ERR_RTIMER_CONFIG_PREPROCESS', `kamailioVersion "${version}" is not X.Y.Z`, { text: version });
-      const [, x, y, z] = m;
-      const core = 'Kamailio core';
+    if (this.#opts.kamailioVersion !== false) {
+      const { major: x, minor: y, patch: z, versionDefines } = this.#rules;
+      const core = `Kamailio ${this.#rules.version} core`;
       for (const name of [`KAMAILIO_${x}`, `KAMAILIO_${x}_${y}`, `KAMAILIO_${x}_${y}_${z}`]) this.#set(name, undefined, core);
-      this.#set('KAMAILIO_VERSION', String(Number(x) * 1_000_000 + Number(y) * 1000 + Number(z)), core);
-      this.#set('OS_NAME', `"${process.platform}"`, core);
+      if (versionDefines) {
+        this.#set('KAMAILIO_VERSION', String(x * 1_000_000 + y * 1000 + z), core);
+        this.#set('OS_NAME', `"${process.platform}"`, core);
+      }
     }
     for (const [name, value] of this.#givenDefines()) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -193,12 +213,35 @@ class Preprocessor {
   }
 
   get #live(): boolean {
-    return this.#frames.every((f) => f.live);
+    return this.#dead === 0;
+  }
+
+  #push(frame: Frame): void {
+    this.#frames.push(frame);
+    if (!frame.live) this.#dead++;
+  }
+
+  /** Counts a file read against limits.files and limits.readBytes; `from` names the including line. */
+  #count(text: string, name: string, from?: { file: string; line: number }): void {
+    const read = this.#read;
+    read.files++;
+    read.bytes += Buffer.byteLength(text);
+    if (read.files > this.#limits.files) {
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_INCLUDE',
+        `more than ${this.#limits.files} files read (limits.files): "${name}" is one too many`, { ...from, text: name });
+    }
+    if (read.bytes > this.#limits.readBytes) {
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE',
+        `more than ${this.#limits.readBytes} bytes read in all (limits.readBytes), with "${name}"`, { ...from, text: name });
+    }
   }
 
   #file(text: string, src: Source): void {
     this.#files.push(src.file);
-    const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const split = text.split('\n');
+    // A CR before the line end is a blank to the lexer, but not to a \ that continues a #!define.
+    const crlf = split.map((l) => l.endsWith('\r'));
+    const lines = split.map((l, i) => (crlf[i] ? l.slice(0, -1) : l));
     if (lines[lines.length - 1] === '') lines.pop(); // the newline that ends the last line
     let state: LexState = { kind: 'code' };
     for (let n = 0; n < lines.length; n++) {
@@ -208,32 +251,70 @@ class Preprocessor {
         this.#skipped(raw, src.file, lineNo);
         continue;
       }
+      // A string at the end of the last line ends there unless this line goes on with another piece.
+      if (state.kind === 'joined' && !/^[ \t\r\b]*("|$)/.test(raw)) state = this.#endJoined(state, src.file);
       if (state.kind === 'code') {
-        const consumed = this.#directive(raw, lines, n, src);
+        const consumed = this.#directive(raw, lines, n, src, crlf);
         if (consumed !== undefined) { n += consumed; continue; }
       }
-      state = this.#code(raw, state, src.file, lineNo);
+      const scanned = this.#code(raw, state, src.file, lineNo);
+      state = scanned.state;
+      if (scanned.directive !== undefined) n += this.#directive(scanned.directive, lines, n, src, crlf) ?? 0;
     }
+    state = this.#endJoined(state, src.file);
     if (state.kind === 'comment') throw syntaxError('unterminated /* comment', src.file, state.line);
     if (state.kind === 'string') throw syntaxError(`unterminated ${state.quote} string`, src.file, state.line);
   }
 
-  #code(raw: string, state: LexState, file: string, line: number): LexState {
+  /** Ends a joined string that no further piece continues: it goes out at the end of the last line read. */
+  #endJoined(state: LexState, file: string): LexState {
+    if (state.kind !== 'joined') return state;
+    const ended = this.#orFail(() => endJoined(state, this.#scan)!, state.joined.value, file, state.line);
+    const last = this.#lines[this.#lines.length - 1];
+    if (last && last.file === file) last.text += ended.text;
+    else this.#lines.push({ file, line: state.line, text: ended.text, raw: '' });
+    return { kind: 'code' };
+  }
+
+  #isDirective(word: string): boolean {
+    const kind = DIRECTIVES.get(word);
+    if (kind === undefined) return false;
+    if (!this.#rules.undefine && (kind === 'undefine' || kind === 'tryundefine')) return false;
+    if (!this.#rules.expressions && (kind === 'ifexp' || kind === 'defexp')) return false;
+    return true;
+  }
+
+  #code(raw: string, state: LexState, file: string, line: number): { state: LexState; directive?: string } {
     const scanned = this.#scanOrFail(raw, state, file, line);
     this.#lines.push({ file, line, text: scanned.text, raw });
     // Modules define MOD_<name> as they load (Core Cookbook: "MOD_X - when module X has been loaded").
-    for (const m of scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)) {
-      const name = (m[2] ?? m[3]).replace(/^.*\//, '').replace(/\.so$/, '');
+    const loaded = [...scanned.text.matchAll(/\bloadmodulex?\s*("([^"]*)"|'([^']*)')/g)].map((m) => m[2] ?? m[3]);
+    // A double-quoted name at the end of the line waits in the state, in case the next line continues it.
+    if (scanned.state.kind === 'joined' && /\bloadmodulex?\s*$/.test(scanned.text)) loaded.push(scanned.state.joined.value);
+    for (const path of loaded) {
+      const name = path.replace(/^.*\//, '').replace(/\.so$/, '');
       if (name && !this.#defines.has(`MOD_${name}`)) this.#set(`MOD_${name}`, undefined, `loadmodule at ${file}:${line}`);
     }
-    return scanned.state;
+    return { state: scanned.state, directive: scanned.directive };
   }
 
   #scanOrFail(raw: string, state: LexState, file: string, line: number) {
+    return this.#orFail(() => scanLine(raw, state, line, this.#scan), raw, file, line);
+  }
+
+  /** Runs a scan; what it refuses becomes an RTimerConfigError naming the file and line. */
+  #orFail<T>(scan: () => T, raw: string, file: string, line: number): T {
     try {
-      return scanLine(raw, state, line, this.#scan);
+      return scan();
     } catch (err) {
-      if (err instanceof DefineLoopError) throw fail(err.message, file, line, raw.trim());
+      if (err instanceof DefineLoopError) throw fail(err.message, file, line, excerpt(raw));
+      if (err instanceof ExpansionTooLargeError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.lineExpansion, limits.expansion)`,
+          { file, line, text: err.root });
+      }
+      if (err instanceof SubstBudgetError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file, line, text: err.expr.text });
+      }
       throw err;
     }
   }
@@ -242,10 +323,10 @@ class Preprocessor {
   #skipped(raw: string, file: string, line: number): void {
     const d = splitDirective(raw);
     if (!d) return;
-    const kind = DIRECTIVES.get(d.word);
+    const kind = this.#isDirective(d.word) ? DIRECTIVES.get(d.word) : undefined;
     if (kind === 'ifdef' || kind === 'ifndef' || kind === 'ifexp') {
       const name = kind === 'ifexp' ? d.rest.trim() : this.#ifdefName(d, kind, file, line);
-      this.#frames.push({ live: false, directive: `${kind} ${name}`, file, line });
+      this.#push({ live: false, directive: `${kind} ${name}`, file, line });
     } else if (kind === 'else' || kind === 'endif') {
       this.#elseEndif(kind, d, file, line);
     }
@@ -255,14 +336,18 @@ class Preprocessor {
    * Handles a directive or include line in a live branch; returns how many following lines it used
    * (a `#!define` value continued with `\`), or undefined when the line is not a directive.
    */
-  #directive(raw: string, lines: string[], n: number, src: Source): number | undefined {
+  #directive(raw: string, lines: string[], n: number, src: Source, crlf: boolean[]): number | undefined {
     const file = src.file;
     const line = n + 1;
-    const bare = /^[ \t\b\r]*(include_file|import_file)(?![A-Za-z0-9_])(.*)$/.exec(raw);
+    const bare = BARE_INCLUDE.exec(raw);
     if (bare) { this.#include(bare[1] === 'import_file', bare[2], src, line, raw); return 0; }
     const d = splitDirective(raw);
     if (!d) return undefined;
     const kind = DIRECTIVES.get(d.word);
+    if (kind && !this.#isDirective(d.word)) {
+      this.#warn(file, line, `Kamailio ${this.#rules.version} has no #!${d.word}: it reads this line as a comment`);
+      return 0;
+    }
     if (!kind) {
       if (d.prefix === '!!') return undefined; // `!!x` is code (two "not"s), which Kamailio's parser judges
       if (!FLAVOURS.has(d.word) || !BLANK.test(d.rest)) {
@@ -272,7 +357,7 @@ class Preprocessor {
     }
     switch (kind) {
       case 'define': case 'trydef': case 'redefine':
-        return this.#define(kind, d, lines, n, file);
+        return this.#define(kind, d, lines, n, file, crlf);
       case 'undefine': case 'tryundefine': {
         const name = this.#directiveName(d, kind, file, line);
         if (!this.#defines.delete(name) && kind === 'undefine') {
@@ -283,7 +368,7 @@ class Preprocessor {
       case 'ifdef': case 'ifndef': {
         const name = this.#ifdefName(d, kind, file, line);
         const defined = this.#defines.has(name);
-        this.#frames.push({ live: kind === 'ifdef' ? defined : !defined, directive: `${kind} ${name}`, file, line });
+        this.#push({ live: kind === 'ifdef' ? defined : !defined, directive: `${kind} ${name}`, file, line });
         return 0;
       }
       case 'else': case 'endif':
@@ -303,17 +388,23 @@ class Preprocessor {
     }
   }
 
-  #define(kind: string, d: Directive, lines: string[], n: number, file: string): number {
+  #define(kind: string, d: Directive, lines: string[], n: number, file: string, crlf: boolean[]): number {
     const line = n + 1;
     const name = this.#directiveName(d, kind, file, line);
     // Everything after the name and its blanks is the value, to the end of the line; a
     // backslash at the end of the line continues it on the next one.
-    let value = d.rest.replace(LEADING_BLANKS, '').slice(name.length).replace(LEADING_BLANKS, '');
+    const pieces = [d.rest.replace(LEADING_BLANKS, '').slice(name.length).replace(LEADING_BLANKS, '')];
     let used = 0;
-    while (value.endsWith('\\') && n + used + 1 < lines.length) {
+    while (pieces[used].endsWith('\\') && n + used + 1 < lines.length) {
+      if (crlf[n + used]) {
+        throw fail(`#!${d.word} ${name}: the "\\" that continues its value is followed by CRLF; Kamailio continues a define only `
+          + 'over a LF line end and reads the next line as code', file, n + used + 1, d.text.trim());
+      }
+      pieces[used] = pieces[used].slice(0, -1);
       used++;
-      value = value.slice(0, -1) + lines[n + used];
+      pieces.push(lines[n + used]);
     }
+    const value = pieces.join('');
     const prior = this.#defines.get(name);
     if (prior && kind === 'trydef') return used;
     if (prior && kind === 'define') {
@@ -350,7 +441,8 @@ class Preprocessor {
     if (!BLANK.test(d.rest)) {
       // cfg.lex only takes "#!endif" alone on its line; with anything after it the line is a
       // comment and the block stays open, which Kamailio reports only at the end.
-      throw fail(`#!${d.word} must be alone on its line (Kamailio reads "${d.text.trim()}" as a comment)`, file, line, d.text.trim());
+      throw new RTimerConfigError('ERR_RTIMER_CONFIG_MISREAD', `#!${d.word} must be alone on its line: Kamailio reads `
+        + `"${d.text.trim()}" as a comment, so the branch ${kind === 'else' ? 'does not flip' : 'stays open'}`, { file, line, text: d.text.trim() });
     }
     const top = this.#frames[this.#frames.length - 1];
     if (!top) {
@@ -358,9 +450,10 @@ class Preprocessor {
       this.#warn(file, line, '#!else without a matching #!ifdef or #!ifndef is ignored');
       return;
     }
-    if (kind === 'endif') { this.#frames.pop(); return; }
+    if (kind === 'endif') { if (!this.#frames.pop()!.live) this.#dead--; return; }
     // Kamailio flips the branch on every #!else, so a second one flips it back.
     top.live = !top.live;
+    this.#dead += top.live ? -1 : 1;
   }
 
   #defenv(kind: string, d: Directive, file: string, line: number): void {
@@ -387,7 +480,9 @@ class Preprocessor {
   #subst(kind: string, d: Directive, file: string, line: number): void {
     // The parser takes the next token, a string; it may come from a define and is itself subst'ed.
     const scanned = this.#scanOrFail(d.rest, { kind: 'code' }, file, line);
-    if (scanned.strings.length !== 1 || scanned.hasCode || scanned.state.kind !== 'code') {
+    const ended = this.#orFail(() => endJoined(scanned.state, this.#scan), d.rest, file, line);
+    if (ended) scanned.strings.push(...ended.strings);
+    if (scanned.strings.length !== 1 || scanned.hasCode || (scanned.state.kind !== 'code' && !ended)) {
       throw fail(`#!${d.word} takes one quoted expression, as in #!${d.word} "/regexp/replacement/flags"`, file, line, d.text.trim());
     }
     const text = scanned.strings[0];
@@ -417,7 +512,14 @@ class Preprocessor {
     if (!token) throw failInclude(`${what} needs a file name in double quotes`, src.file, line, raw.trim());
     this.#trailing(body.slice(token.length), { word: what, text: raw }, src.file, line);
     // cfg.lex runs the substs over the raw token, quotes included, before reading the name.
-    for (const rule of this.#substs) token = rule.apply(token);
+    try {
+      for (const rule of this.#substs) token = rule.apply(token, this.#scan.substBudget);
+    } catch (err) {
+      if (err instanceof SubstBudgetError) {
+        throw new RTimerConfigError('ERR_RTIMER_CONFIG_TOO_LARGE', `${err.message} (limits.substSearch)`, { file: src.file, line, text: err.expr.text });
+      }
+      throw err;
+    }
     if (token.length < 3 || !token.startsWith('"') || !token.endsWith('"')) {
       throw failInclude(`${what} ${token}: the file name must be between double quotes`, src.file, line, token);
     }
@@ -429,7 +531,7 @@ class Preprocessor {
       const abs = resolve(this.#cwd, candidate);
       let text: string;
       try {
-        text = this.#read(abs);
+        text = this.#readFile(abs);
       } catch (err) {
         // A file that is there but not text (or not a regular file, or too large) is no reason to try
         // the next place (or, for import_file, to go on without it).
@@ -439,6 +541,7 @@ class Preprocessor {
         if (err instanceof RTimerConfigError) throw err;
         continue;
       }
+      this.#count(text, candidate, { file: src.file, line });
       const cycle = src.absChain.indexOf(abs);
       if (cycle >= 0) {
         throw failInclude(`include cycle: ${[...src.chain.slice(cycle), candidate].join(' -> ')}`, src.file, line, name);
@@ -477,8 +580,8 @@ function splitDirective(raw: string): Directive | undefined {
   return m ? { prefix: m[1] as '#!' | '!!', word: m[2], rest: m[3], text: raw } : undefined;
 }
 
-function readConfigText(path: string): string {
-  return readConfigFile(path).toString('utf8');
+function readConfigText(path: string, maxBytes: number): string {
+  return readConfigFile(path, maxBytes).toString('utf8');
 }
 
 function fail(reason: string, file: string, line: number, text?: string): RTimerConfigError {

@@ -6,7 +6,8 @@ import type { TimerInfo } from './types.js';
 
 export const CTL_USAGE = `usage:
   rtimer ctl <socket> list|stats [timer] [--json]
-  rtimer ctl <socket> pause|continue|start|loop|end <timer> [--json]
+  rtimer ctl <socket> pause|continue|resume|start|loop|end <timer> [--json]
+  rtimer ctl <socket> help [method] | system.listMethods
   rtimer ctl <socket> trigger <timer> start|loop|end|tick [--json]
   options: --timeout <time> (default 5s, at most 24.8d); methods may be written with or without "rtimer."
 `;
@@ -16,13 +17,14 @@ interface Out { write(text: string): unknown }
 // What follows each method: [least, most] arguments and how to write them. Other methods go to the
 // server as they are, which answers "method not found" for the ones it does not have.
 const ARGS: Record<string, [number, number, string]> = {
-  list: [0, 1, '[timer]'], stats: [0, 1, '[timer]'], pause: [1, 1, '<timer>'], continue: [1, 1, '<timer>'],
+  list: [0, 1, '[timer]'], stats: [0, 1, '[timer]'], pause: [1, 1, '<timer>'], continue: [1, 1, '<timer>'], resume: [1, 1, '<timer>'],
+  help: [0, 1, '[method]'],
   start: [1, 1, '<timer>'], loop: [1, 1, '<timer>'], end: [1, 1, '<timer>'], trigger: [2, 2, '<timer> start|loop|end|tick'],
 };
 
 /** The body of `rtimer ctl`: 0 on success, 1 when the call failed, 2 on a usage error. */
 export async function runCtl(argv: string[], io: { stdout: Out; stderr: Out }): Promise<number> {
-  const usage = (why: string) => { io.stderr.write(`rtimer ctl: ${why}\n${CTL_USAGE}`); return 2; };
+  const usage = (why: string) => { io.stderr.write(`rtimer ctl: ${why}\nsee rtimer ctl --help\n`); return 2; };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, strict: true, allowPositionals: true,
@@ -34,7 +36,9 @@ export async function runCtl(argv: string[], io: { stdout: Out; stderr: Out }): 
   if (values.help) { io.stdout.write(CTL_USAGE); return 0; }
   const [path, method, ...args] = positionals;
   if (!path || !method) return usage(!path ? 'missing <socket>' : 'missing <method>');
-  const short = method.startsWith('rtimer.') ? method.slice('rtimer.'.length) : method;
+  // Methods are case-insensitive (PAUSE, Continue); the server gets them as it names them.
+  const lower = method.toLowerCase();
+  const short = lower.startsWith('rtimer.') ? lower.slice('rtimer.'.length) : lower.includes('.') ? method : lower;
   const expected = ARGS[short];
   if (expected && (args.length < expected[0] || args.length > expected[1])) {
     return usage(`${args.length < expected[0] ? 'missing' : 'too many'} arguments: ${short} ${expected[2]}`);
@@ -52,7 +56,7 @@ export async function runCtl(argv: string[], io: { stdout: Out; stderr: Out }): 
 
   let result: unknown;
   try {
-    result = await ctl(path, `rtimer.${short}`, args.length ? args : undefined, { timeoutMs });
+    result = await ctl(path, short.includes('.') ? short : `rtimer.${short}`, args.length ? args : undefined, { timeoutMs });
   } catch (err) {
     io.stderr.write(`rtimer ctl: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

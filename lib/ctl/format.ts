@@ -1,14 +1,16 @@
 import type { TimerInfo } from './types.js';
 
-/** Columns padded to their widest cell; the first left-aligned, numbers right-aligned. */
-function table(head: string[], rows: string[][]): string {
+/** Columns padded to their widest cell; the first left-aligned, numbers right-aligned (every CLI table). */
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '-');
-const us = (ns: unknown) => (typeof ns === 'number' && Number.isFinite(ns) ? (ns / 1000).toFixed(ns < 10_000 ? 1 : 0) : '-');
+/** ns as µs the way every CLI table prints them: one decimal below 10 µs. */
+export const microseconds = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 1 : 0);
+const us = (ns: unknown) => (typeof ns === 'number' && Number.isFinite(ns) ? microseconds(ns) : '-');
 
 const restarts = (n: unknown) => (typeof n === 'number' && n > 0 ? `, ${n} restart${n === 1 ? '' : 's'}` : '');
 

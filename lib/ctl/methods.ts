@@ -2,7 +2,7 @@ import {
   JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse,
   type JSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse,
 } from 'json-rpc-2.0';
-import { RTimerError } from '../errors.js';
+import { didYouMean, RTimerError } from '../errors.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TriggerVerb } from './types.js';
 
 /** JSON-RPC 2.0 error codes the control socket answers with. */
@@ -18,11 +18,22 @@ export const CTL_ERROR = {
   SERVER_BUSY: -32001,
 } as const;
 
-export const CTL_METHODS = [
-  'rtimer.list', 'rtimer.stats', 'rtimer.pause', 'rtimer.continue',
-  'rtimer.start', 'rtimer.loop', 'rtimer.end', 'rtimer.trigger',
-] as const;
-export type CtlMethod = typeof CTL_METHODS[number];
+/** Every method, with the one line `rtimer.help` answers (as Kamailio's `system.listMethods`/`help`). */
+export const CTL_HELP = {
+  'rtimer.list': '[timer]: every timer (or one) with its state, mode, interval, workers, next deadline and counters',
+  'rtimer.stats': '[timer]: per-timer statistics, histograms included (as stats())',
+  'rtimer.pause': 'timer: pause the timer; its deadlines stay on the grid and count as paused',
+  'rtimer.continue': 'timer: resume a paused timer at its next deadline (alias rtimer.resume)',
+  'rtimer.resume': 'timer: resume a paused timer at its next deadline (alias rtimer.continue)',
+  'rtimer.start': 'timer: run the start route again with a fresh ctx.state, then the loop',
+  'rtimer.loop': 'timer: resume the loop as it was',
+  'rtimer.end': 'timer: run the end route; the loop ends',
+  'rtimer.trigger': 'timer, verb: start, loop, end, or tick (run the tick routes once now)',
+  'rtimer.help': '[method]: this help',
+  'system.listMethods': 'the method names',
+} as const;
+export type CtlMethod = keyof typeof CTL_HELP;
+export const CTL_METHODS = Object.keys(CTL_HELP) as CtlMethod[];
 
 type Named = { name?: unknown };
 
@@ -57,9 +68,12 @@ function readParams(method: string, params: unknown, names: readonly string[], r
   return out;
 }
 
-function unknownTimer(name: string): RTimerError {
-  return new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer "${name}"`);
+function unknownTimer(name: string, known: string[]): RTimerError {
+  return new RTimerError('ERR_RTIMER_TIMER_UNKNOWN', `unknown timer "${name}"${didYouMean(name, known)}`);
 }
+
+/** Timer names compare case-insensitively everywhere, as in the configuration. */
+const sameName = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
 
 // Duck-typed too: an RTimerError from another copy of the package (dist/ beside lib/) still counts.
 function isTimerError(err: unknown): err is { code: string; message: string } {
@@ -80,38 +94,51 @@ function buildServer(target: Controllable): JSONRPCServer {
   rpc.mapErrorToJSONRPCErrorResponse = toErrorResponse;
   rpc.handleMethodNotFound = async (req: JSONRPCRequest) => req.id === undefined ? null
     : createJSONRPCErrorResponse(req.id, CTL_ERROR.METHOD_NOT_FOUND,
-      `method "${req.method}" not found (methods: ${CTL_METHODS.join(', ')})`);
+      `method "${req.method}" not found${didYouMean(req.method, CTL_METHODS) || ' (system.listMethods lists them)'}`);
 
-  const afterVerb = (name: string): TimerInfo | null => target.list().find((t) => t.name === name) ?? null;
+  const afterVerb = (name: string): TimerInfo | null => target.list().find((t) => sameName(t.name, name)) ?? null;
   const filtered = <T extends Named>(method: string, params: unknown, all: () => T[]): T[] => {
     const { timer } = readParams(method, params, ['timer'], 0);
     const rows = all();
     if (timer === undefined) return rows;
-    const row = rows.filter((r) => r.name === timer);
-    if (!row.length) throw unknownTimer(timer);
+    const row = rows.filter((r) => sameName(r.name, timer));
+    if (!row.length) throw unknownTimer(timer, rows.map((r) => String(r.name)));
     return row;
   };
+  // The name as the timer set spells it (any target, case aside); an unknown one goes on, to be refused there.
+  const canonical = (name: string): string => target.list().find((t) => sameName(t.name, name))?.name ?? name;
   const verb = (method: CtlMethod, run: (name: string) => void | Promise<void>) =>
     rpc.addMethod(method, async (params: unknown) => {
-      const { timer } = readParams(method, params, ['timer'], 1);
-      await run(timer!);
-      return afterVerb(timer!);
+      const timer = canonical(readParams(method, params, ['timer'], 1).timer!);
+      await run(timer);
+      return afterVerb(timer);
     });
 
   rpc.addMethod('rtimer.list', (params: unknown) => filtered('rtimer.list', params, () => target.list()));
   rpc.addMethod('rtimer.stats', (params: unknown) => filtered('rtimer.stats', params, () => target.stats() as Named[]));
   verb('rtimer.pause', (name) => target.pause(name));
   verb('rtimer.continue', (name) => target.resume(name));
+  verb('rtimer.resume', (name) => target.resume(name));
+  rpc.addMethod('system.listMethods', (params: unknown) => { readParams('system.listMethods', params, [], 0); return [...CTL_METHODS]; });
+  rpc.addMethod('rtimer.help', (params: unknown) => {
+    const { method } = readParams('rtimer.help', params, ['method'], 0);
+    if (method === undefined) return { ...CTL_HELP };
+    const found = CTL_METHODS.find((m) => m.toLowerCase() === method.toLowerCase() || m === `rtimer.${method.toLowerCase()}`);
+    if (!found) throw invalidParams(`rtimer.help: unknown method "${method}"${didYouMean(method, CTL_METHODS)}`);
+    return `${found} ${CTL_HELP[found]}`;
+  });
   verb('rtimer.start', (name) => target.trigger(name, 'start'));
   verb('rtimer.loop', (name) => target.trigger(name, 'loop'));
   verb('rtimer.end', (name) => target.trigger(name, 'end'));
   rpc.addMethod('rtimer.trigger', async (params: unknown) => {
-    const { timer, verb: v } = readParams('rtimer.trigger', params, ['timer', 'verb'], 2);
+    const { timer, verb: given } = readParams('rtimer.trigger', params, ['timer', 'verb'], 2);
+    const v = given!.toLowerCase();
     if (!TRIGGER_VERBS.includes(v as TriggerVerb)) {
-      throw invalidParams(`rtimer.trigger: unknown verb "${v}" (expected ${TRIGGER_VERBS.join(', ')})`);
+      throw invalidParams(`rtimer.trigger: unknown verb "${given}"${didYouMean(given, TRIGGER_VERBS)} (expected ${TRIGGER_VERBS.join(', ')})`);
     }
-    await target.trigger(timer!, v as TriggerVerb);
-    return afterVerb(timer!);
+    const name = canonical(timer!);
+    await target.trigger(name, v as TriggerVerb);
+    return afterVerb(name);
   });
   return rpc;
 }
@@ -192,9 +219,11 @@ export function createDispatcher(target: Controllable, options: { maxBatch?: num
   const one = async (req: unknown): Promise<string | null> => {
     const bad = invalidRequest(req);
     if (bad) return serialise(bad);
+    // Method names, like verbs and timer names, are case-insensitive: RTIMER.PAUSE is rtimer.pause.
+    const method = CTL_METHODS.find((m) => m.toLowerCase() === ((req as JSONRPCRequest).method as string).toLowerCase());
     let res: JSONRPCResponse | null;
     try {
-      res = await rpc.receive(req as JSONRPCRequest);
+      res = await rpc.receive(method ? { ...(req as JSONRPCRequest), method } : req as JSONRPCRequest);
     } catch (err) {
       const id = (req as JSONRPCRequest).id;
       res = id === undefined ? null : toErrorResponse(id, err);

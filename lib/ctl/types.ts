@@ -20,6 +20,8 @@ export interface WorkerInfo {
 export interface TimerInfoCounters {
   /** Deadlines that passed while the timer ran: executions + missed + paused. */
   ticks: number;
+  /** Deadlines that passed while its loop was ended: ticks + idle = every deadline of its schedule. */
+  idle: number;
   executions: number;
   missed: number;
   /** Ticks that passed while the timer was paused. */

@@ -1,13 +1,16 @@
-import type { RTimer, TimerStats } from '../rtimer.js';
+import type { RTimer } from '../rtimer.js';
+import type { TimerStats } from '../stats/timer-stats.js';
 import type { WorkerExitEvent, WorkerStats } from '../process/supervisor.js';
 import type { Histogram } from '../stats/histogram.js';
 import { RTimerError } from '../errors.js';
 import { LE_SECONDS, toPromHistogram } from './buckets.js';
-import { assertRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
+import { assertRegistry, givenRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
 
 export interface RTimerCollectorOptions {
-  /** The prom-client Registry to register in; prom-client's default `register` if omitted. */
+  /** The prom-client Registry to register in (your app's, or prom-client's default `register`, the default). */
   registry?: MetricsRegistry;
+  /** Alias of `registry`, as prom-client names its default registry. */
+  register?: MetricsRegistry;
   /** Prepended to every metric name. Default 'rtimer_'. */
   prefix?: string;
 }
@@ -26,7 +29,7 @@ interface Value { metricName?: string; labels: Labels; value: number }
 /** What a timer, or one worker of a mode=N timer, counts. `paused` is read when stats() has it. */
 interface Series {
   labels: Labels;
-  c: Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls' | 'lateness' | 'duration'> & { paused?: number };
+  c: Pick<TimerStats, 'ticks' | 'executions' | 'missed' | 'errors' | 'routeCalls' | 'lateness' | 'duration'> & { paused?: number; idle?: number };
   leadNs?: number;
   restarts?: number;
   workerState?: string;
@@ -74,6 +77,7 @@ const FAMILIES: Family[] = [
   counter('executions_total', 'Ticks whose routes ran.', (c) => c.executions),
   counter('missed_total', 'Ticks not run: the previous execution was still going, or the timer woke too late for them.', (c) => c.missed),
   counter('paused_total', 'Ticks that passed while the timer was paused.', (c) => c.paused ?? 0),
+  counter('idle_total', 'Deadlines that passed while the timer\'s loop was ended: ticks + idle = every deadline.', (c) => c.idle ?? 0),
   counter('errors_total', 'Route calls that threw or rejected.', (c) => c.errors),
   counter('route_calls_total', 'Route calls, errors included (executions times routes).', (c) => c.routeCalls),
   {
@@ -145,7 +149,7 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   }
   if (options === null || typeof options !== 'object') throw new RTimerError('ERR_RTIMER_BAD_COLLECTOR_ARG', 'rtimerCollector() options must be an object');
   const client = loadPromClient();
-  const registry = options.registry ?? client.register;
+  const registry = givenRegistry(options) ?? client.register;
   assertRegistry(registry);
   const prefix = options.prefix ?? 'rtimer_';
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
@@ -161,7 +165,7 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   // stats() has only the restarts of the supervisor's window; the counter must never go down, so it
   // counts the restart decisions itself, starting from what the window holds now.
   const restarts = new Map<string, number>();
-  for (const t of rt.stats()) for (const w of t.workers ?? []) restarts.set(`${t.name}\0${w.worker}`, w.restarts);
+  for (const t of quietStats(rt)) for (const w of t.workers ?? []) restarts.set(`${t.name}\0${w.worker}`, w.restarts);
   const onExit = (e: WorkerExitEvent) => {
     if (e.restartInMs === null) return;
     const key = `${e.timer}\0${e.worker}`;
@@ -195,10 +199,16 @@ export function rtimerCollector(rt: RTimer, options: RTimerCollectorOptions = {}
   };
 }
 
+/** rt.stats() without its warning before start(): a scrape may well come before the timers run. */
+function quietStats(rt: RTimer): TimerStats[] {
+  const quiet = (rt as unknown as Record<symbol, (() => TimerStats[]) | undefined>)[Symbol.for('node-rtimer.quietStats')];
+  return typeof quiet === 'function' ? quiet.call(rt) : rt.stats();
+}
+
 function takeSnapshot(rt: RTimer, restarts: Map<string, number>): Snapshot {
   const series: Series[] = [];
   const timers: Snapshot['timers'] = [];
-  for (const t of rt.stats()) {
+  for (const t of quietStats(rt)) {
     timers.push({ labels: { timer: t.name }, state: timerState(t, rt.state), intervalSeconds: t.intervalUs / 1e6 });
     if (!t.workers) {
       series.push({ labels: { timer: t.name }, c: t, leadNs: t.native?.leadNs });

@@ -54,3 +54,15 @@ export function assertRegistry(registry: unknown): asserts registry is MetricsRe
     throw new RTimerError('ERR_RTIMER_BAD_REGISTRY', 'registry must be a prom-client Registry (new Registry() or register)');
   }
 }
+
+/**
+ * The registry an options object names: `registry`, or `register` (prom-client's own name for its
+ * default registry, which users write out of habit). Both, if different, is an error.
+ */
+export function givenRegistry(options: { registry?: MetricsRegistry; register?: MetricsRegistry }): MetricsRegistry | undefined {
+  const { registry, register } = options;
+  if (registry !== undefined && register !== undefined && registry !== register) {
+    throw new RTimerError('ERR_RTIMER_BAD_REGISTRY', 'give the registry once: `registry` and its alias `register` name different registries');
+  }
+  return registry ?? register;
+}

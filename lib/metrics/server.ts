@@ -5,7 +5,7 @@ import type { RTimer } from '../rtimer.js';
 import { RTimerError } from '../errors.js';
 import { hasCollector, rtimerCollector, type RTimerCollector } from './collector.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, isLoopback } from './address.js';
-import { assertRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
+import { assertRegistry, givenRegistry, loadPromClient, type MetricsRegistry } from './prom-client.js';
 
 export interface ServeMetricsOptions {
   /** Default 127.0.0.1. Anything but a loopback address needs `public: true`. */
@@ -16,6 +16,8 @@ export interface ServeMetricsOptions {
   public?: boolean;
   /** The registry to serve; a new one if omitted. The RTimer's metrics are added unless it already has them. */
   registry?: MetricsRegistry;
+  /** Alias of `registry`. */
+  register?: MetricsRegistry;
   /** Metric name prefix, as in rtimerCollector(). Default 'rtimer_'. */
   prefix?: string;
   /** @internal How a host name is resolved (tests); default dns.promises.lookup. */
@@ -57,7 +59,7 @@ export async function serveMetrics(rt: RTimer, options: ServeMetricsOptions = {}
     }
     if (!isLoopback(bindHost) || isIP(bindHost) === 0) throw notLoopback(`"${host}" (resolved to ${bindHost})`);
   }
-  const registry = options.registry ?? new (loadPromClient().Registry)();
+  const registry = givenRegistry(options) ?? new (loadPromClient().Registry)();
   assertRegistry(registry);
   const prefix = options.prefix ?? 'rtimer_';
   const collector: RTimerCollector | null = hasCollector(registry, rt, prefix) ? null : rtimerCollector(rt, { registry, prefix });

@@ -1,4 +1,4 @@
-import type { NativeTimerStats } from '../binding.js';
+import type { NativeTimerStats } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import type { LoopState, StateCause } from '../schedule/lifecycle.js';
 import type { TimerCounters } from '../schedule/runtime.js';
@@ -98,7 +98,7 @@ function validDelta(d: unknown): boolean {
 function validReport(r: unknown): r is ReportMessage {
   if (!isObj(r) || !count(r.pid) || !isObj(r.counters) || !isObj(r.native) || !isObj(r.hist)) return false;
   const c = r.counters;
-  if (![c.ticks, c.executions, c.missed, c.paused, c.errors, c.routeCalls, c.triggered].every(count)) return false;
+  if (![c.ticks, c.idle, c.executions, c.missed, c.paused, c.errors, c.routeCalls, c.triggered].every(count)) return false;
   const n = r.native;
   if (![n.ticks, n.executions, n.missed, n.dispatchErrors].every(count) || ![n.leadNs, n.spinNs, n.elapsedNs].every(finite)) return false;
   if (!strings(n.applied) || !strings(n.refused) || (n.thread !== 'own' && n.thread !== 'shared')) return false;

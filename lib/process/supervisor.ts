@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { TimerConfig } from '../config/types.js';
 import { RTimerError, RTimerRouteError } from '../errors.js';
 import { nativeDetail, type NativeDetail } from '../schedule/native-runner.js';
@@ -457,7 +457,7 @@ export class ProcessTimer {
     }
     if (w.armedAtNs !== null && !w.final) {
       const due = deadlinesPassed(w.anchorNs, BigInt(this.#config.intervalUs) * 1000n, w.armedAtNs, w.stopAtNs ?? binding.now());
-      const lost = Math.max(0, due - (r?.counters.ticks ?? 0));
+      const lost = Math.max(0, due - (r?.counters.ticks ?? 0) - (r?.counters.idle ?? 0));
       w.past.counters.ticks += lost;
       w.past.counters.missed += lost;
     }

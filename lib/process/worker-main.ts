@@ -1,10 +1,10 @@
 // Entry point of a dedicated timer process (mode=N): loads the routes module, arms one native
 // timer in its own event loop, and reports to the parent over IPC. Started by child_process.fork.
-import { binding } from '../binding.js';
+import { binding } from '../native/binding.js';
 import type { RTimerRouteError } from '../errors.js';
 import { RTimerError } from '../errors.js';
 import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/routes.js';
-import { NativeRunner } from '../schedule/native-runner.js';
+import { NativeRunner, rehearse } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
 import { applyControl, nativeCounts } from '../schedule/control.js';
 import { describeThrown } from './describe.js';
@@ -83,7 +83,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     start: hook(m.timer.start), end: hook(m.timer.end),
     onState: (c) => send({ type: 'state', ...c }),
   });
-  runner = new NativeRunner(runtime);
+  runner = new NativeRunner(runtime, rehearse([runtime]));
   statsIntervalMs = m.statsIntervalMs;
   if (startPaused) {
     runtime.life.pause();

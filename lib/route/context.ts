@@ -40,9 +40,8 @@ export class RouteCall implements RouteContext {
     this.taskRange = fields.taskRange;
   }
 
-  /** A prepared call begins: when it started, and its message's id. */
-  begin(started: bigint): void {
-    this.started = started;
+  /** A prepared call begins: its message takes its id (`started` is set by the caller, last). */
+  begin(): void {
     this.#msgId = nextFakedId();
   }
 

@@ -1,10 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeThrown, RTimerError } from '../errors.js';
+import { describeThrown, didYouMean, RTimerError } from '../errors.js';
 import type { RouteHook } from '../config/types.js';
 import type { FakedMessage } from './fmsg.js';
 
-export interface RouteContext {
+/** What a route keeps in `ctx.state`; name your own shape with the generic (`RouteContext<MyState>`). */
+export type RouteState = Record<string, unknown>;
+
+export interface RouteContext<S extends object = RouteState> {
   /** The timer's name as declared. */
   readonly timer: string;
   readonly route: string;
@@ -20,7 +23,7 @@ export interface RouteContext {
   /** Which routes run: `'start'` once before the first tick, `'tick'`, or `'end'` once at the end. */
   readonly on: RouteHook;
   /** One plain object per worker (per timer in mode 0 and inline), from start through every tick to end. */
-  readonly state: Record<string, unknown>;
+  readonly state: S;
   /**
    * This tick's slice, 0..nslices-1 (ptimer's slice). In `start` (only there) the route may set
    * `slice`, `nslices` and `ntasks` for its worker; they are checked when start returns.
@@ -34,10 +37,35 @@ export interface RouteContext {
   readonly taskRange: readonly [number, number];
 }
 
-/** A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise. */
-export type Route = (module: 'rtimer', ctx: RouteContext) => unknown;
-export type Routes = Readonly<Record<string, Route>>;
-export type RoutesSource = Routes | string | URL;
+/**
+ * A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise (or -1, to end
+ * a ptimer loop). `S` types `ctx.state`, which starts as `{}`: fill it in the start route.
+ */
+export type Route<S extends object = RouteState> = (module: 'rtimer', ctx: RouteContext<S>) => unknown;
+export type Routes<S extends object = RouteState> = Readonly<Record<string, Route<S>>>;
+export type RoutesSource<S extends object = RouteState> = Routes<S> | string | URL;
+
+/** What `onWorkerStart`/`onWorkerStop` of a routes module receive (mode=N). */
+export interface WorkerHookInfo {
+  timer: string;
+  /** 0..workers-1 (Kamailio's `$rtimer_worker`). */
+  worker: number;
+  workers: number;
+  pid: number;
+}
+
+/**
+ * The shape of a routes module for mode=N (or any) timers: its exported functions are the routes,
+ * plus the optional worker hooks. Check one with `satisfies RoutesModule<MyState>` on its default
+ * export, or type each export (`export const MEDIA: Route<MyState> = ...`).
+ */
+export interface RoutesModule<S extends object = RouteState> {
+  /** Awaited in each worker before its first tick (e.g. to open the worker's own connections). */
+  onWorkerStart?: (info: WorkerHookInfo) => unknown;
+  /** After the worker's last tick and its end route. */
+  onWorkerStop?: (info: WorkerHookInfo) => unknown;
+  [route: string]: Route<S> | ((info: WorkerHookInfo) => unknown) | undefined;
+}
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -65,6 +93,13 @@ export function moduleUrl(source: string | URL): string {
   return URL_STRING.test(source) ? source : pathToFileURL(isAbsolute(source) ? source : resolve(source)).href;
 }
 
+/** For a routes path given relative: where it was looked for, and how to name a file next to the caller's; else ''. */
+export function relativeHint(source: RoutesSource | undefined): string {
+  if (typeof source !== 'string' || URL_STRING.test(source) || isAbsolute(source)) return '';
+  return `a relative path is taken from the working directory, here ${fileURLToPath(moduleUrl(source))}; ` +
+    "to name a file next to yours, pass new URL('./routes.mjs', import.meta.url)";
+}
+
 /** Loads a routes module (path relative to cwd, absolute path or URL), or returns the object. */
 export async function loadRoutes(source: RoutesSource): Promise<{ routes: object; from: string }> {
   if (isModuleSource(source)) {
@@ -73,10 +108,8 @@ export async function loadRoutes(source: RoutesSource): Promise<{ routes: object
     try {
       return { routes: await import(url), from: name };
     } catch (err) {
-      const relative = typeof source === 'string' && !URL_STRING.test(source) && !isAbsolute(source);
-      const hint = relative ? ` (a relative path is taken from the working directory, here ${fileURLToPath(url)}; ` +
-        "to name a file next to yours, pass new URL('./routes.mjs', import.meta.url))" : '';
-      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${name}"${hint}: ${describeThrown(err)}`,
+      const hint = relativeHint(source);
+      throw new RTimerError('ERR_RTIMER_ROUTES_LOAD', `cannot load routes module "${name}"${hint && ` (${hint})`}: ${describeThrown(err)}`,
         { cause: err });
     }
   }
@@ -99,7 +132,18 @@ export function findRoute(routes: object, name: string): Route | undefined {
   return typeof fn === 'function' ? (fn as Route) : undefined;
 }
 
-/** Throws one error that names every missing route with its timer. */
+/** The functions a routes object or module offers (its own and its default export's), for suggestions. */
+function routeNames(routes: object): string[] {
+  const names = (o: unknown) => (o !== null && (typeof o === 'object' || typeof o === 'function')
+    ? Object.keys(o).filter((k) => typeof (o as Record<string, unknown>)[k] === 'function') : []);
+  try {
+    return [...names(routes), ...names((routes as { default?: unknown }).default)];
+  } catch {
+    return []; // a hostile module (throwing getters): no suggestion
+  }
+}
+
+/** Throws one error that names every missing route with its timer (and the nearest name, if any). */
 export function resolveRoutes(routes: object, from: string,
   timers: { name: string; routes: string[]; start?: string; end?: string }[]): Map<string, Route> {
   const found = new Map<string, Route>();
@@ -109,7 +153,7 @@ export function resolveRoutes(routes: object, from: string,
     for (const r of names) {
       const fn = findRoute(routes, r);
       if (fn) found.set(r, fn);
-      else missing.push(`route "${r}" of timer "${t.name}"`);
+      else missing.push(`route "${r}" of timer "${t.name}"${didYouMean(r, routeNames(routes))}`);
     }
   }
   if (missing.length) {

@@ -36,7 +36,7 @@ async function jump(rt: TimerRuntime, verb: 'start' | 'loop' | 'end' | 'tick', o
 
 /** The engine's counts less its dispatches that ran no route (see NativeSkips). */
 export function nativeCounts(n: { ticks: number; executions: number; missed: number }, rt: TimerRuntime):
-  { ticks: number; executions: number; missed: number } {
+  { ticks: number; idle: number; executions: number; missed: number } {
   const s = rt.skips;
-  return { ticks: n.ticks - s.idle, executions: n.executions - s.paused - s.busy - s.idle, missed: n.missed + s.busy };
+  return { ticks: n.ticks - s.idle, idle: s.idle, executions: n.executions - s.paused - s.busy - s.idle, missed: n.missed + s.busy };
 }

@@ -1,8 +1,8 @@
 import { setImmediate } from 'node:timers';
-import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../binding.js';
+import { binding, type NativeDispatch, type NativeTimer, type NativeTimerStats } from '../native/binding.js';
 import { RTimerError } from '../errors.js';
 import { Histogram } from '../stats/histogram.js';
-import { precisionSpin } from './precision.js';
+import { loopWakeUsable } from '../runtime.js';
 import type { Execution, TimerRuntime } from './runtime.js';
 
 const hrtime = process.hrtime.bigint;
@@ -10,9 +10,9 @@ const hrtime = process.hrtime.bigint;
 /**
  * Default timers (no precision, priority, cpus or own thread) are woken by the event loop polling a
  * timerfd: no hop from a thread, about half the wake-up cost. RTIMER_WAKE=thread keeps them on the
- * shared thread (to compare, or should a platform's poll misbehave).
+ * shared thread (to compare, or should a platform's poll misbehave); Bun and Deno get it always.
  */
-const LOOP_WAKE = process.env.RTIMER_WAKE !== 'thread';
+const LOOP_WAKE = loopWakeUsable();
 
 export interface NativeDetail {
   /** Timer thread wake-up minus the time it meant to wake (the deadline, less the lead), ns. */
@@ -42,17 +42,34 @@ export interface NativeRunnerStats {
   raw: NativeTimerStats;
 }
 
+/**
+ * Warm start: runs the tick path of `runtimes` dry (TimerRuntime.rehearse) until about 2,000 calls
+ * have run, so that the first batch after start() runs compiled code, and returns what one tick
+ * took (ns), which the engine uses as its first estimate of how early to hand a batch over.
+ */
+export function rehearse(runtimes: readonly TimerRuntime[]): number {
+  if (runtimes.length === 0) return 0;
+  const rounds = Math.min(50, Math.ceil(2000 / runtimes.length));
+  let t0 = hrtime();
+  for (let r = 0; r < rounds; r++) {
+    if (r === rounds - 1) t0 = hrtime(); // the last round: compiled by now
+    for (const rt of runtimes) rt.rehearse();
+  }
+  return Number(hrtime() - t0) / runtimes.length;
+}
+
 /** One in-process native timer driving a TimerRuntime: the engine's thread times, JS runs routes. */
 export class NativeRunner {
   readonly #native: NativeTimer;
   readonly #rt: TimerRuntime;
   #stopping: Promise<void> | null = null;
 
-  constructor(rt: TimerRuntime) {
+  /** `prepareNs`: what preparing one tick took in a dry run (see rehearse()). */
+  constructor(rt: TimerRuntime, prepareNs = 0) {
     const c = rt.config;
     this.#rt = rt;
-    // Precision mode: the engine hands the tick over early and JS spins, after building the call;
-    // it tells the engine when it was ready and when the route started (one shared array, no call).
+    // Precision mode: the engine hands the tick over its lead early and learns the lead from when
+    // JS was ready and when the route started (one shared array, no call).
     const precise = (c.precision?.budget ?? 0) > 0;
     const report = new BigInt64Array(2);
     const settle = (pending: Promise<void> | undefined): boolean => {
@@ -60,28 +77,32 @@ export class NativeRunner {
       pending.then(() => { if (this.#native.complete()) this.#defer(); });
       return true;
     };
-    // The batch loop (lib/dispatch-loop.ts) prepares every due tick first, then runs each: run()
-    // gets the prepared execution and the time to start it (precision mode spins to the deadline
-    // itself and reports). The function is the same in one call, for the engine's single deliveries.
+    // The batch loop (lib/native/dispatch-loop.ts) prepares every due tick first, then runs each:
+    // run() gets the prepared execution; the runtime spins to the deadline on the line before the
+    // route (see TimerRuntime.call) and run() writes when the route started to out[at].
     const run = precise
-      ? (exec: Execution, scheduled: bigint, now: bigint): boolean => {
-        // An earlier route of the batch paused it: no spin, call() counts the tick.
-        if (!rt.runsNow) return settle(rt.call(exec, scheduled, now));
-        report[0] = now; // ready: the engine learns the lead from this, and counts the spin from it
-        const started = precisionSpin.until(scheduled, exec);
-        report[1] = started;
-        return settle(rt.call(exec, scheduled, started));
+      ? (exec: Execution, scheduled: bigint, out: BigInt64Array, at: number): boolean => {
+        // An earlier route of the batch paused it: no spin, call() counts the tick, nothing to learn.
+        report[0] = rt.runsNow ? hrtime() : 0n; // ready: the engine learns the lead from this, and counts the spin from it
+        const pending = rt.call(exec, scheduled);
+        out[at] = exec.started;
+        report[1] = report[0] === 0n ? 0n : exec.started;
+        return settle(pending);
       }
-      : (exec: Execution, scheduled: bigint, started: bigint): boolean => settle(rt.call(exec, scheduled, started));
+      : (exec: Execution, scheduled: bigint, out: BigInt64Array, at: number): boolean => {
+        const pending = rt.call(exec, scheduled);
+        out[at] = exec.started;
+        return settle(pending);
+      };
+    // One call per tick, for the engine's single deliveries (no batch loop registered).
     const dispatch: NativeDispatch = precise
       ? (tick: number, scheduled: bigint): boolean => {
         const exec = rt.prepare(tick, scheduled);
-        return exec !== undefined && run(exec, scheduled, hrtime()); // paused or busy: nothing to spin for
+        return exec !== undefined && run(exec, scheduled, report, 1); // paused or busy: nothing to spin for
       }
       : (tick: number, scheduled: bigint, started: bigint): boolean => settle(rt.run(tick, scheduled, started));
     dispatch.prepare = (tick: number, scheduled: bigint): Execution | undefined => rt.prepare(tick, scheduled);
     dispatch.run = run as NonNullable<NativeDispatch['run']>;
-    dispatch.spins = precise;
     this.#native = startError(c.name, () => new binding.NativeTimer({
       name: c.name,
       intervalNs: c.intervalUs * 1000,
@@ -94,6 +115,7 @@ export class NativeRunner {
       cpus: c.realtime.cpus,
       lockMemory: c.realtime.lockMemory,
       ...(precise ? { spinReport: report } : {}),
+      ...(prepareNs > 0 ? { prepareNs } : {}),
       // A timer that needs no thread of its own is woken by the event loop (see LOOP_WAKE).
       wake: LOOP_WAKE ? 'loop' : 'thread',
     }, dispatch, () => this.#defer()));

@@ -5,11 +5,17 @@ import { RouteCall } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram, recordSoon } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
+import { precisionSpin } from './precision.js';
 import type { SliceFields } from './slices.js';
 
 export interface TimerCounters {
-  /** Deadlines that passed while the timer ran. */
+  /** Deadlines that passed while the timer's loop ran (not ended): executions + missed + paused. */
   ticks: number;
+  /**
+   * Deadlines that passed while the loop was ended (by its end route, a -1, a failing start): no
+   * route could run. ticks + idle = every deadline of the timer's schedule.
+   */
+  idle: number;
   /** Ticks whose routes ran. */
   executions: number;
   /** Ticks not run: the previous execution was still going, or the timer woke too late for them. */
@@ -25,7 +31,7 @@ export interface TimerCounters {
 }
 
 export const zeroCounters = (): TimerCounters =>
-  ({ ticks: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
+  ({ ticks: 0, idle: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
 
 /** Start and end routes of a timer, and who hears its loop's state changes. */
 export interface RuntimeHooks {
@@ -59,6 +65,8 @@ export interface Execution {
   waitingInStop: boolean;
   /** The first route's context, built by prepare() before the call; used once. */
   first: RouteCall | null;
+  /** When its first route was called (its `ctx.started`); set by call(), also when it skipped the tick. */
+  started: bigint;
 }
 
 /**
@@ -72,6 +80,7 @@ class TickExecution implements Execution, HookResult {
   abandoned = false;
   waitingInStop = false;
   first: RouteCall | null = null;
+  started = 0n;
   failed = false;
   ended = false;
   settings: HookResult['settings'] = undefined;
@@ -176,15 +185,35 @@ export class TimerRuntime {
   }
 
   /**
-   * Runs a prepared tick that started at `started`: the rest of run(). A batch prepares all its
-   * ticks first, so a route before this one may have paused or stopped this timer meanwhile: the
-   * tick is then counted as prepare() would have.
+   * Runs a prepared tick: the rest of run(). A batch prepares all its ticks first, so a route
+   * before this one may have paused or stopped this timer meanwhile: the tick is then counted as
+   * prepare() would have. Without `started` (the native engine's ticks, handed over early), the
+   * first route starts at its deadline: every counter, the execution's context and its
+   * AsyncLocalStorage entry are set first, then the clock is read (spun on up to `scheduled`) on
+   * the line before the route is called, and that read is `ctx.started` and `exec.started`.
+   * Lateness is recorded once the route returned.
    */
-  call(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
-    if (this.#skips()) return undefined;
+  call(exec: Execution, scheduled: bigint, started?: bigint): Promise<void> | undefined {
+    if (this.#skips()) {
+      exec.started = started ?? hrtime();
+      return undefined;
+    }
     this.counters.executions++;
-    if (this.recordLateness) this.lateness.record(Number(started - scheduled));
-    return this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
+    const pending = this.#contextual ? executions.run(exec, () => this.#run(exec, scheduled, started)) : this.#run(exec, scheduled, started);
+    if (this.recordLateness) this.lateness.record(Number(exec.started - scheduled));
+    return pending;
+  }
+
+  /**
+   * A dry run of a tick's path up to its route, before the first deadline: an execution, its first
+   * context and the spin are built and run as prepare() and call() do, but nothing is counted, no
+   * slice advances, no faked id is taken and no route is called. The first batch after start()
+   * then runs compiled code (see rehearse() in native-runner.ts).
+   */
+  rehearse(): void {
+    const exec = new TickExecution(this, 0, 'tick', this.life.slices.current());
+    const ctx = this.#context(exec, 0, 0n, 0n, true);
+    ctx.started = precisionSpin.until(0n, ctx);
   }
 
   /** Whether a prepared tick would run now (call() counts it as skipped otherwise). */
@@ -260,20 +289,22 @@ export class TimerRuntime {
     this.inFlight = null;
   }
 
-  #run(exec: Execution, scheduled: bigint, started: bigint): Promise<void> | undefined {
+  #run(exec: Execution, scheduled: bigint, from: bigint | undefined): Promise<void> | undefined {
     const fns = this.#fns(exec.on);
+    exec.started = from ?? scheduled;
+    if (fns.length === 0 && from === undefined) exec.started = precisionSpin.until(scheduled, exec);
     for (let i = 0; i < fns.length && !exec.result.ended; i++) {
-      const result = this.#call(exec, i, scheduled, i === 0 ? started : hrtime());
+      const result = this.#call(exec, i, scheduled, i === 0 ? from : hrtime());
       if (result !== undefined) {
         // A plain function returned a promise: later executions get the context from their start.
         this.#contextual = true;
-        const p = this.#finishAsync(exec, result, i + 1, scheduled, started);
+        const p = this.#finishAsync(exec, result, i + 1, scheduled, exec.started);
         this.execution = exec;
         this.inFlight = p;
         return p;
       }
     }
-    if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - started));
+    if (exec.tick > 0) recordSoon(this.duration, Number(hrtime() - exec.started));
     this.#ticked(exec);
     // Not with AsyncLocalStorage in use: work a sync route left behind (a timer, a promise) keeps
     // its execution as the store, and reads it later through callingExecution().
@@ -288,23 +319,29 @@ export class TimerRuntime {
       this.life.state, exec.fields, prepared);
   }
 
-  #call(exec: Execution, i: number, scheduled: bigint, started: bigint): PromiseLike<unknown> | undefined {
+  /** `started` undefined: read the clock right before the route (spinning up to `scheduled`), see call(). */
+  #call(exec: Execution, i: number, scheduled: bigint, started: bigint | undefined): PromiseLike<unknown> | undefined {
     const route = this.#names(exec.on)[i];
-    let ctx: RouteContext;
+    const fn = this.#fns(exec.on)[i];
+    let ctx: RouteCall;
     if (i === 0 && exec.first !== null) {
-      exec.first.begin(started);
       ctx = exec.first;
       exec.first = null;
+      ctx.begin();
     } else {
-      ctx = this.#context(exec, i, scheduled, started);
+      ctx = this.#context(exec, i, scheduled, started ?? scheduled);
     }
     if (exec.on === 'start') exec.ctx = ctx;
     this.counters.routeCalls++;
     exec.route = i;
     const outer = syncCurrent;
     syncCurrent = exec;
+    let at = scheduled;
     try {
-      const r = this.#fns(exec.on)[i]('rtimer', ctx);
+      // Nothing but the call after this clock read (see call()).
+      at = started ?? precisionSpin.until(scheduled, ctx);
+      ctx.started = at;
+      const r = fn('rtimer', ctx);
       if (r === -1) exec.result.ended = true;
       else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
         return Promise.resolve(r as PromiseLike<unknown>).then((v) => { if (v === -1) exec.result.ended = true; },
@@ -314,6 +351,7 @@ export class TimerRuntime {
       this.#fail(exec, route, err);
     } finally {
       syncCurrent = outer;
+      if (i === 0) exec.started = at;
     }
     return undefined;
   }

@@ -107,7 +107,7 @@ export class SharedScheduler {
       const due = Number((now - this.#start) / e.interval);
       const passed = due - e.next + 1;
       // An ended loop keeps its grid (a trigger resumes it in phase) but has no ticks to count.
-      if (!e.rt.life.counting) { e.next = due + 1; continue; }
+      if (!e.rt.life.counting) { e.rt.counters.idle += passed; e.next = due + 1; continue; }
       const c = e.rt.counters;
       c.ticks += passed;
       c.missed += passed - 1; // deadlines the process slept through: counted, not replayed

@@ -155,7 +155,7 @@ export class Histogram {
   }
 }
 
-// While a batch of due ticks runs (see lib/dispatch-loop.ts), durations are recorded after its last
+// While a batch of due ticks runs (see lib/native/dispatch-loop.ts), durations are recorded after its last
 // route: a thousand timers' histograms do not stay in the cache, and each record before a route
 // would make every later route of the batch start later.
 let deferring = false;

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers';
 import { Worker } from 'node:worker_threads';
 import { RTimer } from '../../lib/index.js';
-import { binding, type NativeTimer } from '../../lib/binding.js';
+import { binding, type NativeTimer } from '../../lib/native/binding.js';
 import { buildWaitFaultShim, busy, childScript, openFds, runInline, sleep, threadCount } from '../support/native.js';
 import { ROOT, runNode } from '../support/run.js';
 import { waitFor } from '../support/procs.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { binding } from '../../lib/binding.js';
+import { binding } from '../../lib/native/binding.js';
 import { RTimer } from '../../lib/index.js';
 import { ProcessTimer, validateSupervisorOptions } from '../../lib/process/supervisor.js';
 import { alive, waitFor, workersOf } from '../support/procs.js';

@@ -27,7 +27,16 @@ export function configWriter(dir: () => string): (text: string) => string {
   let n = 0;
   return (text) => {
     const file = join(dir(), `kamailio-${++n}.cfg`);
-    writeFileSync(file, text);
+    writeFileSync(file, withModules(text));
     return file;
   };
+}
+
+/**
+ * The text with a `loadmodule` for rtimer and ptimer in front when it lacks one (Kamailio reads a module's
+ * parameters only once it is loaded), on its first line so that line numbers stay.
+ */
+export function withModules(text: string): string {
+  const missing = ['rtimer', 'ptimer'].filter((m) => text.includes(`"${m}"`) && !new RegExp(`loadmodule\\s*["']${m}(\\.so)?["']`).test(text));
+  return missing.map((m) => `loadmodule "${m}.so" `).join('') + text;
 }

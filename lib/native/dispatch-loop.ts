@@ -1,5 +1,5 @@
-import type { NativeDispatch } from './binding.js';
-import { deferRecords } from './stats/histogram.js';
+import { deferRecords } from '../stats/histogram.js';
+import type { NativeDispatch } from './dispatch.js';
 
 /** What the addon needs to run a batch of due ticks through one call (see native/dispatch_loop.h). */
 export interface DispatchLoopHost {
@@ -38,8 +38,7 @@ export function installDispatchLoop(host: DispatchLoopHost): void {
   const prepared: unknown[] = new Array(CAPACITY).fill(NOTHING);
   const deadlines: bigint[] = new Array(CAPACITY).fill(0n);
   const hrtime = process.hrtime.bigint;
-  // The route's start: now, or its deadline when the tick came early (a native spin: one in JS
-  // would allocate a BigInt per clock read).
+  // A plain dispatch function's start: now, or its deadline when the tick came early.
   const startAt = (deadline: bigint): bigint => {
     const now = hrtime();
     return now >= deadline ? now : host.spinUntil(deadline);
@@ -71,15 +70,11 @@ export function installDispatchLoop(host: DispatchLoopHost): void {
           const started = startAt(scheduled);
           times[2 * i + 1] = started;
           results[i] = dispatch(ticks[i], scheduled, started) === true ? ASYNC : SYNC;
-        } else if (prep === NOTHING || dispatch.spins === true) {
-          // Skipped (nothing to wait for), or precision mode, which spins and reports itself.
-          const now = hrtime();
-          times[2 * i + 1] = now;
-          if (prep !== NOTHING) results[i] = dispatch.run(prep, scheduled, now) === true ? ASYNC : SYNC;
+        } else if (prep === NOTHING) {
+          times[2 * i + 1] = hrtime(); // skipped: nothing to wait for
         } else {
-          const started = startAt(scheduled);
-          times[2 * i + 1] = started;
-          results[i] = dispatch.run(prep, scheduled, started) === true ? ASYNC : SYNC;
+          // Spins to the deadline itself, on the line before the route, and says when it started.
+          results[i] = dispatch.run(prep, scheduled, times, 2 * i + 1) === true ? ASYNC : SYNC;
         }
       } catch {
         results[i] = ERROR;

@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installDispatchLoop, type DispatchLoopHost } from './dispatch-loop.js';
+import type { NativeDispatch } from './dispatch.js';
+
+export type { NativeDispatch } from './dispatch.js';
 
 export interface Capabilities {
   /** How native timer threads wait: `timerfd` on Linux, `steady_clock` in the portable fallback. */
@@ -28,25 +31,17 @@ export interface NativeTimerOptions {
    */
   spinReport?: BigInt64Array;
   /**
+   * What preparing one tick in JS took in a dry run before start (ns): the event loop's first
+   * estimate of how early to hand a batch over, before it has learned from real batches.
+   */
+  prepareNs?: number;
+  /**
    * `'loop'`: woken by the event loop polling a timerfd, with no thread and no hop between threads,
    * where it can be (Linux; not with priority, cpus, an own thread or precision, which need a
    * thread). Default `'thread'`.
    */
   wake?: 'loop' | 'thread';
 }
-
-/**
- * Returns true when the routes went async: the timer then waits for complete(). With `spinReport`,
- * `started` is not passed: the dispatcher spins and reports it. A dispatcher may also come in two
- * halves, which the batch loop (lib/dispatch-loop.ts) uses: prepare() builds the tick's execution
- * (undefined: nothing to run, already counted), run() calls its routes at `started`.
- */
-export type NativeDispatch = ((tick: number, scheduled: bigint, started: bigint) => boolean) & {
-  prepare?: (tick: number, scheduled: bigint) => unknown;
-  run?: (prepared: unknown, scheduled: bigint, started: bigint) => boolean;
-  /** run() spins to the deadline itself and reports when the route started (precision mode). */
-  spins?: boolean;
-};
 
 /** Called when a late tick is owed after a route: must call catchUp() on a later event-loop turn. */
 export type NativeDefer = () => void;
@@ -106,7 +101,7 @@ export interface NativeBinding {
 }
 
 const require = createRequire(import.meta.url);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function load(): NativeBinding {
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;

@@ -1,7 +1,7 @@
-import type { TimerConfig } from './config/types.js';
-import type { TimerInfo, WorkerInfo } from './ctl/types.js';
-import type { LoopState } from './schedule/lifecycle.js';
-import type { TimerStats } from './rtimer.js';
+import type { TimerConfig } from '../config/types.js';
+import type { TimerInfo, WorkerInfo } from './types.js';
+import type { LoopState } from '../schedule/lifecycle.js';
+import type { TimerStats } from '../stats/timer-stats.js';
 
 /** One timer as rt.list() reports it: plain JSON, counters as in stats(). */
 export function timerInfo(t: TimerConfig, s: TimerStats | undefined, nextDeadline: number | null, loops?: LoopState[]): TimerInfo {
@@ -16,7 +16,7 @@ export function timerInfo(t: TimerConfig, s: TimerStats | undefined, nextDeadlin
     name: t.name, state: s?.state ?? 'stopped', mode: t.mode, interval: t.interval, unit: t.unit, intervalUs: t.intervalUs,
     workers, nextDeadline: nextDeadline === null ? null : Math.round(nextDeadline),
     counters: {
-      ticks: s?.ticks ?? 0, executions: s?.executions ?? 0, missed: s?.missed ?? 0, paused: s?.paused ?? 0,
+      ticks: s?.ticks ?? 0, idle: s?.idle ?? 0, executions: s?.executions ?? 0, missed: s?.missed ?? 0, paused: s?.paused ?? 0,
       errors: s?.errors ?? 0, triggered: s?.triggered ?? 0,
     },
   };
