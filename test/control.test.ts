@@ -9,7 +9,7 @@ import { ctl, runCtl } from '../lib/ctl/index.js';
 import type { TimerInfo } from '../lib/ctl/types.js';
 import { FakeClock } from './support/fake-clock.js';
 import { sleep } from './support/native.js';
-import { CLI, ROOT, runNode } from './support/run.js';
+import { CLI, ROOT, runNode, withModules } from './support/run.js';
 
 const S = 1_000_000_000n;
 const FIXTURE = new URL('./fixtures/lifecycle/routes.mjs', import.meta.url).href;
@@ -265,8 +265,8 @@ describe('control socket on a real RTimer (issue 12)', () => {
     const cfg = join(dir, 'k.cfg');
     const routes = join(dir, 'routes.mjs');
     const sock = join(dir, 'run.sock');
-    writeFileSync(cfg, 'loadmodule "ptimer.so" loadmodule "rtimer.so" modparam("ptimer", "timer", "name=p;interval=50ms;nworkers=1")\nmodparam("ptimer", "loop", "timer=p;route=L")\n' +
-      'modparam("rtimer", "timer", "name=h;interval=1;mode=0")\nmodparam("rtimer", "exec", "timer=h;route=L")\n');
+    writeFileSync(cfg, withModules('modparam("ptimer", "timer", "name=p;interval=50ms;nworkers=1")\nmodparam("ptimer", "loop", "timer=p;route=L")\n' +
+      'modparam("rtimer", "timer", "name=h;interval=1;mode=0")\nmodparam("rtimer", "exec", "timer=h;route=L")\n'));
     writeFileSync(routes, 'export function L() {}\n');
     const child = spawn(process.execPath, [CLI, 'run', cfg, '--routes', routes, '--ctl', sock, '--duration', '20s'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,7 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ctl, CTL_ERROR, listen, RTimerCtlError, runCtl, type CtlServer } from '../lib/ctl/index.js';
+import { ctl, CTL_ERROR, listen, RTimerCtlError, runCtl, type CtlServer, type ListenOptions } from '../lib/ctl/index.js';
 import { RTimerError } from '../lib/errors.js';
 import { FakeTarget } from './fixtures/ctl/fake-target.js';
 import { runNode } from './support/run.js';
@@ -325,13 +325,13 @@ describe('control socket (rtimer ctl)', () => {
 
   describe('limits (issue 17)', () => {
     const batch = (n: number) => '[' + Array.from({ length: n }, (_, i) => JSON.stringify({ jsonrpc: '2.0', method: 'rtimer.list', id: i })).join(',') + ']\n';
+    /** A server of its own with these limits; closed after the test. */
+    const serveWith = async (limits: Omit<ListenOptions, 'path'>) => { const s = await listen(target, { path: sockPath(), ...limits }); opened.push(s); return s.path; };
+    const connectTo = (path: string) => { const r = new Raw(path); opened.push(r); return r; };
 
     it('a batch longer than maxBatch is refused whole, naming both lengths; one at the cap is answered; the connection goes on', async () => {
-      const path = sockPath();
-      const s = await listen(target, { path, maxBatch: 3 });
-      opened.push(s);
-      const r = new Raw(path);
-      opened.push(r);
+      const path = await serveWith({ maxBatch: 3 });
+      const r = connectTo(path);
       r.send(batch(4));
       const refused = await r.one();
       assert.equal(refused.error?.code, CTL_ERROR.INVALID_REQUEST);
@@ -342,17 +342,13 @@ describe('control socket (rtimer ctl)', () => {
     });
 
     it('past maxConnections a client is answered ERR_RTIMER_CTL_TOO_MANY_CONNECTIONS and closed; a freed place is taken again', async () => {
-      const path = sockPath();
-      const s = await listen(target, { path, maxConnections: 2 });
-      opened.push(s);
-      const a = new Raw(path);
-      const b = new Raw(path);
-      opened.push(a, b);
+      const path = await serveWith({ maxConnections: 2 });
+      const a = connectTo(path);
+      const b = connectTo(path);
       a.call('rtimer.list');
       b.call('rtimer.list');
       await Promise.all([a.one(), b.one()]);
-      const c = new Raw(path);
-      opened.push(c);
+      const c = connectTo(path);
       const busy = await c.one();
       assert.equal(busy.error?.code, CTL_ERROR.SERVER_BUSY);
       assert.equal(busy.error?.data?.code, 'ERR_RTIMER_CTL_TOO_MANY_CONNECTIONS');
@@ -366,17 +362,13 @@ describe('control socket (rtimer ctl)', () => {
     });
 
     it('an idle connection is closed after idleTimeoutMs, one waiting for its answer is not', async () => {
-      const path = sockPath();
-      const s = await listen(target, { path, idleTimeoutMs: 150 });
-      opened.push(s);
-      const idle = new Raw(path);
-      opened.push(idle);
+      const path = await serveWith({ idleTimeoutMs: 150 });
+      const idle = connectTo(path);
       idle.call('rtimer.list');
       await idle.one();
       let release!: () => void;
       target.hold = new Promise((r) => { release = r; });
-      const waiting = new Raw(path);
-      opened.push(waiting);
+      const waiting = connectTo(path);
       waiting.call('rtimer.trigger', ['ta', 'end']);
       await idle.closed; // closed by the server, not by the test
       await new Promise((r) => setTimeout(r, 400));
@@ -385,8 +377,7 @@ describe('control socket (rtimer ctl)', () => {
       assert.equal((await waiting.one()).id, 1);
       await waiting.closed;
       // One that sends and never reads its answers, with requests still waiting on them, is idle too.
-      const mute = new Raw(path);
-      opened.push(mute);
+      const mute = connectTo(path);
       mute.socket.pause();
       mute.send(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', method: 'rtimer.stats', id: i })).join('\n') + '\n');
       await new Promise((r) => setTimeout(r, 1000));
