@@ -115,7 +115,7 @@ describe('rtimer latency (issue 18)', () => {
     it('a usage error exits 2 with the latency usage; --help exits 0', async () => {
       const r = await runNode([CLI, 'latency', '--interval', '5s']);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /^rtimer: --interval "5s": expected 100us\.\.1s\nusage:\n {2}rtimer latency /);
+      assert.equal(r.stderr, 'rtimer: --interval "5s": expected 100us..1s\nsee rtimer latency --help\n');
       assert.equal(r.stdout, '');
       const h = await runNode([CLI, 'latency', '--help']);
       assert.equal(h.code, 0);

@@ -31,7 +31,7 @@ describe('npm package', function () {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     if (has('aarch64-linux-gnu-g++')) assert.ok(files.includes('prebuilds/linux-arm64/node-rtimer.glibc.node'));
-    const unexpected = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node|examples\/[\w-]+\.(mjs|cfg)|bench\/reference\/route-entry\/[\w-]+\.(md|svg))$/.test(f));
+    const unexpected = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist\/.*\.(js|d\.ts)|native\/[\w.]+\.(cc|h|cjs)|prebuilds\/linux-(x64|arm64)\/node-rtimer\.glibc\.node|examples\/[\w.-]+\.(mjs|cfg)|bench\/reference\/route-entry\/[\w-]+\.(md|svg))$/.test(f));
     assert.deepEqual(unexpected, []);
     assert.ok(!files.some((f) => /^(test|lib)\//.test(f) || f.endsWith('.map')));
   });
