@@ -19,6 +19,9 @@ import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './control-info.js';
+import { Cluster } from './cluster/cluster.js';
+import type { ClusterOptions } from './cluster/options.js';
+import type { ClusterTimerStats } from './cluster/once-gate.js';
 
 export interface RTimerOptions {
   /**
@@ -39,6 +42,11 @@ export interface RTimerOptions {
   stopGraceMs?: number;
   /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
   supervisor?: SupervisorOptions;
+  /**
+   * Cluster mode on etcd: timers declared with `cluster: 'once'` run on one node, `'slices'` spread
+   * their tasks over the live nodes (see README, Cluster). Needs the etcd3 package.
+   */
+  cluster?: ClusterOptions;
   /** @internal The clock of the shared scheduler, for tests. */
   clock?: SchedulerClock;
 }
@@ -61,11 +69,13 @@ export interface TimerStats extends TimerCounters {
   abandoned?: number;
   /** running, paused, ended (start/end routes, or a route returned -1), failed or stopped. */
   state: TimerState;
+  /** Cluster timers: this node's role and the cluster's counters (executions + missed + paused + standby + fenced = ticks). */
+  cluster?: ClusterTimerStats;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
 
-const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'clock'];
+const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'cluster', 'clock'];
 
 /** One rule for `stopGraceMs` and `supervisor.stopGraceMs`: whole ms, as Node timers count them. */
 function graceOption(value: unknown, name: string): number | undefined {
@@ -141,6 +151,8 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Settles when stop() is called: start() stops waiting for start routes then. */
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
+  readonly #clusterOptions: ClusterOptions | undefined;
+  #cluster: Cluster | null = null;
 
   constructor(options: RTimerOptions = {}) {
     super();
@@ -156,6 +168,7 @@ export class RTimer extends EventEmitter implements Controllable {
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
     this.#scheduler = new SharedScheduler(options.clock);
+    this.#clusterOptions = options.cluster;
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -192,7 +205,8 @@ export class RTimer extends EventEmitter implements Controllable {
     this.#starting = this.#start().then(() => {
       if (this.#state !== 'starting') throw stoppedError(); // stop() came before every timer was armed
       this.#state = 'running';
-    }, (err: unknown) => {
+    }, async (err: unknown) => {
+      await this.#cluster?.close().catch(() => undefined);
       // Once stop() was called the RTimer never goes back to idle: stop() makes it 'stopped'.
       if (this.#state === 'starting') {
         this.#state = 'idle';
@@ -207,6 +221,9 @@ export class RTimer extends EventEmitter implements Controllable {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
+    this.#cluster = Cluster.for(this.#clusterOptions, timers, (event, payload) => {
+      try { this.emit(event, payload as never); } catch (err) { throwLater(err); }
+    }, (err) => this.#reportError(err));
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
@@ -233,11 +250,22 @@ export class RTimer extends EventEmitter implements Controllable {
       found = resolveRoutes(loaded.routes, loaded.from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
+    if (this.#cluster) {
+      await Promise.race([this.#cluster.start(), this.#stopSignal]);
+      if (this.#state !== 'starting') return;
+    }
     const onError = (err: RTimerRouteError) => this.#reportError(err);
     const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
-    this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
-      start: hook(t.start), end: hook(t.end), onState: (c) => this.#stateChanged(t.name, undefined, c),
-    }));
+    const clusterNow = binding.now();
+    const clusterOffset = this.#cluster ? binding.realtimeOffset() : 0n;
+    const grids = new Map<TimerConfig, bigint>();
+    this.#runtimes = local.map((t) => {
+      const c = t.cluster !== undefined ? this.#cluster!.gate(t, clusterNow, clusterOffset) : undefined;
+      if (c) grids.set(t, c.anchor);
+      return new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
+        start: hook(t.start), end: hook(t.end), onState: (ch) => this.#stateChanged(t.name, undefined, ch), gate: c?.gate,
+      });
+    });
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
     await Promise.race([Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); })),
@@ -257,14 +285,18 @@ export class RTimer extends EventEmitter implements Controllable {
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
       const started = [...this.#runners];
       const anchors = inlineAnchors(started.map(([, r]) => r.config), binding.now(), binding.realtimeOffset);
-      started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
+      started.forEach(([rt, r], i) => {
+        const anchor = grids.get(rt.config) ?? anchors[i]; // a cluster timer keeps the cluster's grid
+        this.#anchors.set(rt, anchor);
+        r.start(anchor);
+      });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();
       this.#processes = [];
       throw err;
     }
-    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt);
+    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt, grids.get(rt.config));
     this.#scheduler.start();
   }
 
@@ -311,6 +343,8 @@ export class RTimer extends EventEmitter implements Controllable {
       this.#state = 'stopping';
       this.#stopCalled();
       for (const rt of this.#runtimes) rt.life.halted = true;
+      // Resigns at once (synchronously no tick is ours any more): the next node leads in about an interval.
+      const cluster = this.#cluster?.close().catch((err: unknown) => this.#reportError(err as Error));
       const servers = [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
       // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
       const aborting = this.#processes.map((p) => p.stop());
@@ -323,7 +357,7 @@ export class RTimer extends EventEmitter implements Controllable {
         return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
-        await Promise.all([drain.all(), processes, ...servers]);
+        await Promise.all([drain.all(), processes, ...servers, cluster]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
         for (const rt of this.#runtimes) void rt.life.finish('stop');
         await new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e)).all();
@@ -357,8 +391,9 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Per timer, in declaration order: counters, lateness and duration histograms (ns). */
   stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
+      const cluster = this.#cluster?.stats(rt.name);
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt) };
+        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...(cluster ? { cluster } : {}) };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();

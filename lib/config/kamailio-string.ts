@@ -12,7 +12,8 @@ const SUFFIX = { s: '', ms: 'ms', us: 'u' } as const;
 export function toKamailioString(timer: TimerConfig): string {
   if (timer.type !== undefined) refuse(timer, [`ptimer type ${timer.type}`], 'rtimer strings (use toPtimerStrings)');
   refuse(timer, typedOnly(timer));
-  return `name=${timer.name};mode=${timer.mode};interval=${timer.interval}${SUFFIX[timer.unit]}${counts(timer)}`;
+  return `name=${timer.name};mode=${timer.mode};interval=${timer.interval}${SUFFIX[timer.unit]}${counts(timer)}` +
+    (timer.cluster !== undefined ? `;cluster=${timer.cluster}` : '');
 }
 
 /**

@@ -32,6 +32,17 @@ export interface RouteContext {
   readonly tasks: number;
   /** The task indexes of this slice, [first, end): over nslices ticks every index 0..ntasks-1 comes once. */
   readonly taskRange: readonly [number, number];
+  /**
+   * Cluster timers only (`cluster: 'once'` or `'slices'`): this node's name, its role for the timer,
+   * and for `once` the leadership's term (the election key's create revision in etcd; it grows with
+   * every change of leader), to pass to a database as a fencing token. `tick` is then the global
+   * tick number on the wall-clock grid, the same on every node.
+   */
+  readonly cluster?: { readonly node: string; readonly role: 'leader' | 'member'; readonly term: number };
+  /** The tasks of `taskRange` this node runs: all of them, but in a `slices` cluster timer. Built on first access. */
+  readonly ownTasks: readonly number[];
+  /** Whether this node runs `task` this tick (a task of `taskRange` it owns). */
+  owns(task: number): boolean;
 }
 
 /** A route: called as `route('rtimer', ctx)`, like a KEMI function. May return a promise. */
