@@ -20,7 +20,7 @@ import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/s
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './control-info.js';
 import { Cluster } from './cluster/cluster.js';
-import type { ClusterOptions } from './cluster/options.js';
+import { clusterSettings, type ClusterOptions, type ClusterSettings } from './cluster/options.js';
 import type { ClusterTimerStats } from './cluster/once-gate.js';
 
 export interface RTimerOptions {
@@ -151,7 +151,7 @@ export class RTimer extends EventEmitter implements Controllable {
   /** Settles when stop() is called: start() stops waiting for start routes then. */
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
-  readonly #clusterOptions: ClusterOptions | undefined;
+  readonly #clusterSettings: ClusterSettings | undefined;
   #cluster: Cluster | null = null;
 
   constructor(options: RTimerOptions = {}) {
@@ -168,7 +168,7 @@ export class RTimer extends EventEmitter implements Controllable {
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     this.#routes = options.routes;
     this.#scheduler = new SharedScheduler(options.clock);
-    this.#clusterOptions = options.cluster;
+    this.#clusterSettings = options.cluster === undefined ? undefined : clusterSettings(options.cluster);
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -221,7 +221,7 @@ export class RTimer extends EventEmitter implements Controllable {
   async #start(): Promise<void> {
     const timers = this.config.resolve();
     this.#resolved = timers;
-    this.#cluster = Cluster.for(this.#clusterOptions, timers, (event, payload) => {
+    this.#cluster = Cluster.for(this.#clusterSettings, timers, (event, payload) => {
       try { this.emit(event, payload as never); } catch (err) { throwLater(err); }
     }, (err) => this.#reportError(err));
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);

@@ -6,7 +6,7 @@ import type { Coordinator, Member } from './coordinator.js';
 import { EtcdCoordinator } from './etcd.js';
 import { Grid } from './grid.js';
 import { OnceGate, type ClusterEmit, type ClusterTimerStats } from './once-gate.js';
-import { clusterSettings, type ClusterSettings } from './options.js';
+import type { ClusterSettings } from './options.js';
 import { SlicesGate } from './slices-gate.js';
 
 
@@ -31,16 +31,16 @@ export class Cluster {
    * The cluster of an RTimer about to start, or null when none of its timers is a cluster timer.
    * A cluster timer without RTimer's `cluster` option is a configuration error naming it.
    */
-  static for(options: unknown, timers: readonly TimerConfig[], emit: ClusterEmit, onError: (err: Error) => void): Cluster | null {
+  static for(settings: ClusterSettings | undefined, timers: readonly TimerConfig[], emit: ClusterEmit, onError: (err: Error) => void): Cluster | null {
     const clustered = timers.filter((t) => t.cluster !== undefined);
     if (clustered.length === 0) return null;
-    if (options === undefined) {
+    if (settings === undefined) {
       const t = clustered[0];
       throw new RTimerConfigError('ERR_RTIMER_CLUSTER_NOT_CONFIGURED',
         `timer "${t.name}" has cluster=${t.cluster}, but this RTimer has no cluster option ({ etcd: { hosts }, node }) ` +
         '(CLI: --cluster URL --node NAME)', { ...t.source, text: t.name });
     }
-    return new Cluster(clusterSettings(options), emit, onError);
+    return new Cluster(settings, emit, onError);
   }
 
   get node(): string { return this.#settings.node; }

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { RTimer, RTimerError, type RouteContext } from '../lib/index.js';
+import { EtcdCluster, etcdMissing } from './support/etcd.js';
+import { waitFor } from './support/procs.js';
+
+const missing = etcdMissing();
+const TTL = 1000;
+
+interface Run { node: string; timer: string; tick: number; term: number; own: readonly number[]; scheduled: bigint; wall: number }
+
+describe('cluster (3-member etcd on loopback)', function () {
+  if (missing) {
+    it.skip(`cluster tests skipped: ${missing}`);
+    return;
+  }
+  this.timeout(60_000);
+  let etcd: EtcdCluster;
+  let prefix = 0;
+  const nodes: RTimer[] = [];
+  before(async () => { etcd = await EtcdCluster.start(); });
+  after(async () => { await etcd?.stop(); });
+  afterEach(async () => { await Promise.all(nodes.splice(0).map((n) => n.stop())); });
+
+  /** A node of a fresh prefix per test; its executions go to `log`. */
+  function node(name: string, log: Run[], timers: (rt: RTimer) => void, pfx: string): RTimer {
+    const record = (_: string, ctx: RouteContext) => {
+      log.push({ node: name, timer: ctx.timer, tick: ctx.tick, term: ctx.cluster?.term ?? -1, own: ctx.ownTasks, scheduled: ctx.scheduled, wall: Date.now() });
+    };
+    const rt = new RTimer({ routes: { R: record }, cluster: { etcd: { hosts: etcd.hosts }, node: name, ttlMs: TTL, prefix: pfx } });
+    rt.on('error', () => undefined);
+    timers(rt);
+    nodes.push(rt);
+    return rt;
+  }
+  const fresh = () => `/rtimer-test/${process.pid}/${++prefix}`;
+
+  it("'once': each tick of the shared grid runs on exactly one node, numbered as the wall clock says", async () => {
+    const log: Run[] = [];
+    const pfx = fresh();
+    const timers = (rt: RTimer) => rt.timer({ name: 'DBSync', interval: '100ms', mode: 'inline', cluster: 'once' }).exec({ timer: 'DBSync', route: 'R' });
+    const rts = ['a', 'b', 'c'].map((n) => node(n, log, timers, pfx));
+    const acquired: string[] = [];
+    for (const rt of rts) rt.on('cluster-acquired', (e) => acquired.push(e.node));
+    await Promise.all(rts.map((rt) => rt.start()));
+    await waitFor(() => log.length >= 15, 20_000);
+    await Promise.all(rts.map((rt) => rt.stop()));
+    assert.ok(log.length >= 15, `${log.length} executions`);
+    const ticks = log.map((r) => r.tick);
+    assert.equal(new Set(ticks).size, ticks.length, 'no tick ran twice');
+    assert.equal(new Set(log.map((r) => r.node)).size, 1, 'one leader ran them all (no fault)');
+    assert.equal(acquired.length, 1);
+    assert.ok(log.every((r) => r.term > 0 && r.term === log[0].term));
+    // The global tick number is the wall-clock grid: tick × 100 ms ≈ the wall time of the run.
+    for (const r of log) assert.ok(Math.abs(r.tick * 100 - r.wall) < 1000, `tick ${r.tick} vs wall ${r.wall}`);
+    const stats = rts.map((rt) => rt.stats()[0]);
+    const leader = stats.find((s) => s.cluster!.role === 'leader' || s.executions > 0)!;
+    assert.equal(leader.executions, log.length);
+    assert.equal(stats.reduce((n, s) => n + s.executions, 0), log.length);
+    for (const s of stats) assert.equal(s.cluster!.fenced, 0);
+  });
+
+  it("stop() of the leader resigns at once: another node runs the next ticks well within the ttl", async () => {
+    const log: Run[] = [];
+    const pfx = fresh();
+    const timers = (rt: RTimer) => rt.timer({ name: 'sync', interval: '100ms', mode: 'inline', cluster: 'once' }).exec({ timer: 'sync', route: 'R' });
+    const rts = ['a', 'b'].map((n) => node(n, log, timers, pfx));
+    await Promise.all(rts.map((rt) => rt.start()));
+    await waitFor(() => log.length >= 5, 20_000);
+    const first = log[0].node;
+    const leader = rts[first === 'a' ? 0 : 1];
+    const stoppedAt = Date.now();
+    await leader.stop();
+    const lastOld = Math.max(...log.filter((r) => r.node === first).map((r) => r.tick));
+    assert.ok(await waitFor(() => log.some((r) => r.node !== first), 10_000), 'the other node took over');
+    const next = log.find((r) => r.node !== first)!;
+    assert.ok(next.tick > lastOld, 'no tick of the old leader again');
+    assert.ok(next.wall - stoppedAt < TTL, `handover took ${next.wall - stoppedAt} ms (ttl ${TTL} ms)`);
+    assert.ok(next.term > log[0].term, 'the term grows with the change of leader');
+  });
+
+  it("'slices': every task runs once per slice cycle over the live nodes", async () => {
+    const log: Run[] = [];
+    const pfx = fresh();
+    const timers = (rt: RTimer) => rt.timer({ name: 'shaper', interval: '100ms', mode: 'inline', ntasks: 30, nslices: 3, cluster: 'slices' })
+      .exec({ timer: 'shaper', route: 'R' });
+    const rts = ['a', 'b', 'c'].map((n) => node(n, log, timers, pfx));
+    await Promise.all(rts.map((rt) => rt.start()));
+    // Members join one ttl after their start: wait for cycles where all three have their share.
+    await waitFor(() => new Set(log.slice(-9).map((r) => r.node)).size === 3, 20_000);
+    const from = Math.max(...log.map((r) => r.tick)) + 1;
+    await waitFor(() => log.some((r) => r.tick >= from + 14), 20_000);
+    await Promise.all(rts.map((rt) => rt.stop()));
+    const byCycle = new Map<number, number[]>();
+    const start = from - (from % 3) + 3;
+    for (const r of log) {
+      if (r.tick < start || r.tick >= start + 9) continue;
+      const c = Math.floor(r.tick / 3);
+      byCycle.set(c, [...(byCycle.get(c) ?? []), ...r.own]);
+    }
+    assert.ok(byCycle.size >= 2, `${byCycle.size} full cycles`);
+    for (const [c, tasks] of byCycle) {
+      assert.deepEqual([...tasks].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i), `cycle ${c}: every task once`);
+    }
+    for (const rt of rts) assert.ok(rt.stats()[0].cluster!.standby >= 0);
+  });
+
+  it('refuses a second live process with the same node name', async () => {
+    const pfx = fresh();
+    const timers = (rt: RTimer) => rt.timer({ name: 't', interval: 1, cluster: 'once' });
+    const a = node('same', [], timers, pfx);
+    await a.start();
+    const b = node('same', [], timers, pfx);
+    await assert.rejects(b.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_DUPLICATE_NODE' && /"same"/.test(e.message));
+  });
+
+  it('rejects start() with ERR_RTIMER_CLUSTER_UNREACHABLE naming the hosts, within its connect timeout', async () => {
+    const rt = new RTimer({ routes: { R: () => undefined }, cluster: { etcd: { hosts: ['http://127.0.0.1:1'] }, node: 'x', connectTimeoutMs: 500 } });
+    rt.timer({ name: 't', interval: 1, cluster: 'once' }).exec({ timer: 't', route: 'R' });
+    const t0 = Date.now();
+    await assert.rejects(rt.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_UNREACHABLE' && e.message.includes('http://127.0.0.1:1'));
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(rt.state, 'idle');
+  });
+});
+
+describe('cluster configuration', () => {
+  it('refuses a cluster timer on an RTimer without the cluster option, naming the timer', async () => {
+    const rt = new RTimer({ routes: { R: () => undefined } });
+    rt.timer('name=dbsync;interval=10;cluster=once').exec('timer=dbsync;route=R');
+    await assert.rejects(rt.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_NOT_CONFIGURED' && e.message.includes('"dbsync"'));
+  });
+
+  it('reads cluster=once|slices|all in Kamailio strings and refuses other values and mode=N', () => {
+    const rt = new RTimer();
+    rt.timer('name=a;interval=10;cluster=ONCE').timer('name=b;interval=10;cluster=all;ntasks=4;nslices=2');
+    assert.equal(rt.timers()[0].cluster, 'once');
+    assert.equal(rt.timers()[1].cluster, undefined);
+    assert.throws(() => rt.timer('name=c;interval=10;cluster=twice'), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_INVALID' && /twice/.test(e.message));
+    assert.throws(() => rt.timer('name=d;interval=10;mode=2;cluster=once'), (e: RTimerError) => e.code === 'ERR_RTIMER_OPTION_UNSUPPORTED');
+    assert.throws(() => rt.timer({ name: 'e', interval: 1, cluster: 'slices' }), (e: RTimerError) => e.code === 'ERR_RTIMER_NTASKS_INVALID');
+  });
+
+  it('checks the cluster option and names the offending value', () => {
+    assert.throws(() => new RTimer({ cluster: { etcd: { hosts: ['nope'] }, node: 'a' } }), (e: RTimerError) => e.code === 'ERR_RTIMER_OPTION_INVALID' && /nope/.test(e.message));
+    assert.throws(() => new RTimer({ cluster: { etcd: { hosts: ['http://127.0.0.1:2379'] }, node: 'a/b' } }), (e: RTimerError) => /a\/b/.test(e.message));
+    assert.throws(() => new RTimer({ cluster: { etcd: { hosts: ['http://127.0.0.1:2379'] }, node: 'a', ttlMs: 10 } }), (e: RTimerError) => /ttlMs/.test(e.message));
+  });
+});
