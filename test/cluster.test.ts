@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { RTimer, RTimerError, type RouteContext } from '../lib/index.js';
 import { EtcdCluster, etcdMissing } from './support/etcd.js';
 import { waitFor } from './support/procs.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, runNode } from './support/run.js';
 
 const missing = etcdMissing();
 const TTL = 1000;
@@ -113,6 +117,26 @@ describe('cluster (3-member etcd on loopback)', function () {
     await assert.rejects(b.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_DUPLICATE_NODE' && /"same"/.test(e.message));
   });
 
+  it('rtimer run --cluster --node: two CLI nodes share a cluster=once timer of a kamailio.cfg, each tick runs once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-cli-cluster-'));
+    try {
+      const cfg = join(dir, 'k.cfg');
+      writeFileSync(cfg, 'modparam("rtimer", "timer", "name=sync;interval=1;cluster=once")\nmodparam("rtimer", "exec", "timer=sync;route=HEARTBEAT")\n');
+      const pfx = fresh();
+      const args = (node: string) => [CLI, 'run', cfg, '--routes', 'examples/routes.mjs', '--duration', '4s', '-q',
+        '--cluster', etcd.hosts.join(','), '--node', node, '--cluster-ttl', '1s', '--cluster-prefix', pfx];
+      const [a, b] = await Promise.all([runNode(args('a'), { timeoutMs: 30_000 }), runNode(args('b'), { timeoutMs: 30_000 })]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const ticks = (out: string) => [...out.matchAll(/\[sync #(\d+)\] HEARTBEAT/g)].map((m) => Number(m[1]));
+      const all = [...ticks(a.stdout), ...ticks(b.stdout)];
+      assert.ok(all.length >= 2, `${all.length} ticks ran:\n${a.stdout}\n${b.stdout}`);
+      assert.equal(new Set(all).size, all.length, 'a tick ran on both nodes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects start() with ERR_RTIMER_CLUSTER_UNREACHABLE naming the hosts, within its connect timeout', async () => {
     const rt = new RTimer({ routes: { R: () => undefined }, cluster: { etcd: { hosts: ['http://127.0.0.1:1'] }, node: 'x', connectTimeoutMs: 500 } });
     rt.timer({ name: 't', interval: 1, cluster: 'once' }).exec({ timer: 't', route: 'R' });
@@ -124,6 +148,16 @@ describe('cluster (3-member etcd on loopback)', function () {
 });
 
 describe('cluster configuration', () => {
+  it('rtimer run: --node, --cluster-ttl, --cluster-prefix need --cluster; --cluster needs --node (usage errors, exit 2)', async () => {
+    const runs = await Promise.all([
+      ['--node', 'a'], ['--cluster', 'http://127.0.0.1:2379'], ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--cluster-ttl', 'soon'],
+    ].map((extra) => runNode([CLI, 'run', 'examples/kamailio.cfg', '--routes', 'examples/routes.mjs', ...extra])));
+    for (const r of runs) assert.equal(r.code, 2, r.stderr);
+    assert.match(runs[0].stderr, /--node goes with --cluster/);
+    assert.match(runs[1].stderr, /--cluster needs --node/);
+    assert.match(runs[2].stderr, /--cluster-ttl.*soon/);
+  });
+
   it('refuses a cluster timer on an RTimer without the cluster option, naming the timer', async () => {
     const rt = new RTimer({ routes: { R: () => undefined } });
     rt.timer('name=dbsync;interval=10;cluster=once').exec('timer=dbsync;route=R');

@@ -3,6 +3,7 @@ import { parseDurationMs } from '../config/interval.js';
 import { RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
 import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
+import type { ClusterOptions } from '../cluster/options.js';
 
 // rtimer ctl parses its own command line (lib/ctl/command.ts); its lines are shown here too.
 const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl')).join('\n');
@@ -12,6 +13,7 @@ export const USAGE = `usage:
   rtimer check <kamailio.cfg> [--routes <module>] [--define NAME[=value]]...
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--define NAME[=value]]...
              [--metrics <addr> [--metrics-public]] [--ctl <socket>]
+             [--cluster <url>[,<url>...] --node <name> [--cluster-ttl <time>] [--cluster-prefix </path>]]
 ${ctlLines}
   rtimer --help | --version
 
@@ -28,6 +30,13 @@ options:
                       for loopback, [::1]:9464); needs the optional package prom-client
   --metrics-public    run: allow a --metrics address other machines can reach (0.0.0.0:9464, a LAN address)
   --ctl <socket>      run: open a JSON-RPC control socket (mode 0600) at this path, for rtimer ctl
+  --cluster <urls>    run: the etcd client URLs (comma-separated) for timers declared with cluster=once or
+                      cluster=slices; needs --node and the optional package etcd3
+  --node <name>       run: this node's name in the cluster (letters, digits, _ . -; unique among live nodes)
+  --cluster-ttl <time>
+                      run: the lease ttl (default 3s, at least 1s): how long a dead node holds its timers
+  --cluster-prefix </path>
+                      run: the etcd key prefix shared by the nodes (default /rtimer)
   -h, --help          print this text
   --version           print the version
 ${ctlOptions}
@@ -46,7 +55,7 @@ export type CliCommand =
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[] }
   | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[];
-      metrics?: MetricsAddress & { public: boolean }; ctl?: string };
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string; cluster?: ClusterOptions };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
 export class CliUsageError extends RTimerError {
@@ -64,6 +73,10 @@ const OPTIONS = {
   metrics: { type: 'string' },
   'metrics-public': { type: 'boolean' },
   ctl: { type: 'string' },
+  cluster: { type: 'string' },
+  node: { type: 'string' },
+  'cluster-ttl': { type: 'string' },
+  'cluster-prefix': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -103,7 +116,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'cluster', 'node', 'cluster-ttl', 'cluster-prefix'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines };
@@ -128,6 +141,29 @@ export function parseCli(argv: string[]): CliCommand {
   } else if (values['metrics-public']) {
     throw new CliUsageError('--metrics-public goes with --metrics <addr>');
   }
+  const cluster = clusterFlags(values);
   return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines, ...(metrics ? { metrics } : {}),
-    ...(values.ctl !== undefined ? { ctl: values.ctl } : {}) };
+    ...(values.ctl !== undefined ? { ctl: values.ctl } : {}), ...(cluster ? { cluster } : {}) };
+}
+
+/** --cluster, --node, --cluster-ttl, --cluster-prefix as RTimer's cluster option (checked again by RTimer). */
+function clusterFlags(values: { cluster?: string; node?: string; 'cluster-ttl'?: string; 'cluster-prefix'?: string }): ClusterOptions | undefined {
+  if (values.cluster === undefined) {
+    const stray = (['node', 'cluster-ttl', 'cluster-prefix'] as const).find((f) => values[f] !== undefined);
+    if (stray) throw new CliUsageError(`--${stray} goes with --cluster <url>`);
+    return undefined;
+  }
+  if (values.node === undefined) throw new CliUsageError('--cluster needs --node <name>');
+  const hosts = values.cluster.split(',').map((h) => h.trim());
+  if (hosts.length > 64 || hosts.some((h) => h === '')) throw new CliUsageError(`--cluster: expected up to 64 comma-separated URLs, got "${values.cluster}"`);
+  let ttlMs: number | undefined;
+  if (values['cluster-ttl'] !== undefined) {
+    try {
+      ttlMs = Math.round(parseDurationMs(values['cluster-ttl']));
+    } catch (err) {
+      throw new CliUsageError(`--cluster-ttl: ${(err as Error).message}`);
+    }
+  }
+  return { etcd: { hosts }, node: values.node, ...(ttlMs !== undefined ? { ttlMs } : {}),
+    ...(values['cluster-prefix'] !== undefined ? { prefix: values['cluster-prefix'] } : {}) };
 }

@@ -1,3 +1,4 @@
+import type { ClusterOptions } from '../cluster/options.js';
 import { RTimerConfigError, RTimerError } from '../errors.js';
 import { loadKamailioConfig } from '../config/kamailio-cfg.js';
 import type { RTimerConfig } from '../config/config.js';
@@ -67,10 +68,13 @@ export interface RunOptions {
   liveShared?: LiveStream[];
   /** Open the control socket there once the timers run (--ctl); stop() closes it. */
   ctl?: string;
+  /** Cluster mode (--cluster, --node, --cluster-ttl, --cluster-prefix). */
+  cluster?: ClusterOptions;
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
-  return runTimers(new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes }), options, io, signal);
+  const rt = new RTimer({ config: loadTimers(file, options.defines ?? [], io), routes, ...(options.cluster ? { cluster: options.cluster } : {}) });
+  return runTimers(rt, options, io, signal);
 }
 
 /**

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
           const live = process.stdout.isTTY && !cmd.quiet ? process.stdout : undefined;
           const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
           return await run(cmd.file, cmd.routes,
-            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, live, liveShared }, io, stop.signal);
+            { durationMs: cmd.durationMs, quiet: cmd.quiet, defines: cmd.defines, metrics: cmd.metrics, ctl: cmd.ctl, cluster: cmd.cluster, live, liveShared }, io, stop.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
