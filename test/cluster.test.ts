@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { RTimer, RTimerError, type RouteContext } from '../lib/index.js';
+import { Registry } from 'prom-client';
+import { RTimer, RTimerError, rtimerCollector, type RouteContext } from '../lib/index.js';
+import { formatList } from '../lib/ctl/format.js';
 import { EtcdCluster, etcdMissing } from './support/etcd.js';
 import { waitFor } from './support/procs.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +49,21 @@ describe('cluster (3-member etcd on loopback)', function () {
     for (const rt of rts) rt.on('cluster-acquired', (e) => acquired.push(e.node));
     await Promise.all(rts.map((rt) => rt.start()));
     await waitFor(() => log.length >= 15, 20_000);
+    // Operations: list() and the metrics say who leads, on every node.
+    const leaderName = log[0].node;
+    for (const rt of rts) {
+      const info = rt.list()[0].cluster!;
+      const me = rt === rts[['a', 'b', 'c'].indexOf(leaderName)];
+      assert.deepEqual([info.mode, info.role, info.leader], ['once', me ? 'leader' : 'member', leaderName]);
+      const registry = new Registry();
+      rtimerCollector(rt, { registry });
+      const text = await registry.metrics();
+      assert.match(text, new RegExp(`^rtimer_cluster_leader\\{timer="DBSync"\\} ${me ? 1 : 0}$`, 'm'));
+      assert.match(text, /^rtimer_cluster_members 3$/m);
+      assert.match(text, /^rtimer_fenced_total\{timer="DBSync"\} 0$/m);
+      if (me) assert.match(text, new RegExp(`^rtimer_cluster_term\\{timer="DBSync"\\} ${log[0].term}$`, 'm'));
+    }
+    assert.match(formatList(rts[0].list()), new RegExp(`cluster once: a is (leader|member), leader ${leaderName}`));
     await Promise.all(rts.map((rt) => rt.stop()));
     assert.ok(log.length >= 15, `${log.length} executions`);
     const ticks = log.map((r) => r.tick);

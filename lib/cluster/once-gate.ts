@@ -30,6 +30,8 @@ export interface ClusterTimerStats {
   rebalanced: number;
   /** `once`: claim transactions sent. */
   claims: number;
+  /** Live nodes under the prefix, as this node sees them. */
+  members: number;
 }
 
 /**
@@ -110,7 +112,7 @@ export class OnceGate implements TickGate {
 
   stats(): ClusterTimerStats {
     return { cluster: 'once', node: this.#co.node, role: this.role, leader: this.leader, term: this.role === 'leader' ? this.term : 0,
-      standby: this.standby, fenced: this.fenced, rebalanced: 0, claims: this.claims };
+      standby: this.standby, fenced: this.fenced, rebalanced: 0, claims: this.claims, members: this.#co.members().size };
   }
 
   #leading(term: number): void {

@@ -89,6 +89,6 @@ export class SlicesGate implements TickGate {
 
   stats(): ClusterTimerStats {
     return { cluster: 'slices', node: this.#co.node, role: 'member', leader: null, term: 0,
-      standby: this.standby, fenced: this.fenced, rebalanced: this.rebalanced, claims: 0 };
+      standby: this.standby, fenced: this.fenced, rebalanced: this.rebalanced, claims: 0, members: this.#co.members().size };
   }
 }
