@@ -73,6 +73,7 @@ export class EtcdCoordinator implements Coordinator {
   get leaseHex(): string { return this.#leaseHex; }
   get client(): Etcd3 { return this.#client!; }
   get prefix(): string { return this.#s.prefix; }
+  get ttlMs(): number { return this.#s.ttlMs; }
 
   renewDeadline(): bigint {
     return this.#ackSent === 0n ? 0n : this.#ackSent + this.#ttlNs - this.#guardNs;
@@ -258,7 +259,7 @@ function parseMember(kv: IKeyValue): Member | null {
 /**
  * One `once` timer's election: our key `<election>/e/<lease id>` is put if absent under our lease;
  * the key with the lowest create revision leads. A watch on the election's keys (and a re-check
- * every ttl/2, in case a watch event is lost) tells us when that changes.
+ * once a ttl, in case a watch event is lost) tells us when that changes.
  */
 class EtcdCandidacy implements Candidacy {
   readonly #co: EtcdCoordinator;
@@ -337,7 +338,8 @@ class EtcdCandidacy implements Candidacy {
         continue;
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(200, co.callMs));
+        // The watch wakes us; this re-check (once a ttl) only covers a lost watch event.
+        const t = setTimeout(resolve, co.ttlMs);
         t.unref();
         this.#wake = () => { clearTimeout(t); this.#wake = null; resolve(); };
       });
