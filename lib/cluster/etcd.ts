@@ -332,8 +332,9 @@ class EtcdCandidacy implements Candidacy {
           if (this.#session === -1) continue;
         }
       } catch {
+        // A slow or lost member: keep the role we had. Our claims and renew deadline fence the ticks;
+        // demoting on every blip would only drop ticks.
         if (this.#resigned || co.closed) return;
-        this.#events.following(null);
         await delay(100);
         continue;
       }
