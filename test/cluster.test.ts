@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runNode } from './support/run.js';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { loadEtcd3 } from '../lib/cluster/load-etcd3.js';
 
 const missing = etcdMissing();
 const TTL = 1000;
@@ -167,6 +170,23 @@ describe('cluster (3-member etcd on loopback)', function () {
 });
 
 describe('cluster configuration', () => {
+  it('without etcd3, a clear ERR_RTIMER_NO_ETCD3; an etcd3 that fails to load is reported with its cause', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-etcd3-'));
+    try {
+      const req = createRequire(join(dir, 'x.js'));
+      assert.throws(() => req.resolve('etcd3'), 'the test directory must not see etcd3');
+      assert.throws(() => loadEtcd3(req), (e: RTimerError) => e.code === 'ERR_RTIMER_NO_ETCD3' && /npm install etcd3/.test(e.message));
+      mkdirSync(join(dir, 'node_modules', 'etcd3'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', 'etcd3', 'index.js'), 'require("grpc-not-installed");');
+      assert.throws(() => loadEtcd3(createRequire(join(dir, 'x.js'))), (e: RTimerError) =>
+        e.code === 'ERR_RTIMER_ETCD3_FAILED' && e.message.includes('grpc-not-installed') && e.cause instanceof Error);
+      writeFileSync(join(dir, 'node_modules', 'etcd3', 'index.js'), 'module.exports = {};');
+      assert.throws(() => loadEtcd3(createRequire(join(dir, 'x.js'))), (e: RTimerError) => e.code === 'ERR_RTIMER_ETCD3_FAILED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rtimer run: --node, --cluster-ttl, --cluster-prefix need --cluster; --cluster needs --node (usage errors, exit 2)', async () => {
     const runs = await Promise.all([
       ['--node', 'a'], ['--cluster', 'http://127.0.0.1:2379'], ['--cluster', 'http://127.0.0.1:2379', '--node', 'a', '--cluster-ttl', 'soon'],

@@ -1,3 +1,6 @@
+import type { TimerConfig } from '../config/types.js';
+import { taskRange, type SliceFields } from '../schedule/slices.js';
+
 /**
  * A cluster timer's schedule: deadlines on multiples of the interval on the wall clock, so every
  * node shares one grid and one numbering. Tick n is due at wall time n × interval (from the epoch);
@@ -28,4 +31,11 @@ export class Grid {
 
   /** Wall-clock ms of tick n's deadline. */
   wallMs(n: number): number { return Number((BigInt(n) * this.intervalNs) / 1_000_000n); }
+}
+
+/** The slice of global tick n: `n mod nslices`, the same on every node. */
+export function clusterFields(t: Pick<TimerConfig, 'ntasks' | 'nslices'>, n: number): SliceFields {
+  const slice = n % t.nslices;
+  const range = taskRange(slice, t.ntasks, t.nslices);
+  return { slice, nslices: t.nslices, ntasks: t.ntasks, tasks: range[1] - range[0], taskRange: range };
 }

@@ -1,9 +1,9 @@
 import type { TimerConfig } from '../config/types.js';
 import type { ClusterTickView } from '../route/context.js';
 import type { TickGate } from '../schedule/runtime.js';
-import { taskRange, type SliceFields } from '../schedule/slices.js';
+import type { SliceFields } from '../schedule/slices.js';
 import { keySegment, type Candidacy, type Coordinator } from './coordinator.js';
-import type { Grid } from './grid.js';
+import { clusterFields, type Grid } from './grid.js';
 
 const hrtime = process.hrtime.bigint;
 const MS = 1_000_000n;
@@ -60,7 +60,6 @@ export class OnceGate implements TickGate {
   #wake: (() => void) | null = null;
   readonly #batch: number;
   readonly #leadNs: bigint;
-  #fields: SliceFields | null = null;
 
   constructor(t: TimerConfig, grid: Grid, co: Coordinator, emit: ClusterEmit) {
     this.#t = t;
@@ -100,13 +99,7 @@ export class OnceGate implements TickGate {
     return false;
   }
 
-  fields(n: number): SliceFields {
-    const t = this.#t;
-    if (t.nslices === 1) return this.#fields ??= Object.freeze({ slice: 0, nslices: 1, ntasks: t.ntasks, tasks: t.ntasks, taskRange: Object.freeze([0, t.ntasks] as const) });
-    const slice = n % t.nslices;
-    const range = taskRange(slice, t.ntasks, t.nslices);
-    return { slice, nslices: t.nslices, ntasks: t.ntasks, tasks: range[1] - range[0], taskRange: range };
-  }
+  fields(n: number): SliceFields { return clusterFields(this.#t, n); }
 
   view(_n: number): ClusterTickView { return { cluster: { node: this.#co.node, role: this.role, term: this.term } }; }
 

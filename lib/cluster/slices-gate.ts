@@ -1,10 +1,10 @@
 import type { TimerConfig } from '../config/types.js';
 import type { ClusterTickView } from '../route/context.js';
 import type { TickGate } from '../schedule/runtime.js';
-import { taskRange, type SliceFields } from '../schedule/slices.js';
+import type { SliceFields } from '../schedule/slices.js';
 import { assignTasks } from './assign.js';
 import type { Coordinator } from './coordinator.js';
-import type { Grid } from './grid.js';
+import { clusterFields, type Grid } from './grid.js';
 import type { ClusterTimerStats } from './once-gate.js';
 
 const hrtime = process.hrtime.bigint;
@@ -70,12 +70,7 @@ export class SlicesGate implements TickGate {
     this.#me = nodes.indexOf(this.#co.node);
   }
 
-  fields(n: number): SliceFields {
-    const t = this.#t;
-    const slice = n % t.nslices;
-    const range = taskRange(slice, t.ntasks, t.nslices);
-    return { slice, nslices: t.nslices, ntasks: t.ntasks, tasks: range[1] - range[0], taskRange: range };
-  }
+  fields(n: number): SliceFields { return clusterFields(this.#t, n); }
 
   view(_n: number): ClusterTickView {
     // This cycle's table, even if an async route reads ownTasks after the next cycle began.
