@@ -59,7 +59,10 @@ export class OnceGate implements TickGate {
   #closed = false;
   #wake: (() => void) | null = null;
   readonly #batch: number;
-  readonly #leadNs: bigint;
+  /** How long before its first deadline a claim is sent (see #claimLoop). */
+  readonly #baseLeadNs: bigint;
+  /** The slowest recent claim, decaying by a tenth per claim, ns. */
+  #slowNs = 0n;
 
   constructor(t: TimerConfig, grid: Grid, co: Coordinator, emit: ClusterEmit) {
     this.#t = t;
@@ -70,7 +73,7 @@ export class OnceGate implements TickGate {
     const windowMs = Math.max(intervalMs, CLAIM_WINDOW_MS);
     this.#batch = Math.max(1, Math.ceil(CLAIM_WINDOW_MS / intervalMs));
     // A claim is sent this long before its first deadline: a txn takes ms, a loaded etcd more.
-    this.#leadNs = BigInt(Math.round(Math.min(Math.max(windowMs / 2, 25), 500) * 1000)) * 1000n;
+    this.#baseLeadNs = BigInt(Math.round(Math.min(Math.max(windowMs / 2, 25), 500) * 1000)) * 1000n;
   }
 
   /** Ticks per claim: ⌈50 ms / interval⌉ (1 for intervals of 50 ms and more). */
@@ -151,15 +154,18 @@ export class OnceGate implements TickGate {
       const now = hrtime();
       // Behind (claims failed for a while): never claim a tick whose deadline has passed.
       if (this.#grid.deadline(this.#next) <= now) this.#next = this.#grid.after(now);
-      const waitNs = this.#grid.deadline(this.#next) - this.#leadNs - now;
+      const waitNs = this.#grid.deadline(this.#next) - this.#lead() - now;
       if (waitNs > 0n) await this.#sleep(Number(waitNs / MS));
       if (!this.#leads(term)) return;
       const first = this.#next;
       const last = first + this.#batch - 1;
       let res;
+      const sent = hrtime();
       try {
         this.claims++;
         res = await this.#candidacy!.claim(term, first, last);
+        const took = hrtime() - sent;
+        this.#slowNs = took > this.#slowNs ? took : (this.#slowNs * 9n) / 10n;
       } catch {
         await this.#sleep(CLAIM_WINDOW_MS); // bounded retry rate
         continue;
@@ -179,6 +185,16 @@ export class OnceGate implements TickGate {
         this.#next = Math.max(first, res.through + 1);
       }
     }
+  }
+
+  /**
+   * The base lead, or twice the slowest recent claim when etcd is slower (a loaded host): claims stay
+   * ahead of their deadlines, up to 500 ms ahead; the rate stays one claim per window.
+   */
+  #lead(): bigint {
+    const adaptive = 2n * this.#slowNs;
+    const max = 500n * MS;
+    return adaptive > this.#baseLeadNs ? (adaptive < max ? adaptive : max) : this.#baseLeadNs;
   }
 
   #sleep(ms: number): Promise<void> {
