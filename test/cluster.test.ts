@@ -11,6 +11,8 @@ import { CLI, runNode } from './support/run.js';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { loadEtcd3 } from '../lib/cluster/load-etcd3.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const missing = etcdMissing();
 const TTL = 1000;
@@ -170,6 +172,16 @@ describe('cluster (3-member etcd on loopback)', function () {
 });
 
 describe('cluster configuration', () => {
+  it('importing node-rtimer, and running timers without cluster, does not load etcd3', () => {
+    const index = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+      `const { RTimer } = await import(${JSON.stringify(index)}); const { createRequire } = await import('node:module');
+       const rt = new RTimer({ routes: { R: () => undefined }, cluster: { etcd: { hosts: ['http://127.0.0.1:1'] }, node: 'a' } });
+       rt.timer({ name: 't', interval: 1 }).exec({ timer: 't', route: 'R' }); await rt.start(); await rt.stop();
+       const cache = createRequire(import.meta.url).cache; console.log(Object.keys(cache).filter((k) => k.includes('etcd3')).length);`],
+    { encoding: 'utf8' });
+    assert.equal(out.trim(), '0');
+  });
   it('without etcd3, a clear ERR_RTIMER_NO_ETCD3; an etcd3 that fails to load is reported with its cause', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtimer-etcd3-'));
     try {
