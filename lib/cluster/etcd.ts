@@ -102,9 +102,11 @@ export class EtcdCoordinator implements Coordinator {
       }
     }
     if (this.#ackSent === 0n) { await this.#shut(); throw unreachable(lastErr); }
+    // Start-up calls share the connect budget (a loaded etcd may take longer than a per-call deadline).
+    const startMs = () => Math.max(this.callMs, until - Date.now());
     try {
-      await this.#register(until + s.ttlMs * 2);
-      await this.#watchMembers();
+      await this.#register(until + s.ttlMs * 2, startMs());
+      await this.#watchMembers(startMs());
     } catch (err) {
       await this.#shut();
       if (err instanceof RTimerError && err.code === 'ERR_RTIMER_CLUSTER_DUPLICATE_NODE') throw err;
@@ -127,7 +129,7 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   /** Puts our member key; a key under our name with another instance id is a live duplicate unless it expires within the ttl. */
-  async #register(until: number): Promise<void> {
+  async #register(until: number, callMs = this.callMs): Promise<void> {
     const key = this.#memberKey(this.#s.node);
     const value = JSON.stringify({ node: this.#s.node, instance: this.instance, since: this.#since } satisfies Member);
     for (;;) {
@@ -135,7 +137,7 @@ export class EtcdCoordinator implements Coordinator {
         compare: [{ key: bytes(key), target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: bytes(key), value: bytes(value), lease: this.#lease ? await this.#lease.grant() : 0 } }],
         failure: [{ request_range: { key: bytes(key) } }],
-      }), this.callMs, 'member registration');
+      }), callMs, 'member registration');
       if (res.succeeded) return;
       const kv = res.responses[0]?.response_range?.kvs?.[0];
       const other = kv ? parseMember(kv) : null;
@@ -149,17 +151,17 @@ export class EtcdCoordinator implements Coordinator {
     }
   }
 
-  async #watchMembers(): Promise<void> {
+  async #watchMembers(callMs: number): Promise<void> {
     const p = `${this.#s.prefix}/members/`;
     const load = async () => {
-      const res = await withDeadline(this.#client!.kv.range({ key: bytes(p), range_end: prefixEnd(p) }), this.callMs, 'member list');
+      const res = await withDeadline(this.#client!.kv.range({ key: bytes(p), range_end: prefixEnd(p) }), callMs, 'member list');
       const next = new Map<string, Member>();
       for (const kv of res.kvs) { const m = parseMember(kv); if (m) next.set(m.node, m); }
       this.#setMembers(next);
       return res.header.revision;
     };
     const rev = await load();
-    const w = await withDeadline(this.#client!.watch().prefix(p).startRevision(String(BigInt(rev) + 1n)).create(), this.callMs, 'member watch');
+    const w = await withDeadline(this.#client!.watch().prefix(p).startRevision(String(BigInt(rev) + 1n)).create(), callMs, 'member watch');
     this.#watcher = w;
     w.on('put', (kv) => { const m = parseMember(kv); if (m) this.#setMembers(new Map(this.#members).set(m.node, m)); });
     w.on('delete', (kv) => {
@@ -189,8 +191,10 @@ export class EtcdCoordinator implements Coordinator {
       await delay(period);
       if (this.#closed) return;
       const sent = hrtime();
+      // A late answer still counts from its send time, so it may take up to half the ttl.
+      const ms = Math.max(this.callMs, Math.round(this.#s.ttlMs / 2));
       try {
-        const res = await withDeadline(this.#lease!.keepaliveOnce({ deadline: Date.now() + this.callMs }), this.callMs, 'keep-alive');
+        const res = await withDeadline(this.#lease!.keepaliveOnce({ deadline: Date.now() + ms }), ms, 'keep-alive');
         if (this.#closed) return;
         if (Number(res.TTL) > 0) this.#ackSent = sent;
       } catch (err) {
