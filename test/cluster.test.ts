@@ -54,36 +54,41 @@ describe('cluster (3-member etcd on loopback)', function () {
     const acquired: string[] = [];
     for (const rt of rts) rt.on('cluster-acquired', (e) => acquired.push(e.node));
     await Promise.all(rts.map((rt) => rt.start()));
-    await waitFor(() => log.length >= 15, 20_000);
+    assert.ok(await waitFor(() => log.length >= 15 && rts.some((rt) => rt.stats()[0].cluster!.role === 'leader'), 30_000),
+      `${log.length} executions`);
     // Operations: list() and the metrics say who leads, on every node.
-    const leaderName = log[0].node;
+    const leaderRt = rts.find((rt) => rt.stats()[0].cluster!.role === 'leader')!;
+    const leaderName = leaderRt.stats()[0].cluster!.node;
     for (const rt of rts) {
       const info = rt.list()[0].cluster!;
-      const me = rt === rts[['a', 'b', 'c'].indexOf(leaderName)];
-      assert.deepEqual([info.mode, info.role, info.leader], ['once', me ? 'leader' : 'member', leaderName]);
+      const me = rt === leaderRt;
+      assert.deepEqual([info.mode, info.role], ['once', me ? 'leader' : 'member']);
+      if (me) assert.equal(info.leader, leaderName);
       const registry = new Registry();
       rtimerCollector(rt, { registry });
       const text = await registry.metrics();
       assert.match(text, new RegExp(`^rtimer_cluster_leader\\{timer="DBSync"\\} ${me ? 1 : 0}$`, 'm'));
       assert.match(text, /^rtimer_cluster_members 3$/m);
-      assert.match(text, /^rtimer_fenced_total\{timer="DBSync"\} 0$/m);
-      if (me) assert.match(text, new RegExp(`^rtimer_cluster_term\\{timer="DBSync"\\} ${log[0].term}$`, 'm'));
+      assert.match(text, /^rtimer_fenced_total\{timer="DBSync"\} \d+$/m);
+      if (me) assert.match(text, new RegExp(`^rtimer_cluster_term\\{timer="DBSync"\\} ${info.term}$`, 'm'));
     }
-    assert.match(formatList(rts[0].list()), new RegExp(`cluster once: a is (leader|member), leader ${leaderName}`));
+    assert.match(formatList(leaderRt.list()), new RegExp(`cluster once: ${leaderName} is leader, leader ${leaderName} \\(term \\d+\\)`));
     await Promise.all(rts.map((rt) => rt.stop()));
-    assert.ok(log.length >= 15, `${log.length} executions`);
     const ticks = log.map((r) => r.tick);
     assert.equal(new Set(ticks).size, ticks.length, 'no tick ran twice');
-    assert.equal(new Set(log.map((r) => r.node)).size, 1, 'one leader ran them all (no fault)');
-    assert.equal(acquired.length, 1);
-    assert.ok(log.every((r) => r.term > 0 && r.term === log[0].term));
+    assert.ok(acquired.length >= 1);
+    // One term per leader; a later leader has a higher term (on a quiet host there is one of each).
+    const terms = new Map<number, string>();
+    for (const r of log) { assert.ok(r.term > 0); assert.equal(terms.get(r.term) ?? r.node, r.node); terms.set(r.term, r.node); }
+    for (let i = 1; i < log.length; i++) assert.ok(log[i].term >= log[i - 1].term, 'terms never go back');
     // The global tick number is the wall-clock grid: tick × 100 ms ≈ the wall time of the run.
     for (const r of log) assert.ok(Math.abs(r.tick * 100 - r.wall) < 1000, `tick ${r.tick} vs wall ${r.wall}`);
     const stats = rts.map((rt) => rt.stats()[0]);
-    const leader = stats.find((s) => s.cluster!.role === 'leader' || s.executions > 0)!;
-    assert.equal(leader.executions, log.length);
     assert.equal(stats.reduce((n, s) => n + s.executions, 0), log.length);
-    for (const s of stats) assert.equal(s.cluster!.fenced, 0);
+    for (const s of stats) {
+      const c = s.cluster!;
+      assert.equal(s.executions + s.missed + s.paused + c.standby + c.fenced, s.ticks, `${c.node}: the counters add up`);
+    }
   });
 
   it("stop() of the leader resigns at once: another node runs the next ticks well within the ttl", async () => {
