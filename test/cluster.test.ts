@@ -167,6 +167,18 @@ describe('cluster (3-member etcd on loopback)', function () {
     }
   });
 
+  it('stop() while start() still connects to an unreachable etcd: start() rejects at once, stop() resolves', async () => {
+    const rt = new RTimer({ routes: { R: () => undefined }, cluster: { etcd: { hosts: ['http://127.0.0.1:1'] }, node: 'x', connectTimeoutMs: 60_000 } });
+    rt.timer({ name: 't', interval: 1, cluster: 'once' }).exec({ timer: 't', route: 'R' });
+    const starting = rt.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await rt.stop();
+    await assert.rejects(starting, (e: RTimerError) => e.code === 'ERR_RTIMER_STOPPED');
+    assert.ok(Date.now() - t0 < 10_000, `stop() took ${Date.now() - t0} ms`);
+    assert.equal(rt.state, 'stopped');
+  });
+
   it('rejects start() with ERR_RTIMER_CLUSTER_UNREACHABLE naming the hosts, within its connect timeout', async () => {
     const rt = new RTimer({ routes: { R: () => undefined }, cluster: { etcd: { hosts: ['http://127.0.0.1:1'] }, node: 'x', connectTimeoutMs: 500 } });
     rt.timer({ name: 't', interval: 1, cluster: 'once' }).exec({ timer: 't', route: 'R' });

@@ -92,7 +92,7 @@ export class EtcdCoordinator implements Coordinator {
     // A node joins `slices` timers one ttl from now: every node sees the key by then.
     this.#since = Date.now() + s.ttlMs;
     let lastErr: unknown;
-    while (Date.now() < until) {
+    while (Date.now() < until && !this.#closed) {
       try {
         await this.#grant(until - Date.now());
         break;
@@ -101,6 +101,7 @@ export class EtcdCoordinator implements Coordinator {
         await delay(Math.min(200, Math.max(0, until - Date.now())));
       }
     }
+    if (this.#closed) { await this.#shut(); throw new RTimerError('ERR_RTIMER_STOPPED', 'closed while connecting to etcd'); }
     if (this.#ackSent === 0n) { await this.#shut(); throw unreachable(lastErr); }
     // Start-up calls share the connect budget (a loaded etcd may take longer than a per-call deadline).
     const startMs = () => Math.max(this.callMs, until - Date.now());
