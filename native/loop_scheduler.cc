@@ -212,8 +212,9 @@ void LoopScheduler::Run(int64_t target) {
     if (more < 8) {
       Learn(&prep_base_ns_, std::max<int64_t>(took - prep_per_ns_ * more, 0), 20000);
     } else if (!learned_) {
-      // The first real batch replaces the dry run's estimate (see Add()) rather than moving it.
-      prep_per_ns_ = std::max<int64_t>(took - prep_base_ns_, 0) / more;
+      // The first real batch brings the dry run's estimate (see Add()) down to what it took, at
+      // once; a first batch slower than the estimate (cold) does not set it, later ones teach it.
+      prep_per_ns_ = std::min(prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more);
       learned_ = true;
     } else {
       Learn(&prep_per_ns_, std::max<int64_t>(took - prep_base_ns_, 0) / more, 200);

@@ -265,7 +265,7 @@ describe('control socket on a real RTimer (issue 12)', () => {
     const cfg = join(dir, 'k.cfg');
     const routes = join(dir, 'routes.mjs');
     const sock = join(dir, 'run.sock');
-    writeFileSync(cfg, 'modparam("ptimer", "timer", "name=p;interval=50ms;nworkers=1")\nmodparam("ptimer", "loop", "timer=p;route=L")\n' +
+    writeFileSync(cfg, 'loadmodule "ptimer.so" loadmodule "rtimer.so" modparam("ptimer", "timer", "name=p;interval=50ms;nworkers=1")\nmodparam("ptimer", "loop", "timer=p;route=L")\n' +
       'modparam("rtimer", "timer", "name=h;interval=1;mode=0")\nmodparam("rtimer", "exec", "timer=h;route=L")\n');
     writeFileSync(routes, 'export function L() {}\n');
     const child = spawn(process.execPath, [CLI, 'run', cfg, '--routes', routes, '--ctl', sock, '--duration', '20s'],

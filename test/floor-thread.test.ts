@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { binding } from '../lib/binding.js';
+import { binding } from '../lib/native/binding.js';
 import { sleep, threadCount } from './support/native.js';
 import { runNode } from './support/run.js';
 
@@ -42,7 +42,7 @@ describe('FloorThread (rtimer latency\'s floor)', function () {
 
   it('a process that exits with the thread running ends cleanly (the environment\'s teardown joins it)', async () => {
     const r = await runNode(['--input-type=module', '-e', `
-import { binding } from './dist/binding.js';
+import { binding } from './dist/native/binding.js';
 const f = new binding.FloorThread(1_000_000); f.start();
 setTimeout(() => console.log('done', f.stats().cycles > 0), 100);`], { timeoutMs: 60_000 });
     assert.deepEqual([r.code, r.signal, r.stdout.trim()], [0, null, 'done true'], r.stderr);
@@ -51,7 +51,7 @@ setTimeout(() => console.log('done', f.stats().cycles > 0), 100);`], { timeoutMs
   it('worker threads: terminated with their threads running, the parent runs on', async () => {
     const r = await runNode(['--input-type=module', '-e', `
 import { Worker } from 'node:worker_threads';
-const body = "import { binding } from '" + new URL('./dist/binding.js', 'file://' + process.cwd() + '/').href + "';" +
+const body = "import { binding } from '" + new URL('./dist/native/binding.js', 'file://' + process.cwd() + '/').href + "';" +
   "import { parentPort } from 'node:worker_threads';" +
   "const f = new binding.FloorThread(1000000); f.start(); setTimeout(() => parentPort.postMessage(f.stats().cycles), 50); setInterval(() => {}, 1000);";
 for (let round = 0; round < 3; round++) {

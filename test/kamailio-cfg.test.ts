@@ -13,7 +13,7 @@ import { withModules } from './support/run.js';
 
 const CFG = `#!KAMAILIO
 #!define WITH_RTIMER
-loadmodule "rtimer.so"
+loadmodule "rtimer.so" loadmodule "tm.so"
 modparam("tm", "fr_timer", 30000)
 # modparam("rtimer", "timer", "name=commented;interval=1")
 // modparam("rtimer", "timer", "name=commented2;interval=1")

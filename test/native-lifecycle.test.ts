@@ -78,7 +78,7 @@ console.log('collected');`]);
     // has its own thread, every 10th a precision spin, every 5th RTimer also a mode 0 timer.
     const r = await runNode(['--expose-gc', '--input-type=module', '-e', `
 import { RTimer } from './dist/index.js';
-import { binding } from './dist/binding.js';
+import { binding } from './dist/native/binding.js';
 const Native = binding.NativeTimer;
 let native = 0, timers = 0;
 const goneNative = new FinalizationRegistry(() => { native--; });

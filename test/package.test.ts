@@ -85,7 +85,7 @@ console.log(JSON.stringify({ n, wait: capabilities().wait }));`], { cwd: project
     const { n, wait } = JSON.parse(r.out);
     assert.ok(n > 100, `${n} ticks`);
     assert.equal(wait, 'timerfd');
-    writeFileSync(join(project, 'k.cfg'), 'modparam("rtimer", "timer", "name=ta;interval=100u;mode=2")\n');
+    writeFileSync(join(project, 'k.cfg'), 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=ta;interval=100u;mode=2")\n');
     const cli = run(join(project, 'node_modules/.bin/rtimer'), ['check', 'k.cfg'], { cwd: project });
     assert.equal(cli.code, 0, cli.err);
     assert.deepEqual(JSON.parse(cli.out).timers[0], { name: 'ta', mode: 2, interval: 100, unit: 'us', intervalUs: 100, routes: [] });

@@ -36,10 +36,10 @@ describe('precision mode at the route', () => {
       } } });
       rt.timer({ name: 't', mode: 'inline', interval: '2ms', ...spec }).exec('timer=t;route=R');
       await rt.start();
-      await sleep(200);
+      await sleep(300);
       await rt.stop();
       precisionSpin.until = original;
-      assert.ok(entries.length > 10, `executions ${entries.length}`);
+      assert.ok(entries.length >= 3, `executions ${entries.length}`);
       assert.equal(spins.length, entries.length, 'one spin per route call');
       for (const { ctx, entry, state: atRoute, spun } of entries) {
         assert.ok(spun, 'a spin before every route');
@@ -72,7 +72,7 @@ describe('precision mode at the route', () => {
     }
     await rt.start();
     const atStart = events.length;
-    await sleep(100);
+    await sleep(250);
     await rt.stop();
     precisionSpin.until = original;
     // Every timer's path ran dry before start() resolved, and before any tick.

@@ -18,7 +18,7 @@ import { CLI, ROOT, runNode } from './support/run.js';
  */
 
 const CHILD = fileURLToPath(new URL('./support/cfg-child.mjs', import.meta.url));
-const TIMER = 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=t;interval=1;mode=0;")\nmodparam("rtimer", "exec", "timer=t;route=r")\n';
+const TIMER = 'loadmodule "rtimer.so" loadmodule "tm.so" modparam("rtimer", "timer", "name=t;interval=1;mode=0;")\nmodparam("rtimer", "exec", "timer=t;route=r")\n';
 
 interface Outcome { label: string; ms: number; ok: boolean; timers?: number; name?: string; code?: string; message?: string }
 

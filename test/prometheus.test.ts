@@ -11,7 +11,7 @@ import { CLI, ROOT } from './support/run.js';
 const PROMETHEUS = process.env.RTIMER_PROMETHEUS ?? '/usr/bin/prometheus';
 const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.meta.url));
 
-const CFG = 'modparam("rtimer", "timer", "name=fast;interval=10ms;mode=inline")\nmodparam("rtimer", "exec", "timer=fast;route=OK")\n' +
+const CFG = 'loadmodule "rtimer.so" modparam("rtimer", "timer", "name=fast;interval=10ms;mode=inline")\nmodparam("rtimer", "exec", "timer=fast;route=OK")\n' +
   'modparam("rtimer", "timer", "name=proc;interval=50ms;mode=1")\nmodparam("rtimer", "exec", "timer=proc;route=OK")\n';
 
 interface Vector { metric: Record<string, string>; value: [number, string] }

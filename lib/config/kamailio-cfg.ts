@@ -195,8 +195,6 @@ class ModparamReader {
         { ...where, text: modArg.value });
     }
     const matched = this.#modules.filter((m) => re.test(m));
-    // Other modules' lines are not ours to judge; a line for rtimer or ptimer needs its module loaded.
-    if (matched.length === 0 && !re.test('rtimer') && !re.test('ptimer')) return;
     if (matched.length === 0) {
       throw new RTimerConfigError('ERR_RTIMER_CONFIG_MODULE',
         `${fn}("${modArg.value}", "${paramArg.value}", ...): no module loaded before it matches "${modArg.value}" `

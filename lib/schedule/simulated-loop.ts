@@ -92,7 +92,7 @@ export class SimulatedLoop {
     }
   }
 
-  // The dispatch loop (lib/dispatch-loop.ts): every tick prepared, then each run at its deadline.
+  // The dispatch loop (lib/native/dispatch-loop.ts): every tick prepared, then each run at its deadline.
   #deliver(arrival: bigint): void {
     const batch = this.#queue;
     this.#queue = [];

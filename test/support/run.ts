@@ -33,10 +33,11 @@ export function configWriter(dir: () => string): (text: string) => string {
 }
 
 /**
- * The text with a `loadmodule` for rtimer and ptimer in front when it lacks one (Kamailio reads a module's
- * parameters only once it is loaded), on its first line so that line numbers stay.
+ * The text with a `loadmodule` in front for each module its modparam lines name but it does not load
+ * (Kamailio reads a module's parameters only once it is loaded), on its first line so that line numbers stay.
  */
 export function withModules(text: string): string {
-  const missing = ['rtimer', 'ptimer'].filter((m) => text.includes(`"${m}"`) && !new RegExp(`loadmodule\\s*["']${m}(\\.so)?["']`).test(text));
+  const named = new Set([...text.matchAll(/modparamx?\(\s*["']([A-Za-z0-9_]+)["']/g)].map((m) => m[1].toLowerCase()));
+  const missing = [...named].filter((m) => !new RegExp(`loadmodule\\s*["']${m}(\\.so)?["']`).test(text));
   return missing.map((m) => `loadmodule "${m}.so" `).join('') + text;
 }
