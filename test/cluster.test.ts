@@ -149,7 +149,7 @@ describe('cluster (3-member etcd on loopback)', function () {
     const dir = mkdtempSync(join(tmpdir(), 'rtimer-cli-cluster-'));
     try {
       const cfg = join(dir, 'k.cfg');
-      writeFileSync(cfg, 'modparam("rtimer", "timer", "name=sync;interval=1;cluster=once")\nmodparam("rtimer", "exec", "timer=sync;route=HEARTBEAT")\n');
+      writeFileSync(cfg, 'loadmodule "rtimer.so"\nmodparam("rtimer", "timer", "name=sync;interval=1;cluster=once")\nmodparam("rtimer", "exec", "timer=sync;route=HEARTBEAT")\n');
       const pfx = fresh();
       const args = (node: string) => [CLI, 'run', cfg, '--routes', 'examples/routes.mjs', '--duration', '4s', '-q',
         '--cluster', etcd.hosts.join(','), '--node', node, '--cluster-ttl', '1s', '--cluster-prefix', pfx];
