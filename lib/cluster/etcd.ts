@@ -208,7 +208,8 @@ export class EtcdCoordinator implements Coordinator {
         if (Number(res.TTL) > 0) this.#ackSent = sent;
       } catch (err) {
         if (this.#closed) return;
-        if ((err as Error)?.name === 'EtcdLeaseInvalidError') await this.#renewSession();
+        // By class: etcd3's errors keep the name 'Error'.
+        if (err instanceof loadEtcd3().EtcdLeaseInvalidError) await this.#renewSession();
       }
     }
   }
