@@ -34,6 +34,15 @@ export interface TimerStateEvent {
 /** What an 'error' listener receives: one of these kinds, all RTimerErrors with a `code`. */
 export type RTimerErrorEvent = RTimerRouteError | RTimerStopGraceError | RTimerError;
 
+/** 'cluster-acquired': this node leads a `cluster: 'once'` timer from now on, in `term`. */
+export interface ClusterAcquiredEvent { timer: string; node: string; term: number }
+
+/** 'cluster-lost': this node no longer leads the timer (deposed, fenced, etcd unreachable, stopped). */
+export interface ClusterLostEvent { timer: string; node: string; term: number; reason: string }
+
+/** 'cluster-members': the live nodes under the prefix changed (also once at start). */
+export interface ClusterMembersEvent { node: string; members: string[] }
+
 /** RTimer's events and their listener arguments. */
 export interface RTimerEvents {
   /**
@@ -47,4 +56,7 @@ export interface RTimerEvents {
   'worker-message': [event: WorkerMessageEvent];
   'worker-unresponsive': [event: WorkerUnresponsiveEvent];
   'timer-state': [event: TimerStateEvent];
+  'cluster-acquired': [event: ClusterAcquiredEvent];
+  'cluster-lost': [event: ClusterLostEvent];
+  'cluster-members': [event: ClusterMembersEvent];
 }

@@ -15,6 +15,7 @@ export type {
 export { RTimerError, RTimerConfigError, RTimerRouteError, RTimerStopGraceError } from './errors.js';
 export type {
   RTimerEvents, RTimerErrorEvent, TimerFailedEvent, TimerStateEvent, WorkerRestartEvent, WorkerMessageEvent, WorkerUnresponsiveEvent,
+  ClusterAcquiredEvent, ClusterLostEvent, ClusterMembersEvent,
 } from './events.js';
 export type { LoopState, StateCause } from './schedule/lifecycle.js';
 export { FAKED_SIP_MSG, type FakedMessage } from './route/fmsg.js';
@@ -30,3 +31,6 @@ export { rtimerCollector, type RTimerCollector, type RTimerCollectorOptions } fr
 export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './metrics/server.js';
 export { parseMetricsAddress, type MetricsAddress } from './metrics/address.js';
 export type { MetricsRegistry } from './metrics/prom-client.js';
+export type { ClusterOptions } from './cluster/options.js';
+export type { ClusterTimerStats } from './cluster/once-gate.js';
+export { MAX_CLUSTER_TASKS } from './cluster/assign.js';

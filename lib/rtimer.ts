@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { didYouMean, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
+import { didYouMean, RTimerConfigError, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
 import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
@@ -21,6 +21,9 @@ import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type
 import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
 import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost, type VirtualTime } from './schedule/virtual-host.js';
+import { Cluster } from './cluster/cluster.js';
+import { clusterError } from './cluster/etcd.js';
+import { clusterSettings, type ClusterOptions, type ClusterSettings } from './cluster/options.js';
 
 export type { TimerStats };
 
@@ -48,13 +51,18 @@ export interface RTimerOptions<S extends object = RouteState> {
    * SchedulerClock, internally, drives the mode-0 scheduler alone.)
    */
   clock?: VirtualTime | SchedulerClock;
+  /**
+   * Cluster mode on etcd: timers declared with `cluster: 'once'` run on one node, `'slices'` spread
+   * their tasks over the live nodes (see README, Cluster). Needs the etcd3 package.
+   */
+  cluster?: ClusterOptions;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
 
 const QUIET_STATS = Symbol.for('node-rtimer.quietStats');
 
-const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'clock'];
+const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'cluster', 'clock'];
 
 /** One rule for `stopGraceMs` and `supervisor.stopGraceMs`: whole ms, as Node timers count them. */
 function graceOption(value: unknown, name: string): number | undefined {
@@ -135,6 +143,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   /** Settles when stop() is called: start() stops waiting for start routes then. */
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
+  readonly #clusterSettings: ClusterSettings | undefined;
+  #cluster: Cluster | null = null;
 
   constructor(options: RTimerOptions<S> = {}) {
     super();
@@ -152,6 +162,13 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     this.#routes = options.routes as RoutesSource | undefined;
     this.#virtual = virtualHost(options.clock);
     this.#scheduler = new SharedScheduler(this.#virtual?.scheduler ?? options.clock as SchedulerClock | undefined);
+    if (options.cluster !== undefined && this.#virtual) {
+      // Leases, elections and the wall-clock grid live in etcd, on real time: a simulation would pretend.
+      throw new RTimerConfigError('ERR_RTIMER_VIRTUAL_CLUSTER',
+        'the cluster option needs etcd and real time: a VirtualClock cannot run cluster timers (leave cluster out of the test\'s RTimer options)',
+        { text: 'cluster' });
+    }
+    this.#clusterSettings = options.cluster === undefined ? undefined : clusterSettings(options.cluster);
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -190,7 +207,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     this.#starting = this.#start().then(() => {
       if (this.#state !== 'starting') throw stoppedError(); // stop() came before every timer was armed
       this.#state = 'running';
-    }, (err: unknown) => {
+    }, async (err: unknown) => {
+      await this.#cluster?.close().catch(() => undefined);
       // Once stop() was called the RTimer never goes back to idle: stop() makes it 'stopped'.
       if (this.#state === 'starting') {
         this.#state = 'idle';
@@ -214,6 +232,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${names} ` +
         `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
     }
+    this.#cluster = Cluster.for(this.#clusterSettings, timers, (event, payload) => {
+      try { this.emit(event, payload as never); } catch (err) { throwLater(err); }
+    }, (err) => this.#reportError(err));
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
     const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
     for (const t of dedicated) {
@@ -240,12 +261,23 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       found = resolveRoutes(loaded.routes, loaded.from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
+    if (this.#cluster) {
+      await Promise.race([this.#cluster.start(), this.#stopSignal]);
+      if (this.#state !== 'starting') return;
+    }
     const onError = (err: RTimerRouteError) => this.#reportError(err);
     const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
-    this.#runtimes = local.map((t) => new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
-      start: hook(t.start), end: hook(t.end), onState: (c) => this.#stateChanged(t.name, undefined, c),
-      ...(v && { now: v.now, spend: v.spend }),
-    }));
+    const clusterNow = binding.now();
+    const clusterOffset = this.#cluster ? binding.realtimeOffset() : 0n;
+    const grids = new Map<TimerConfig, bigint>();
+    this.#runtimes = local.map((t) => {
+      const c = t.cluster !== undefined ? this.#cluster!.gate(t, clusterNow, clusterOffset) : undefined;
+      if (c) grids.set(t, c.anchor);
+      return new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
+        start: hook(t.start), end: hook(t.end), onState: (ch) => this.#stateChanged(t.name, undefined, ch), gate: c?.gate,
+        ...(v && { now: v.now, spend: v.spend }),
+      });
+    });
     for (const rt of this.#runtimes) v?.track(rt);
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
@@ -268,14 +300,18 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
       const started = [...this.#runners];
       const anchors = inlineAnchors(started.map(([, r]) => r.config), v ? v.now() : binding.now(), v ? v.realtimeOffset : binding.realtimeOffset);
-      started.forEach(([rt, r], i) => { this.#anchors.set(rt, anchors[i]); r.start(anchors[i]); });
+      started.forEach(([rt, r], i) => {
+        const anchor = grids.get(rt.config) ?? anchors[i]; // a cluster timer keeps the cluster's grid
+        this.#anchors.set(rt, anchor);
+        r.start(anchor);
+      });
     } catch (err) {
       await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
       this.#runners.clear();
       this.#processes = [];
       throw err;
     }
-    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt);
+    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt, grids.get(rt.config));
     this.#scheduler.start();
   }
 
@@ -327,6 +363,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       this.#state = 'stopping';
       this.#stopCalled();
       for (const rt of this.#runtimes) rt.life.halted = true;
+      // Resigns at once (synchronously no tick is ours any more): the next node leads in about an interval.
+      const cluster = this.#cluster?.close().catch((err: unknown) => this.#reportError(clusterError(err)));
       const servers = [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
       // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
       const aborting = this.#processes.map((p) => p.stop());
@@ -339,7 +377,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
         return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#virtual?.grace), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
-        await Promise.all([drain.all(), processes, ...servers]);
+        await Promise.all([drain.all(), processes, ...servers, cluster]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
         for (const rt of this.#runtimes) void rt.life.finish('stop');
         // What the routes in flight left of the grace period: one stopGraceMs bounds the whole stop().
@@ -386,8 +424,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   #stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
+      const cluster = this.#cluster?.stats(rt.name);
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt) };
+        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...(cluster ? { cluster } : {}) };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();

@@ -55,7 +55,7 @@ describe('loadKamailioConfig', () => {
     assert.equal(loadKamailioConfig(pathToFileURL(file)).resolve().length, 2);
     writeFileSync(file, 'loadmodule "rtimer.so"\n\nmodparam("rtimer", "timer", "name=ta;intrval=10")\n');
     assert.throws(() => loadKamailioConfig(file), (err: unknown) =>
-      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, interval, mode, ntasks, nslices; Kamailio would ignore it)`);
+      err instanceof RTimerConfigError && err.message === `${file}:3: unknown key "intrval" in "name=ta;intrval=10" (expected name, interval, mode, ntasks, nslices, cluster; Kamailio would ignore it)`);
     assert.throws(() => loadKamailioConfig(join(dir, 'missing.cfg')), { code: 'ERR_RTIMER_CONFIG_READ' });
     rmSync(dir, { recursive: true, force: true });
   });

@@ -24,7 +24,7 @@ const ROUTES = fileURLToPath(new URL('./fixtures/metrics/routes.mjs', import.met
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const NAMES = ['ticks_total', 'executions_total', 'missed_total', 'paused_total', 'idle_total', 'errors_total', 'route_calls_total',
   'worker_restarts_total', 'timer_state', 'worker_state', 'interval_seconds', 'precision_lead_seconds',
-  'lateness_seconds', 'route_duration_seconds'];
+  'lateness_seconds', 'route_duration_seconds', 'cluster_leader', 'cluster_term', 'fenced_total', 'cluster_members'];
 
 interface Scrape { families: Map<string, Family>; raw: Map<string, Family> }
 

@@ -186,6 +186,11 @@ describe('VirtualClock', () => {
     }
   });
 
+  it('refuses the cluster option (etcd, real time) with an RTimerConfigError when the RTimer is made', () => {
+    assert.throws(() => new RTimer({ clock: new VirtualClock(), cluster: { etcd: { hosts: ['http://127.0.0.1:2379'] }, node: 'a' } }),
+      (err: unknown) => err instanceof RTimerConfigError && err.code === 'ERR_RTIMER_VIRTUAL_CLUSTER' && /VirtualClock/.test(err.message));
+  });
+
   it('tick() names a route that awaits something that never settles, after pendingMs of real time', async () => {
     const clock = new VirtualClock({ pendingMs: 50 });
     const rt = new RTimer({ clock, stopGraceMs: 500, routes: { HANG: () => new Promise(() => undefined), OK: () => undefined } });

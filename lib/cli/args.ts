@@ -4,6 +4,7 @@ import { didYouMean, RTimerError } from '../errors.js';
 import { CTL_USAGE } from '../ctl/command.js';
 import { parseMetricsAddress, type MetricsAddress } from '../metrics/address.js';
 import { MAX_HISTOGRAM_BUCKETS } from './histogram.js';
+import type { ClusterOptions } from '../cluster/options.js';
 
 // rtimer ctl parses its own command line (lib/ctl/command.ts); its lines are shown here too.
 const ctlLines = CTL_USAGE.split('\n').filter((l) => l.startsWith('  rtimer ctl')).join('\n');
@@ -14,6 +15,7 @@ export const USAGE = `usage:
   rtimer run <kamailio.cfg> --routes <module> [--duration <time>] [--quiet] [--json] [--histogram <N>]
              [--define NAME[=value]]... [--kamailio <X.Y[.Z]>] [--metrics <addr> [--metrics-public]]
              [--ctl <socket> [--ctl-max-connections <n>] [--ctl-idle-timeout <time>]]
+             [--cluster <url>[,<url>...] --node <name> [--cluster-ttl <time>] [--cluster-prefix </path>]]
 ${ctlLines}
   rtimer latency [--interval 1ms,20ms] [--mode default,precision,own] [--duration 30s] [--histogram N]
                  [--json] [--svg <file>]          (rtimer latency --help)
@@ -42,6 +44,13 @@ options:
                       run: clients served at once on the control socket (default 64)
   --ctl-idle-timeout <time>
                       run: close a control connection idle this long (default 60s; 0: never)
+  --cluster <urls>    run: the etcd client URLs (comma-separated) for timers declared with cluster=once or
+                      cluster=slices; needs --node and the optional package etcd3
+  --node <name>       run: this node's name in the cluster (letters, digits, _ . -; unique among live nodes)
+  --cluster-ttl <time>
+                      run: the lease ttl (default 3s, at least 1s): how long a dead node holds its timers
+  --cluster-prefix </path>
+                      run: the etcd key prefix shared by the nodes (default /rtimer)
   -h, --help          print this text
   --version           print the version
 ${ctlOptions}
@@ -61,7 +70,7 @@ export type CliCommand =
   | { command: 'version' }
   | { command: 'check'; file: string; routes?: string; defines: string[]; kamailioVersion?: string }
   | { command: 'run'; file: string; routes: string; durationMs?: number; quiet: boolean; defines: string[]; kamailioVersion?: string;
-      metrics?: MetricsAddress & { public: boolean }; ctl?: string; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number };
+      metrics?: MetricsAddress & { public: boolean }; ctl?: string; cluster?: ClusterOptions; ctlOptions?: { maxConnections?: number; idleTimeoutMs?: number };
       json: boolean; histogram?: number };
 
 /** A command line that does not say what to do; the CLI prints it with the usage and exits 2. */
@@ -85,6 +94,10 @@ const OPTIONS = {
   'ctl-idle-timeout': { type: 'string' },
   json: { type: 'boolean' },
   histogram: { type: 'string' },
+  cluster: { type: 'string' },
+  node: { type: 'string' },
+  'cluster-ttl': { type: 'string' },
+  'cluster-prefix': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -142,7 +155,8 @@ export function parseCli(argv: string[]): CliCommand {
   if (file === undefined) throw new CliUsageError(`${command} needs a kamailio.cfg`);
   if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'check') {
-    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout', 'json', 'histogram'] as const) {
+    for (const flag of ['duration', 'quiet', 'metrics', 'metrics-public', 'ctl', 'ctl-max-connections', 'ctl-idle-timeout', 'json', 'histogram',
+      'cluster', 'node', 'cluster-ttl', 'cluster-prefix'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is for run, not check`);
     }
     return { command, file, routes: values.routes, defines, ...(kamailioVersion !== undefined ? { kamailioVersion } : {}) };
@@ -196,8 +210,31 @@ export function parseCli(argv: string[]): CliCommand {
     if (ms > 2 ** 31 - 1) throw new CliUsageError(`--ctl-idle-timeout: "${idle}" is too long (at most 24.8d)`);
     ctlOptions.idleTimeoutMs = Math.ceil(ms);
   }
+  const cluster = clusterFlags(values);
   return { command, file, routes: values.routes, durationMs, quiet: values.quiet ?? false, defines,
     ...(kamailioVersion !== undefined ? { kamailioVersion } : {}), ...(metrics ? { metrics } : {}),
     json: values.json ?? false, ...(histogram !== undefined ? { histogram } : {}),
-    ...(values.ctl !== undefined ? { ctl: values.ctl, ctlOptions } : {}) };
+    ...(values.ctl !== undefined ? { ctl: values.ctl, ctlOptions } : {}), ...(cluster ? { cluster } : {}) };
+}
+
+/** --cluster, --node, --cluster-ttl, --cluster-prefix as RTimer's cluster option (checked again by RTimer). */
+function clusterFlags(values: { cluster?: string; node?: string; 'cluster-ttl'?: string; 'cluster-prefix'?: string }): ClusterOptions | undefined {
+  if (values.cluster === undefined) {
+    const stray = (['node', 'cluster-ttl', 'cluster-prefix'] as const).find((f) => values[f] !== undefined);
+    if (stray) throw new CliUsageError(`--${stray} goes with --cluster <url>`);
+    return undefined;
+  }
+  if (values.node === undefined) throw new CliUsageError('--cluster needs --node <name>');
+  const hosts = values.cluster.split(',').map((h) => h.trim());
+  if (hosts.length > 64 || hosts.some((h) => h === '')) throw new CliUsageError(`--cluster: expected up to 64 comma-separated URLs, got "${values.cluster}"`);
+  let ttlMs: number | undefined;
+  if (values['cluster-ttl'] !== undefined) {
+    try {
+      ttlMs = Math.round(parseDurationMs(values['cluster-ttl']));
+    } catch (err) {
+      throw new CliUsageError(`--cluster-ttl: ${(err as Error).message}`);
+    }
+  }
+  return { etcd: { hosts }, node: values.node, ...(ttlMs !== undefined ? { ttlMs } : {}),
+    ...(values['cluster-prefix'] !== undefined ? { prefix: values['cluster-prefix'] } : {}) };
 }

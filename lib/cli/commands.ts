@@ -1,3 +1,4 @@
+import type { ClusterOptions } from '../cluster/options.js';
 import { RTimerConfigError, RTimerError } from '../errors.js';
 import { loadKamailioConfig } from '../config/kamailio-cfg.js';
 import type { RTimerConfig } from '../config/config.js';
@@ -77,6 +78,8 @@ export interface RunOptions {
   json?: boolean;
   /** Also print lateness in this many 1 µs buckets (--histogram, cyclictest's -h). */
   histogram?: number;
+  /** Cluster mode (--cluster, --node, --cluster-ttl, --cluster-prefix). */
+  cluster?: ClusterOptions;
 }
 
 export async function run(file: string, routes: string, options: RunOptions, io: Output, signal: AbortSignal): Promise<number> {
@@ -87,8 +90,9 @@ export async function run(file: string, routes: string, options: RunOptions, io:
  * The RTimer of `rtimer run`: its config read, its routes not yet loaded. Reading is synchronous, so
  * main.ts does it before it takes SIGINT/SIGTERM over: until then they end the process at once.
  */
-export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines' | 'kamailioVersion'>, io: Output): RTimer {
-  return new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes });
+export function timersOf(file: string, routes: string, options: Pick<RunOptions, 'defines' | 'kamailioVersion' | 'cluster'>, io: Output): RTimer {
+  return new RTimer({ config: loadTimers(file, options.defines ?? [], options.kamailioVersion, io), routes,
+    ...(options.cluster ? { cluster: options.cluster } : {}) });
 }
 
 /**

@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
       case 'run': {
         // The config is read first, with the signals' default action (exit at once): its reading is
         // synchronous, and a handler would only run once it is done.
-        const rt = timersOf(cmd.file, cmd.routes, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion }, io);
+        const rt = timersOf(cmd.file, cmd.routes, { defines: cmd.defines, kamailioVersion: cmd.kamailioVersion, cluster: cmd.cluster }, io);
         const live = process.stdout.isTTY && !cmd.quiet && !cmd.json ? process.stdout : undefined;
         const liveShared = live && process.stderr.isTTY ? [process.stderr] : [];
         return await stopOnSignals((signal) => runTimers(rt,

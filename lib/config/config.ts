@@ -5,13 +5,14 @@ import { parseParam, type Where } from './param.js';
 import type { ExecSpec, PtimerType, RouteHook, TimerConfig, TimerSpec } from './types.js';
 import { validateOptions, OPTION_KEYS } from './options.js';
 import { taskCount } from './tasks.js';
+import { MAX_CLUSTER_TASKS } from '../cluster/assign.js';
 
 /** Kamailio takes any name its parameter parser can read: no blanks, control characters, quotes, ";", "," or "=". */
 const NAME_RE = /^[^\s;,="'\x00-\x1f\x7f]+$/;
 export const MAX_MODE = 1024;
 const DEFAULT_INTERVAL_S = 120;
-const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', ...OPTION_KEYS] as const;
-const TIMER_STRING_KEYS = ['name', 'mode', 'interval', 'ntasks', 'nslices'] as const;
+const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', 'cluster', ...OPTION_KEYS] as const;
+const TIMER_STRING_KEYS = ['name', 'mode', 'interval', 'ntasks', 'nslices', 'cluster'] as const;
 const EXEC_KEYS = ['timer', 'route'] as const;
 const EXEC_SPEC_KEYS = ['timer', 'route', 'on'] as const;
 const HOOKS: readonly RouteHook[] = ['start', 'tick', 'end'];
@@ -163,7 +164,7 @@ export class RTimerConfig {
   #fromString(text: string, where: Where): TimerConfig {
     const kv = parseParam(text, TIMER_STRING_KEYS, where);
     return this.#build(kv.get('name'), kv.get('interval'), kv.get('mode'),
-      { ntasks: kv.get('ntasks'), nslices: kv.get('nslices') }, where, text);
+      { ntasks: kv.get('ntasks'), nslices: kv.get('nslices'), cluster: kv.get('cluster') }, where, text);
   }
 
   #fromObject(spec: TimerSpec, where: Where): TimerConfig {
@@ -205,7 +206,7 @@ export class RTimerConfig {
 
   #build(rawName: string | undefined, intervalText: string | undefined, modeText: string | undefined,
     extra: Record<string, unknown>, where: Where, text: string): TimerConfig {
-    const { ntasks, nslices, ...options } = extra;
+    const { ntasks, nslices, cluster, ...options } = extra;
     const name = rawName?.trim() ?? '';
     if (name === '') {
       throw new RTimerConfigError('ERR_RTIMER_NAME_MISSING', `timer "${text}" has no name`, { ...where, text });
@@ -228,6 +229,12 @@ export class RTimerConfig {
     }
     // Kamailio moves a microsecond timer off the main timer; ms and us are ours, treated alike.
     if (mode === 0 && interval.unit !== 's') mode = 1;
+    const role = clusterRole(cluster, name, mode, where);
+    const counts = { ntasks: taskCount('ntasks', ntasks, name, where), nslices: taskCount('nslices', nslices, name, where) };
+    if (role === 'slices' && (counts.ntasks < 1 || counts.ntasks > MAX_CLUSTER_TASKS)) {
+      throw new RTimerConfigError('ERR_RTIMER_NTASKS_INVALID',
+        `timer "${name}": a cluster: 'slices' timer needs ntasks from 1 to ${MAX_CLUSTER_TASKS} (got ${counts.ntasks})`, { ...where, text: String(counts.ntasks) });
+    }
     return {
       name,
       mode,
@@ -235,12 +242,30 @@ export class RTimerConfig {
       unit: interval.unit,
       intervalUs: interval.intervalUs,
       routes: [],
-      ntasks: taskCount('ntasks', ntasks, name, where),
-      nslices: taskCount('nslices', nslices, name, where),
+      ...counts,
       ...validateOptions(options, name, mode, where, interval.intervalUs),
+      ...(role !== undefined ? { cluster: role } : {}),
       source: where.line !== undefined || where.file !== undefined ? { ...where } : undefined,
     };
   }
+}
+
+
+/** `cluster=once|slices|all` (any case); undefined for `all` or nothing. */
+function clusterRole(value: unknown, name: string, mode: number | 'inline', where: Where): 'once' | 'slices' | undefined {
+  if (value === undefined) return undefined;
+  const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (v !== 'once' && v !== 'slices' && v !== 'all') {
+    throw new RTimerConfigError('ERR_RTIMER_CLUSTER_INVALID',
+      `timer "${name}": invalid cluster ${describeValue(value)}: expected "once", "slices" or "all"`, { ...where, text: describeValue(value) });
+  }
+  if (v === 'all') return undefined;
+  if (mode !== 0 && mode !== 'inline') {
+    throw new RTimerConfigError('ERR_RTIMER_OPTION_UNSUPPORTED',
+      `timer "${name}": cluster: '${v}' runs in mode 0 or mode 'inline', not mode ${mode} (give mode: 'inline' for intervals under a second)`,
+      { ...where, text: String(v) });
+  }
+  return v;
 }
 
 /**

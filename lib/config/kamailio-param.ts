@@ -86,7 +86,8 @@ export function keyedParams(params: KamailioParam[], allowed: readonly string[],
   return out;
 }
 
-const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices'] as const;
+// cluster= is node-rtimer's own key (cluster mode, lib/cluster): Kamailio would ignore it.
+const TIMER_KEYS = ['name', 'interval', 'mode', 'ntasks', 'nslices', 'cluster'] as const;
 const EXEC_KEYS = ['timer', 'route'] as const;
 /** rtimer_mod.c: RTIMER_ROUTE_NAME_SIZE 64, and a name must leave room for its NUL and one more byte. */
 export const MAX_ROUTE_NAME = 62;
@@ -112,7 +113,7 @@ export function kamailioTimerSpec(text: string, where: Where): Record<string, st
       `timer "${text}": Kamailio reads interval=${interval.body} first, which sets mode 1, and then ignores mode=${mode.body}; `
       + 'write the mode after the interval', { ...where, text });
   }
-  for (const k of ['ntasks', 'nslices'] as const) { const v = kv.get(k); if (v) spec[k] = v.body!; }
+  for (const k of ['ntasks', 'nslices', 'cluster'] as const) { const v = kv.get(k); if (v) spec[k] = v.body!; }
   return spec;
 }
 

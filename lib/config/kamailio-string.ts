@@ -14,7 +14,8 @@ export function toKamailioString(timer: TimerConfig): string {
   refuse(timer, typedOnly(timer));
   // The mode after the interval: Kamailio reads the keys from last to first, and a `u` interval read
   // before the mode would set mode 1 and hide it.
-  return `name=${timer.name};interval=${timer.interval}${SUFFIX[timer.unit]};mode=${timer.mode}${counts(timer)}`;
+  return `name=${timer.name};interval=${timer.interval}${SUFFIX[timer.unit]};mode=${timer.mode}${counts(timer)}` +
+    (timer.cluster !== undefined ? `;cluster=${timer.cluster}` : '');
 }
 
 /**

@@ -58,6 +58,12 @@ export interface TimerSpec extends RealtimeOptions {
   ntasks?: number;
   /** Slices the tasks are cut into, one slice per tick (ptimer's `nslices`): an integer 1..2^32-1. Default 1. */
   nslices?: number;
+  /**
+   * With RTimer's `cluster` option: `'once'` runs each tick on one node (the leader of the timer's
+   * election), `'slices'` spreads the tasks over the live nodes, `'all'` (default) runs on every node.
+   * Mode 0 and inline timers; deadlines then lie on the wall-clock grid (as `align: 'realtime'`).
+   */
+  cluster?: 'once' | 'slices' | 'all';
 }
 
 /** When a route runs: once before the first tick, every tick, or once when the timer ends. */
@@ -106,6 +112,8 @@ export interface TimerConfig {
   phaseUs?: number;
   /** Inline timers: set when deadlines align on the wall clock. */
   align?: 'realtime';
+  /** Set for cluster timers (`'all'` is no cluster timer). */
+  cluster?: 'once' | 'slices';
   /** Where it was declared, for error messages. */
   source?: { file?: string; line?: number };
 }

@@ -28,6 +28,9 @@ export function formatList(timers: TimerInfo[], now = Date.now()): string {
     return [
       [t.name, t.state, String(t.mode), `${t.interval}${t.unit ?? ''}`, until(t.nextDeadline, now),
         num(c.ticks), num(c.executions), num(c.missed), num(c.paused), num(c.errors), num(c.triggered)],
+      ...(t.cluster ? [[`  cluster ${t.cluster.mode}: ${t.cluster.node} is ${t.cluster.role}` +
+        (t.cluster.mode === 'once' ? `, leader ${t.cluster.leader ?? '-'}${t.cluster.role === 'leader' ? ` (term ${t.cluster.term})` : ''}` : ''),
+      '', '', '', '', '', '', '', '', '', '']] : []),
       ...(t.workers ?? []).map((w) => [`  worker ${w.worker} pid ${w.pid ?? '-'}${restarts(w.restarts)}`,
         w.state, '', '', '', '', '', '', '', '', '']),
     ];

@@ -19,5 +19,7 @@ export function timerInfo(t: TimerConfig, s: TimerStats | undefined, nextDeadlin
       ticks: s?.ticks ?? 0, idle: s?.idle ?? 0, executions: s?.executions ?? 0, missed: s?.missed ?? 0, paused: s?.paused ?? 0,
       errors: s?.errors ?? 0, triggered: s?.triggered ?? 0,
     },
+    ...(s?.cluster ? { cluster: { mode: s.cluster.cluster, node: s.cluster.node, role: s.cluster.role, leader: s.cluster.leader,
+      term: s.cluster.term, fenced: s.cluster.fenced } } : {}),
   };
 }

@@ -45,6 +45,8 @@ export interface TimerInfo {
   /** The next deadline as milliseconds since the epoch (Date.now()'s clock); null when none is due. */
   nextDeadline: number | null;
   counters: TimerInfoCounters;
+  /** Cluster timers: this node's role, and for `once` the leader as last seen and the term while leading. */
+  cluster?: { mode: 'once' | 'slices'; node: string; role: 'leader' | 'member'; leader: string | null; term: number; fenced: number };
 }
 
 /**

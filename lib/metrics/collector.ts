@@ -1,5 +1,6 @@
 import type { RTimer } from '../rtimer.js';
 import type { TimerStats } from '../stats/timer-stats.js';
+import type { ClusterTimerStats } from '../cluster/once-gate.js';
 import type { WorkerExitEvent, WorkerStats } from '../process/supervisor.js';
 import type { Histogram } from '../stats/histogram.js';
 import { RTimerError } from '../errors.js';
@@ -37,8 +38,17 @@ interface Series {
 
 interface Snapshot {
   series: Series[];
-  timers: { labels: Labels; state: string; intervalSeconds: number }[];
+  timers: { labels: Labels; state: string; intervalSeconds: number; cluster?: ClusterTimerStats }[];
 }
+
+/** Cluster timers only: one series per timer of `pick`. */
+const clusterGauge = (suffix: string, help: string, type: 'gauge' | 'counter', pick: (c: ClusterTimerStats) => number | undefined): Family => ({
+  suffix, type, help, aggregator: type === 'counter' ? 'sum' : 'max',
+  values: (s) => s.timers.flatMap((t) => {
+    const v = t.cluster ? pick(t.cluster) : undefined;
+    return v === undefined ? [] : [{ labels: t.labels, value: v }];
+  }),
+});
 
 interface Family {
   suffix: string;
@@ -109,6 +119,19 @@ const FAMILIES: Family[] = [
     (c) => c.lateness),
   histogram('route_duration_seconds', 'Time from the first route\'s start to the last route\'s end, per execution. Bucket bounds are exact to 1.7%.',
     (c) => c.duration),
+  clusterGauge('cluster_leader', "1 while this node leads the cluster: 'once' timer, else 0.", 'gauge',
+    (c) => (c.cluster === 'once' ? (c.role === 'leader' ? 1 : 0) : undefined)),
+  clusterGauge('cluster_term', "The term (etcd create revision) of this node's leadership of the cluster: 'once' timer; 0 when it does not lead.", 'gauge',
+    (c) => (c.cluster === 'once' ? c.term : undefined)),
+  clusterGauge('fenced_total', 'Ticks of a cluster timer refused by fencing: this node held it, but its renew deadline had passed.', 'counter', (c) => c.fenced),
+  {
+    suffix: 'cluster_members', type: 'gauge', aggregator: 'max',
+    help: 'Live nodes under the cluster prefix, as this node sees them (with cluster timers only).',
+    values: (s) => {
+      const c = s.timers.find((t) => t.cluster)?.cluster;
+      return c ? [{ labels: {}, value: c.members }] : [];
+    },
+  },
 ];
 
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/;
@@ -209,7 +232,8 @@ function takeSnapshot(rt: RTimer, restarts: Map<string, number>): Snapshot {
   const series: Series[] = [];
   const timers: Snapshot['timers'] = [];
   for (const t of quietStats(rt)) {
-    timers.push({ labels: { timer: t.name }, state: timerState(t, rt.state), intervalSeconds: t.intervalUs / 1e6 });
+    timers.push({ labels: { timer: t.name }, state: timerState(t, rt.state), intervalSeconds: t.intervalUs / 1e6,
+      ...(t.cluster ? { cluster: t.cluster } : {}) });
     if (!t.workers) {
       series.push({ labels: { timer: t.name }, c: t, leadNs: t.native?.leadNs });
       continue;

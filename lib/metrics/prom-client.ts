@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { RTimerError } from '../errors.js';
+import { requireOptionalPeer, type Require } from '../optional-peer.js';
 
 /**
  * The part of a prom-client (v15) Registry node-rtimer uses. Structural, so the public types do not
@@ -19,8 +20,6 @@ export interface PromClient {
   register: MetricsRegistry;
 }
 
-type Require = (id: string) => unknown;
-
 const defaultRequire: Require = createRequire(import.meta.url);
 
 /**
@@ -29,16 +28,8 @@ const defaultRequire: Require = createRequire(import.meta.url);
  * from this package, as a peer dependency is installed).
  */
 export function loadPromClient(req: Require = defaultRequire): PromClient {
-  let mod: unknown;
-  try {
-    mod = req('prom-client');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const missing = e?.code === 'MODULE_NOT_FOUND' && /['"]prom-client['"]/.test(String(e.message).split('\n')[0]);
-    throw new RTimerError(missing ? 'ERR_RTIMER_NO_PROM_CLIENT' : 'ERR_RTIMER_PROM_CLIENT_FAILED', missing
-      ? 'Prometheus metrics need the optional peer dependency prom-client (v15): npm install prom-client'
-      : `prom-client could not be loaded: ${e?.message ?? String(err)}`, { cause: err });
-  }
+  const mod = requireOptionalPeer(req, 'prom-client', 'ERR_RTIMER_NO_PROM_CLIENT', 'ERR_RTIMER_PROM_CLIENT_FAILED',
+    'Prometheus metrics need the optional peer dependency prom-client (v15): npm install prom-client');
   const client = mod as Partial<PromClient>;
   if (typeof client?.Registry !== 'function' || typeof client.register?.registerMetric !== 'function') {
     throw new RTimerError('ERR_RTIMER_PROM_CLIENT_FAILED', 'the installed prom-client has no Registry/register; node-rtimer needs prom-client v15');

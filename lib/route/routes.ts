@@ -40,6 +40,17 @@ export interface RouteContext<S extends object = RouteState> {
    * VirtualClock (node-rtimer/testing) it moves virtual time on, as a busy route would.
    */
   spend(d: number | string): void;
+  /**
+   * Cluster timers only (`cluster: 'once'` or `'slices'`): this node's name, its role for the timer,
+   * and for `once` the leadership's term (the election key's create revision in etcd; it grows with
+   * every change of leader), to pass to a database as a fencing token. `tick` is then the global
+   * tick number on the wall-clock grid, the same on every node.
+   */
+  readonly cluster?: { readonly node: string; readonly role: 'leader' | 'member'; readonly term: number };
+  /** The tasks of `taskRange` this node runs: all of them, but in a `slices` cluster timer. Built on first access. */
+  readonly ownTasks: readonly number[];
+  /** Whether this node runs `task` this tick (a task of `taskRange` it owns). */
+  owns(task: number): boolean;
 }
 
 /**

@@ -38,5 +38,5 @@ async function jump(rt: TimerRuntime, verb: 'start' | 'loop' | 'end' | 'tick', o
 export function nativeCounts(n: { ticks: number; executions: number; missed: number }, rt: TimerRuntime):
   { ticks: number; idle: number; executions: number; missed: number } {
   const s = rt.skips;
-  return { ticks: n.ticks - s.idle, idle: s.idle, executions: n.executions - s.paused - s.busy - s.idle, missed: n.missed + s.busy };
+  return { ticks: n.ticks - s.idle, idle: s.idle, executions: n.executions - s.paused - s.busy - s.idle - s.cluster, missed: n.missed + s.busy };
 }

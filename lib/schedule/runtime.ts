@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RouteHook, TimerConfig } from '../config/types.js';
 import { RTimerRouteError, throwLater } from '../errors.js';
-import { RouteCall } from '../route/context.js';
+import { RouteCall, type ClusterTickView } from '../route/context.js';
 import type { Route, RouteContext } from '../route/routes.js';
 import { Histogram, recordSoon } from '../stats/histogram.js';
 import { Lifecycle, type HookResult, type LoopStateChange } from './lifecycle.js';
@@ -34,6 +34,23 @@ export interface TimerCounters {
 export const zeroCounters = (): TimerCounters =>
   ({ ticks: 0, idle: 0, executions: 0, missed: 0, paused: 0, errors: 0, routeCalls: 0, triggered: 0 });
 
+/**
+ * Which scheduled ticks this node runs, for a cluster timer (lib/cluster): ticks are numbered on
+ * the cluster's grid and each is admitted, or counted by the gate, before anything is built.
+ */
+export interface TickGate {
+  /** The cluster's number of the scheduler's tick `k` (ctx.tick). */
+  number(k: number): number;
+  /** Whether this node runs tick `n` (prepare). */
+  admit(n: number): boolean;
+  /** Checked again right before the call (after a precision spin): the fencing deadline. */
+  still(n: number): boolean;
+  /** The slice of tick `n`: every node takes the same slice for the same tick. */
+  fields(n: number): SliceFields;
+  /** What the tick's context says about the cluster. */
+  view(n: number): ClusterTickView;
+}
+
 /** Start and end routes of a timer, and who hears its loop's state changes. */
 export interface RuntimeHooks {
   start?: Route;
@@ -43,13 +60,15 @@ export interface RuntimeHooks {
   now?: () => bigint;
   /** What ctx.spend() does (busy-waits by default). */
   spend?: (d: SpendDuration) => void;
+  /** Cluster timers: which ticks run here. */
+  gate?: TickGate;
 }
 
 /**
  * Dispatches the native engine made that ran no route (it counted them as executions): paused ones,
  * ones that found a triggered execution in flight (missed), and ones after the loop ended (no tick).
  */
-export interface NativeSkips { paused: number; busy: number; idle: number }
+export interface NativeSkips { paused: number; busy: number; idle: number; cluster: number }
 
 /** One tick's run of a timer's routes. */
 export interface Execution {
@@ -133,7 +152,7 @@ const isAsyncFunction = (fn: Route) => Object.prototype.toString.call(fn) === '[
  */
 export class TimerRuntime {
   readonly counters: TimerCounters = zeroCounters();
-  readonly skips: NativeSkips = { paused: 0, busy: 0, idle: 0 };
+  readonly skips: NativeSkips = { paused: 0, busy: 0, idle: 0, cluster: 0 };
   readonly life: Lifecycle;
   readonly lateness = new Histogram();
   readonly duration = new Histogram();
@@ -181,9 +200,14 @@ export class TimerRuntime {
    */
   prepare(tick: number, scheduled: bigint): Execution | undefined {
     if (this.#skips()) return undefined;
+    const gate = this.hooks.gate;
+    if (gate !== undefined) {
+      tick = gate.number(tick);
+      if (!gate.admit(tick)) { this.skips.cluster++; return undefined; }
+    }
     const spare = this.#spare;
     this.#spare = null;
-    const fields = this.life.slices.advance();
+    const fields = gate !== undefined ? gate.fields(tick) : this.life.slices.advance();
     const exec = spare !== null ? spare.reuse(tick, fields) : new TickExecution(this, tick, 'tick', fields);
     if (this.routes.length > 0) exec.first = this.#context(exec, 0, scheduled, scheduled, true);
     return exec;
@@ -200,6 +224,13 @@ export class TimerRuntime {
    */
   call(exec: Execution, scheduled: bigint, started?: bigint): Promise<void> | undefined {
     if (this.#skips()) {
+      exec.started = started ?? this.#now();
+      return undefined;
+    }
+    // Before the spin when `started` is undefined: the renew deadline is a fraction of the ttl
+    // ahead (seconds), the spin at most the engine's lead (microseconds).
+    if (this.hooks.gate !== undefined && !this.hooks.gate.still(exec.tick)) {
+      this.skips.cluster++;
       exec.started = started ?? this.#now();
       return undefined;
     }
@@ -320,8 +351,9 @@ export class TimerRuntime {
   // ctx's lifecycle fields: `on`, `state` (the worker's object), and the slice (ntasks, nslices,
   // slice, tasks, taskRange); in start, ntasks/nslices/slice are read back when it returned.
   #context(exec: Execution, i: number, scheduled: bigint, started: bigint, prepared = false): RouteCall {
+    const view = exec.tick > 0 && exec.on === 'tick' ? this.hooks.gate?.view(exec.tick) : undefined;
     return new RouteCall(this.config.name, this.#names(exec.on)[i], this.worker, exec.tick, scheduled, started, exec.on,
-      this.life.state, exec.fields, prepared, this.hooks.spend);
+      this.life.state, exec.fields, prepared, this.hooks.spend, view);
   }
 
   /** `started` undefined: read the clock right before the route (spinning up to `scheduled`), see call(). */

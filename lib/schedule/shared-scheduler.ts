@@ -18,7 +18,8 @@ export const realClock: SchedulerClock = {
 /** Node's timers take at most 2^31-1 ms (~24.8 days); a later deadline is reached in steps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface Entry { rt: TimerRuntime; interval: bigint; next: number }
+/** `anchor`: the timer's own grid (cluster timers, on the wall clock); else the scheduler's start. */
+interface Entry { rt: TimerRuntime; interval: bigint; next: number; anchor?: bigint }
 
 /**
  * The shared main timer (mode 0): every second-granularity timer of the process on one Node timer,
@@ -37,8 +38,9 @@ export class SharedScheduler {
     this.#clock = clock;
   }
 
-  add(rt: TimerRuntime): void {
-    this.#entries.push({ rt, interval: BigInt(rt.config.intervalUs) * 1000n, next: 1 });
+  /** `anchor` (monotonic ns, not after start()): deadlines at `anchor + k × interval` instead of from start(). */
+  add(rt: TimerRuntime, anchor?: bigint): void {
+    this.#entries.push({ rt, interval: BigInt(rt.config.intervalUs) * 1000n, next: 1, ...(anchor !== undefined ? { anchor } : {}) });
   }
 
   /** First execution one interval after start, as in Kamailio. */
@@ -65,14 +67,16 @@ export class SharedScheduler {
   ref(): void { this.#refed = true; this.#handle?.ref?.(); }
   unref(): void { this.#refed = false; this.#handle?.unref?.(); }
 
-  #deadline(e: Entry, k: number): bigint { return this.#start + BigInt(k) * e.interval; }
+  #origin(e: Entry): bigint { return e.anchor ?? this.#start; }
+
+  #deadline(e: Entry, k: number): bigint { return this.#origin(e) + BigInt(k) * e.interval; }
 
   /** How long until the next deadline of `rt`, ns; null when it is not scheduled here. */
   untilNext(rt: TimerRuntime): bigint | null {
     const e = this.#entries.find((x) => x.rt === rt);
     if (!e || !this.#running) return null;
     const now = this.#clock.now();
-    const due = now < this.#start ? 0 : Number((now - this.#start) / e.interval);
+    const due = now < this.#origin(e) ? 0 : Number((now - this.#origin(e)) / e.interval);
     return this.#deadline(e, Math.max(e.next, due + 1)) - now;
   }
 
@@ -106,7 +110,7 @@ export class SharedScheduler {
     for (const e of this.#entries) {
       if (!this.#running) return; // a route called stop()
       if (this.#deadline(e, e.next) > now) continue;
-      const due = Number((now - this.#start) / e.interval);
+      const due = Number((now - this.#origin(e)) / e.interval);
       const passed = due - e.next + 1;
       // An ended loop keeps its grid (a trigger resumes it in phase) but has no ticks to count.
       if (!e.rt.life.counting) { e.rt.counters.idle += passed; e.next = due + 1; continue; }

@@ -3,6 +3,7 @@ import type { NativeDetail } from '../schedule/native-runner.js';
 import type { TimerCounters } from '../schedule/runtime.js';
 import type { WorkerStats } from '../process/supervisor.js';
 import type { TimerState } from '../ctl/types.js';
+import type { ClusterTimerStats } from '../cluster/once-gate.js';
 
 /** What rt.stats() reports for one timer (a type of its own, so the layers that read it need not import RTimer). */
 export interface TimerStats extends TimerCounters {
@@ -23,4 +24,6 @@ export interface TimerStats extends TimerCounters {
   abandoned?: number;
   /** running, paused, ended (start/end routes, or a route returned -1), failed or stopped. */
   state: TimerState;
+  /** Cluster timers: this node's role and the cluster's counters (executions + missed + paused + standby + fenced = ticks). */
+  cluster?: ClusterTimerStats;
 }
