@@ -281,8 +281,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     for (const rt of this.#runtimes) v?.track(rt);
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
-    await Promise.race([Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); })),
-      this.#stopSignal]);
+    const begun = Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); }));
+    await Promise.race([v ? v.starting(begun, this.#runtimes) : begun, this.#stopSignal]);
     if (this.#state !== 'starting') return;
     if (dedicated.length) await this.#startProcesses(dedicated);
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes

@@ -206,6 +206,40 @@ describe('VirtualClock', () => {
     assert.equal(clock.now(), 600, 'the grace period ran on virtual time');
   });
 
+  it('start() rejects naming a start route that never settles, after pendingMs of real time; nothing is left running', async function () {
+    this.timeout(5000); // without the guard start() would hang: fail, not hang
+    for (const mode of [0, 'inline'] as const) {
+      const clock = new VirtualClock({ start: 5_000_000n, pendingMs: 200 });
+      const rt = new RTimer({ clock, routes: { HANG: () => new Promise(() => undefined), R: () => undefined } });
+      rt.timer({ name: 'h', interval: mode === 0 ? 1 : '100ms', mode }).exec({ timer: 'h', route: 'HANG', on: 'start' }).exec({ timer: 'h', route: 'R' });
+      await assert.rejects(rt.start(), { code: 'ERR_RTIMER_VIRTUAL_PENDING',
+        message: /^start\(\): at virtual time 5 ms, route "HANG" of timer "h" still pending after 200 ms of real time/ });
+      assert.equal(rt.state, 'idle');
+      // Nothing runs and the dead start route does not hold tick() up.
+      assert.equal(await clock.tick('1s'), 1005);
+      await rt.stop();
+    }
+  });
+
+  it('start() still waits for start routes that spend virtual time or await a settled promise', async function () {
+    this.timeout(5000);
+    const clock = new VirtualClock({ pendingMs: 200 });
+    const ticks: string[] = [];
+    const rt = new RTimer({ clock, routes: {
+      SPEND: async (_m, ctx) => { await Promise.resolve(); ctx.spend('50ms'); },
+      AWAIT: async () => { await Promise.resolve(42); },
+      R: (_m, ctx) => { ticks.push(`${ctx.timer}${ctx.tick}@${ctx.scheduled / MS}`); },
+    } });
+    rt.timer({ name: 's', interval: '100ms', mode: 'inline' }).exec({ timer: 's', route: 'SPEND', on: 'start' }).exec({ timer: 's', route: 'R' });
+    rt.timer({ name: 'a', interval: 1, mode: 0 }).exec({ timer: 'a', route: 'AWAIT', on: 'start' }).exec({ timer: 'a', route: 'R' });
+    await rt.start();
+    assert.equal(rt.state, 'running');
+    assert.equal(clock.now(), 50, 'the start route spent 50 ms of virtual time');
+    await clock.tick('1s');
+    assert.deepEqual(ticks, ['s1@150', 's2@250', 's3@350', 's4@450', 's5@550', 's6@650', 's7@750', 's8@850', 's9@950', 'a1@1050', 's10@1050']);
+    await rt.stop();
+  });
+
   it('stop() from a route, and the control socket, work on virtual time', async () => {
     const clock = new VirtualClock({ start: new Date(1_000_000) });
     const dir = mkdtempSync(join(tmpdir(), 'rtimer-vclock-'));

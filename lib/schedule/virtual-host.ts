@@ -38,6 +38,11 @@ export interface VirtualHost {
   untrack(rt: TimerRuntime): void;
   inline(rt: TimerRuntime): InlineRunner;
   dedicated(config: TimerConfig, url: string, graceMs: number, emit: DedicatedEmit): DedicatedTimer;
+  /**
+   * start() awaiting the start routes of `runtimes` (`done`): rejects ERR_RTIMER_VIRTUAL_PENDING naming
+   * a route still pending after pendingMs of real time, and stops tracking them.
+   */
+  starting(done: Promise<unknown>, runtimes: readonly TimerRuntime[]): Promise<void>;
   /** Moves virtual time on until `done` settles (stop() waiting out a grace period), unless a tick() already does. */
   drive(done: Promise<unknown>): Promise<void>;
 }

@@ -238,6 +238,26 @@ export class VirtualClock implements VirtualTime {
     return `route "${route}" of timer "${rt.name}"${typeof rt.config.mode === 'number' && rt.config.mode > 0 ? ` (worker ${worker})` : ''}`;
   }
 
+  /**
+   * start() waiting for start routes: they run before any deadline, so no verb drives them and
+   * nothing else would notice one that never settles.
+   */
+  async #starting(done: Promise<unknown>, runtimes: readonly TimerRuntime[]): Promise<void> {
+    let guard: ReturnType<typeof realSetTimeout> | undefined;
+    const stuck = new Promise<typeof STUCK>((resolve) => { guard = realSetTimeout(resolve, this.#pendingMs, STUCK); });
+    try {
+      if (await Promise.race([done, stuck]) !== STUCK) return;
+    } finally { realClearTimeout(guard); }
+    const pending = runtimes.filter((rt) => rt.inFlight !== null);
+    const named = pending.length ? pending.map((rt) => this.#describe(rt)).join(', ')
+      : `the start routes of ${runtimes.map((rt) => `timer "${rt.name}"`).join(', ')}`;
+    // A failed start() leaves nothing running: its routes no longer hold up tick().
+    for (const rt of runtimes) this.#tracked.delete(rt);
+    throw new RTimerError('ERR_RTIMER_VIRTUAL_PENDING', `start(): at virtual time ${msText(this.#now)}, ${named} ` +
+      `still pending after ${this.#pendingMs} ms of real time: a start route awaiting real I/O or a promise that never settles ` +
+      '(virtual time does not move while a route awaits; use ctx.spend() for time a route takes)');
+  }
+
   /** stop() waiting out its grace period: time moves only when a route stays pending. */
   async #drive(done: Promise<unknown>): Promise<void> {
     if (this.#active) return;
@@ -272,6 +292,7 @@ export class VirtualClock implements VirtualTime {
       dedicated: (config, url, graceMs, emit) =>
         new SimulatedProcessTimer(config, url, graceMs, emit, this.#host, () => new SimulatedLoop(this.#loopClock)),
       drive: (done) => this.#drive(done),
+      starting: (done, runtimes) => this.#starting(done, runtimes),
     };
   }
 }
