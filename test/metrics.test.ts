@@ -15,6 +15,7 @@ import { LE_SECONDS, exactUpToNs, toPromHistogram } from '../lib/metrics/buckets
 import { loadPromClient } from '../lib/metrics/prom-client.js';
 import { isLoopback } from '../lib/metrics/address.js';
 import { waitFor } from './support/procs.js';
+import { VirtualClock } from '../lib/testing/index.js';
 
 interface Sample { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }
 interface Family { name: string; help: string; type: string; metrics: Sample[] }
@@ -152,6 +153,33 @@ describe('metrics: rtimerCollector', function () {
     }
     collector.unregister();
     assert.equal((await registry.metrics()).trim(), '', 'unregister() removes every metric');
+  });
+
+  it('follows a VirtualClock exactly: executions, ticks, lateness and durations as clock.tick() made them', async () => {
+    const registry = new client.Registry();
+    const clock = new VirtualClock();
+    const rt = new RTimer({ clock, routes: { R: (_m, ctx) => { if (ctx.tick === 3) ctx.spend('30ms'); } } });
+    rt.timer({ name: 'v', interval: '100ms', mode: 'inline' }).exec({ timer: 'v', route: 'R' });
+    cleanup.push(() => rt.stop());
+    const collector = rtimerCollector(rt, { registry });
+    cleanup.push(() => collector.unregister());
+    await rt.start();
+    const before = await scrape(registry);
+    assert.deepEqual(['ticks_total', 'executions_total'].map((c) => num(before, `rtimer_${c}`, { timer: 'v' })), [0, 0]);
+    await clock.tick('1s');
+    const after = await scrape(registry);
+    const labels = { timer: 'v' };
+    assert.deepEqual(['ticks_total', 'executions_total', 'missed_total', 'route_calls_total'].map((c) => num(after, `rtimer_${c}`, labels)), [10, 10, 0, 10]);
+    const late = histogram(after, 'rtimer_lateness_seconds', labels);
+    assert.equal(assertHistogram(late, 'lateness'), 10);
+    assert.equal(Number(late.sum), 0, 'no lateness on virtual time: every route starts at its deadline');
+    assert.equal(Number(late.buckets!['0.000001']), 10);
+    const dur = histogram(after, 'rtimer_route_duration_seconds', labels);
+    assert.equal(assertHistogram(dur, 'duration'), 10);
+    assert.ok(Math.abs(Number(dur.sum) - 0.03) < 0.001, `the 30 ms tick 3 spent is the duration sum: ${dur.sum}`);
+    assert.deepEqual([dur.buckets!['0.000001'], dur.buckets!['0.02'], dur.buckets!['0.05']].map(Number), [9, 9, 10], 'one route took 30 ms, the rest none');
+    await clock.tick('500ms');
+    assert.equal(num(await scrape(registry), 'rtimer_executions_total', labels), 15, 'and moves only when the clock does');
   });
 
   it('labels mode=N series by worker and counts restarts monotonically past the supervisor window', async function () {
