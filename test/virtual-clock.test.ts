@@ -311,6 +311,23 @@ describe('VirtualClock: mode=N simulated in this process', () => {
     assert.deepEqual(errors, []);
     assert.equal(rt.stats()[0].state, 'stopped');
   });
+
+  it('start() rejects naming the worker whose start route never settles, and stops the others', async function () {
+    this.timeout(5000); // without the guard start() would hang: fail, not hang
+    const clock = new VirtualClock({ pendingMs: 200 });
+    const rt = new RTimer({ clock, routes: new URL('./fixtures/virtual/worker-routes.mjs', import.meta.url) });
+    rt.timer({ name: 'w', interval: '100ms', mode: 3 });
+    rt.exec({ timer: 'w', route: 'START_HANGS_ON_1', on: 'start' }).exec({ timer: 'w', route: 'LOOP' }).exec({ timer: 'w', route: 'END', on: 'end' });
+    const errors: Error[] = [];
+    rt.on('error', (e) => errors.push(e));
+    await assert.rejects(rt.start(), { code: 'ERR_RTIMER_VIRTUAL_PENDING', message: /^start\(\): at virtual time 0 ms, route "START_HANGS_ON_1" of timer "w" \(worker 1\) still pending/ });
+    assert.equal(rt.state, 'idle');
+    assert.deepEqual(log, ['hello 0/3', 'hello 1/3', 'end 0 seen ', 'bye 0 after 0'], 'worker 2 never began; worker 0 was stopped');
+    assert.deepEqual(errors, []);
+    assert.equal(await clock.tick('1s'), 1000);
+    assert.equal(log.length, 4, 'nothing runs after the failed start');
+    await rt.stop();
+  });
 });
 
 describe('VirtualClock beside other test tools', () => {

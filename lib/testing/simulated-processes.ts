@@ -76,8 +76,15 @@ export class SimulatedProcessTimer implements DedicatedTimer {
       const w: SimWorker = { index, runtime, timer: this.newLoop().timer(runtime), info, anchorNs: null, stopped: false,
         onStop: findRoute(routes, 'onWorkerStop') };
       this.#workers.push(w);
-      await runtime.life.begin('start');
-      await runtime.settled();
+      const begun = (async () => { await runtime.life.begin('start'); await runtime.settled(); })();
+      try {
+        await this.host.starting(begun, [runtime]);
+      } catch (err) {
+        // Its start route never returns: stop() has nothing of it to wait for.
+        runtime.life.halted = true;
+        this.#workers.pop();
+        throw err;
+      }
     }
   }
 
