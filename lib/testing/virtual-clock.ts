@@ -217,11 +217,7 @@ export class VirtualClock implements VirtualTime {
       for (const rt of this.#tracked.keys()) if (rt.inFlight !== null) { any = true; break; }
       if (!any) return false;
       const pending = [...this.#tracked.keys()].filter((rt) => rt.inFlight !== null);
-      let guard: ReturnType<typeof realSetTimeout> | undefined;
-      const stuck = new Promise<typeof STUCK>((resolve) => { guard = realSetTimeout(resolve, this.#pendingMs, STUCK); });
-      const r = await Promise.race([...pending.map((rt) => rt.inFlight), stuck]);
-      realClearTimeout(guard);
-      if (r === STUCK) {
+      if (await this.#stuck(pending.map((rt) => rt.inFlight))) {
         if (!raise) return true;
         throw new RTimerError('ERR_RTIMER_VIRTUAL_PENDING', `at virtual time ${msText(this.#now)}, ${pending.map((rt) => this.#describe(rt)).join(', ')} ` +
           `still pending after ${this.#pendingMs} ms of real time: a route awaiting real I/O or a promise that never settles ` +
@@ -229,6 +225,15 @@ export class VirtualClock implements VirtualTime {
       }
       await turn();
     }
+  }
+
+  /** Whether none of `work` settled within pendingMs of real time. */
+  async #stuck(work: readonly unknown[]): Promise<boolean> {
+    let guard: ReturnType<typeof realSetTimeout> | undefined;
+    const stuck = new Promise<typeof STUCK>((resolve) => { guard = realSetTimeout(resolve, this.#pendingMs, STUCK); });
+    try {
+      return await Promise.race([...work, stuck]) === STUCK;
+    } finally { realClearTimeout(guard); }
   }
 
   #describe(rt: TimerRuntime): string {
@@ -243,11 +248,7 @@ export class VirtualClock implements VirtualTime {
    * nothing else would notice one that never settles.
    */
   async #starting(done: Promise<unknown>, runtimes: readonly TimerRuntime[]): Promise<void> {
-    let guard: ReturnType<typeof realSetTimeout> | undefined;
-    const stuck = new Promise<typeof STUCK>((resolve) => { guard = realSetTimeout(resolve, this.#pendingMs, STUCK); });
-    try {
-      if (await Promise.race([done, stuck]) !== STUCK) return;
-    } finally { realClearTimeout(guard); }
+    if (!await this.#stuck([done])) return;
     const pending = runtimes.filter((rt) => rt.inFlight !== null);
     const named = pending.length ? pending.map((rt) => this.#describe(rt)).join(', ')
       : `the start routes of ${runtimes.map((rt) => `timer "${rt.name}"`).join(', ')}`;
