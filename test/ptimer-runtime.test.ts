@@ -46,6 +46,24 @@ describe('ptimer slices (issue 11)', () => {
     assert.equal(new SliceCursor({ ntasks: 10, nslices: 5, type: 2 }).advance().tasks, 2);
   });
 
+  it('builds no view per tick: every tick of a slice shares one frozen view, new settings build new ones (issue 18)', () => {
+    const c = new SliceCursor({ ntasks: 10, nslices: 3 });
+    const round = () => [c.advance(), c.advance(), c.advance()];
+    const first = round();
+    const second = round();
+    for (let i = 0; i < 3; i++) {
+      assert.equal(second[i], first[i], `slice ${i}: the same view on its next tick`);
+      assert.ok(Object.isFrozen(first[i]) && Object.isFrozen(first[i].taskRange), 'shared, so frozen');
+    }
+    c.set({ ntasks: 20, nslices: 3, slice: 0 });
+    const after = c.current();
+    assert.notEqual(after, first[0]);
+    assert.deepEqual(after.taskRange, [0, 6]);
+    // Past the cached count, each tick builds its own (bounded memory for 2^32 slices).
+    const wide = new SliceCursor({ ntasks: 10, nslices: 100_000 });
+    assert.notEqual(wide.advance(), wide.advance());
+  });
+
   it('checks what start sets as ptimer does, naming the value', () => {
     const where = 'start route "S" of timer "t"';
     assert.deepEqual(validateSettings({ ntasks: 0xffff_ffff, nslices: 3, slice: 2 }, where), { ntasks: 0xffff_ffff, nslices: 3, slice: 2 });

@@ -60,6 +60,8 @@ export class SliceCursor {
   #fresh = true;
   /** Types 0 and 1 (the slice never moves): one frozen view, built once per start's settings. */
   #fixed: SliceFields | null = null;
+  /** The other types: a frozen view per slice, built on its first tick, per start's settings. */
+  #views: (SliceFields | undefined)[] | null = null;
 
   constructor(timer: Pick<TimerConfig, 'ntasks' | 'nslices' | 'type'>) {
     this.#timer = timer;
@@ -74,7 +76,7 @@ export class SliceCursor {
     this.nslices = this.#timer.nslices;
     this.slice = 0;
     this.#fresh = true;
-    this.#fixed = null;
+    this.#fixed = this.#views = null;
   }
 
   /** What a start route set (already validated). */
@@ -82,7 +84,7 @@ export class SliceCursor {
     this.ntasks = s.ntasks;
     this.nslices = s.nslices;
     this.slice = s.slice;
-    this.#fixed = null;
+    this.#fixed = this.#views = null;
   }
 
   /** The slice of the current tick, advancing first unless this is the first tick after start. */
@@ -100,7 +102,17 @@ export class SliceCursor {
         slice: 0, nslices: this.nslices, ntasks: this.ntasks, tasks: this.ntasks, taskRange: Object.freeze([0, this.ntasks] as const),
       });
     }
-    const range = taskRange(this.slice, this.ntasks, this.nslices);
-    return { slice: this.slice, nslices: this.nslices, ntasks: this.ntasks, tasks: range[1] - range[0], taskRange: range };
+    if (this.nslices > CACHED_SLICES) return sliceFields(this.slice, this.ntasks, this.nslices);
+    // A tick takes a frozen view shared by every tick of its slice: none is built per tick.
+    const views = this.#views ??= new Array<SliceFields | undefined>(this.nslices);
+    return views[this.slice] ??= Object.freeze(sliceFields(this.slice, this.ntasks, this.nslices));
   }
+}
+
+/** Slices whose views are kept (one small frozen object each); beyond, a tick builds its own. */
+const CACHED_SLICES = 4096;
+
+function sliceFields(slice: number, ntasks: number, nslices: number): SliceFields {
+  const range = Object.freeze(taskRange(slice, ntasks, nslices));
+  return { slice, nslices, ntasks, tasks: range[1] - range[0], taskRange: range };
 }
