@@ -8,7 +8,8 @@ import { StopDrain } from './schedule/stop-drain.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, rehearse } from './schedule/native-runner.js';
-import { ProcessTimer, validateSupervisorOptions, type SupervisorOptions } from './process/supervisor.js';
+import { ProcessTimer, type SupervisorOptions } from './process/supervisor.js';
+import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
 import { binding } from './native/binding.js';
 import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
@@ -20,77 +21,14 @@ import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/s
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
-import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost, type VirtualTime } from './schedule/virtual-host.js';
+import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost } from './schedule/virtual-host.js';
 import { Cluster } from './cluster/cluster.js';
 import { clusterError } from './cluster/etcd.js';
-import { clusterSettings, type ClusterOptions, type ClusterSettings } from './cluster/options.js';
+import { clusterSettings, type ClusterSettings } from './cluster/options.js';
 
-export type { TimerStats };
-
-export interface RTimerOptions<S extends object = RouteState> {
-  /**
-   * Route functions by name, or a module whose exports are the routes: a URL (`new URL('./routes.mjs',
-   * import.meta.url)` for a file next to the caller's) or a path, taken from the working directory.
-   */
-  routes?: RoutesSource<S>;
-  /** Seconds for timers declared without an interval (Kamailio's default_interval, 120). */
-  defaultInterval?: number;
-  /** A configuration to start from, e.g. the result of loadKamailioConfig(). */
-  config?: RTimerConfig;
-  /**
-   * How long stop() waits for a route in flight, in every mode, in ms (default 2000). Past it an
-   * in-process execution is abandoned (counted in `stats().abandoned`, reported as an 'error'
-   * ERR_RTIMER_STOP_GRACE) and a mode=N worker is killed. `supervisor.stopGraceMs`, if also given,
-   * wins for the workers.
-   */
-  stopGraceMs?: number;
-  /** Supervision of dedicated timer processes (mode=N): restarts, grace period, timeouts. */
-  supervisor?: SupervisorOptions;
-  /**
-   * A VirtualClock (node-rtimer/testing): every timer runs on virtual time, moved by the test. (A
-   * SchedulerClock, internally, drives the mode-0 scheduler alone.)
-   */
-  clock?: VirtualTime | SchedulerClock;
-  /**
-   * Cluster mode on etcd: timers declared with `cluster: 'once'` run on one node, `'slices'` spread
-   * their tasks over the live nodes (see README, Cluster). Needs the etcd3 package.
-   */
-  cluster?: ClusterOptions;
-}
-
-const DEFAULT_STOP_GRACE_MS = 2000;
+export type { TimerStats, RTimerOptions };
 
 const QUIET_STATS = Symbol.for('node-rtimer.quietStats');
-
-const OPTION_KEYS = ['routes', 'defaultInterval', 'config', 'stopGraceMs', 'supervisor', 'cluster', 'clock'];
-
-/** One rule for `stopGraceMs` and `supervisor.stopGraceMs`: whole ms, as Node timers count them. */
-function graceOption(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
-    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
-      `${name} must be a whole number of ms from 0 to 2147483647, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
-
-function checkOptions(options: unknown): RTimerOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
-      `RTimer options must be an object (got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options})`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new RTimerError('ERR_RTIMER_OPTION_INVALID', `unknown RTimer option ${JSON.stringify(key)} (known: ${OPTION_KEYS.join(', ')})`);
-    }
-  }
-  const { config } = options as RTimerOptions;
-  if (config !== undefined && !(config instanceof RTimerConfig)) {
-    throw new RTimerError('ERR_RTIMER_OPTION_INVALID',
-      'config must be an RTimerConfig (new RTimerConfig(), or the result of loadKamailioConfig())');
-  }
-  return options as RTimerOptions;
-}
 
 function stoppedError(): RTimerError {
   return new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again');
@@ -148,14 +86,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   constructor(options: RTimerOptions<S> = {}) {
     super();
-    checkOptions(options);
-    validateSupervisorOptions(options.supervisor);
-    // A snapshot: changing the caller's object later does not change how workers are supervised.
-    const supervisor: SupervisorOptions = { ...options.supervisor };
-    const workerGrace = graceOption(supervisor.stopGraceMs, 'supervisor.stopGraceMs');
-    this.#stopGraceMs = graceOption(options.stopGraceMs, 'stopGraceMs') ?? workerGrace ?? DEFAULT_STOP_GRACE_MS;
-    if (workerGrace === undefined && options.stopGraceMs !== undefined) supervisor.stopGraceMs = this.#stopGraceMs;
-    this.#supervisor = supervisor;
+    ({ supervisor: this.#supervisor, stopGraceMs: this.#stopGraceMs } = rtimerOptions(options));
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
