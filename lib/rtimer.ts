@@ -5,6 +5,7 @@ import { didYouMean, RTimerConfigError, RTimerError, RTimerRouteError, RTimerSto
 import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
+import type { TimerParts } from './schedule/timer-parts.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { Histogram } from './stats/histogram.js';
 import { NativeRunner, rehearse } from './schedule/native-runner.js';
@@ -21,7 +22,7 @@ import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/s
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
-import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost } from './schedule/virtual-host.js';
+import { virtualHost, type DedicatedTimer, type InlineRunner } from './schedule/virtual-host.js';
 import { Cluster } from './cluster/cluster.js';
 import { clusterError } from './cluster/etcd.js';
 import { clusterSettings, type ClusterSettings } from './cluster/options.js';
@@ -57,14 +58,9 @@ export interface RTimer<S extends object = RouteState> {
 export class RTimer<S extends object = RouteState> extends EventEmitter implements Controllable {
   readonly config: RTimerConfig;
   readonly #routes: RoutesSource | undefined;
-  readonly #scheduler: SharedScheduler;
   readonly #printer = new ErrorPrinter();
+  readonly #parts: TimerParts;
   #state: State = 'idle';
-  #runtimes: TimerRuntime[] = [];
-  #runners = new Map<TimerRuntime, InlineRunner>();
-  #processes: DedicatedTimer[] = [];
-  /** Set when the timers run on a VirtualClock. */
-  readonly #virtual: VirtualHost | undefined;
   readonly #supervisor: SupervisorOptions;
   #refed = true;
   #starting: Promise<void> | null = null;
@@ -72,17 +68,12 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   /** Settles when nothing runs any more but executions in flight; then waits for those. */
   #halted: Promise<{ drain: StopDrain; processes: Promise<unknown> }> | null = null;
   readonly #stopGraceMs: number;
-  /** The timers as resolved at start(): what runs, whatever happens to `config` later. */
-  #resolved: TimerConfig[] | null = null;
-  /** Inline timers: roughly when their engine was armed (for list()'s next deadline). */
-  readonly #anchors = new Map<TimerRuntime, bigint>();
   /** Control sockets opened with listen(); closed by stop(). */
   readonly #servers = new Set<Promise<CtlServer>>();
   /** Settles when stop() is called: start() stops waiting for start routes then. */
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
   readonly #clusterSettings: ClusterSettings | undefined;
-  #cluster: Cluster | null = null;
 
   constructor(options: RTimerOptions<S> = {}) {
     super();
@@ -91,9 +82,10 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
     // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
     this.#routes = options.routes as RoutesSource | undefined;
-    this.#virtual = virtualHost(options.clock);
-    this.#scheduler = new SharedScheduler(this.#virtual?.scheduler ?? options.clock as SchedulerClock | undefined);
-    if (options.cluster !== undefined && this.#virtual) {
+    const virtual = virtualHost(options.clock);
+    this.#parts = { scheduler: new SharedScheduler(virtual?.scheduler ?? options.clock as SchedulerClock | undefined), virtual,
+      resolved: null, runtimes: [], runners: new Map(), processes: [], anchors: new Map(), cluster: null };
+    if (options.cluster !== undefined && virtual) {
       // Leases, elections and the wall-clock grid live in etcd, on real time: a simulation would pretend.
       throw new RTimerConfigError('ERR_RTIMER_VIRTUAL_CLUSTER',
         'the cluster option needs etcd and real time: a VirtualClock cannot run cluster timers (leave cluster out of the test\'s RTimer options)',
@@ -117,10 +109,10 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   }
 
   /** The resolved timers, in declaration order, routes in execution order: copies, changing them changes nothing. */
-  timers(): TimerConfig[] { return this.#resolved ? structuredClone(this.#resolved) : this.config.resolve(); }
+  timers(): TimerConfig[] { return this.#parts.resolved ? structuredClone(this.#parts.resolved) : this.config.resolve(); }
 
   /** What timers() returns, without the copy: never handed out. */
-  #timerList(): TimerConfig[] { return this.#resolved ?? this.config.resolve(); }
+  #timerList(): TimerConfig[] { return this.#parts.resolved ?? this.config.resolve(); }
 
   get state(): State { return this.#state; }
 
@@ -139,11 +131,11 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       if (this.#state !== 'starting') throw stoppedError(); // stop() came before every timer was armed
       this.#state = 'running';
     }, async (err: unknown) => {
-      await this.#cluster?.close().catch(() => undefined);
+      await this.#parts.cluster?.close().catch(() => undefined);
       // Once stop() was called the RTimer never goes back to idle: stop() makes it 'stopped'.
       if (this.#state === 'starting') {
         this.#state = 'idle';
-        this.#resolved = null;
+        this.#parts.resolved = null;
         if (froze) this.config.unfreeze();
       }
       throw err;
@@ -153,8 +145,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   async #start(): Promise<void> {
     const timers = this.config.resolve();
-    this.#resolved = timers;
-    const v = this.#virtual;
+    this.#parts.resolved = timers;
+    const v = this.#parts.virtual;
     v?.check(timers);
     if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
     const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
@@ -163,7 +155,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${names} ` +
         `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
     }
-    this.#cluster = Cluster.for(this.#clusterSettings, timers, (event, payload) => {
+    this.#parts.cluster = Cluster.for(this.#clusterSettings, timers, (event, payload) => {
       try { this.emit(event, payload as never); } catch (err) { throwLater(err); }
     }, (err) => this.#reportError(err));
     const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
@@ -192,58 +184,58 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       found = resolveRoutes(loaded.routes, loaded.from, withRoutes);
     }
     if (this.#state !== 'starting') return; // stop() came while the routes module loaded
-    if (this.#cluster) {
-      await Promise.race([this.#cluster.start(), this.#stopSignal]);
+    if (this.#parts.cluster) {
+      await Promise.race([this.#parts.cluster.start(), this.#stopSignal]);
       if (this.#state !== 'starting') return;
     }
     const onError = (err: RTimerRouteError) => this.#reportError(err);
     const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
     const clusterNow = binding.now();
-    const clusterOffset = this.#cluster ? binding.realtimeOffset() : 0n;
+    const clusterOffset = this.#parts.cluster ? binding.realtimeOffset() : 0n;
     const grids = new Map<TimerConfig, bigint>();
-    this.#runtimes = local.map((t) => {
-      const c = t.cluster !== undefined ? this.#cluster!.gate(t, clusterNow, clusterOffset) : undefined;
+    this.#parts.runtimes = local.map((t) => {
+      const c = t.cluster !== undefined ? this.#parts.cluster!.gate(t, clusterNow, clusterOffset) : undefined;
       if (c) grids.set(t, c.anchor);
       return new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
         start: hook(t.start), end: hook(t.end), onState: (ch) => this.#stateChanged(t.name, undefined, ch), gate: c?.gate,
         ...(v && { now: v.now, spend: v.spend }),
       });
     });
-    for (const rt of this.#runtimes) v?.track(rt);
+    for (const rt of this.#parts.runtimes) v?.track(rt);
     // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
     // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
-    const begun = Promise.all(this.#runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); }));
-    await Promise.race([v ? v.starting(begun, this.#runtimes) : begun, this.#stopSignal]);
+    const begun = Promise.all(this.#parts.runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); }));
+    await Promise.race([v ? v.starting(begun, this.#parts.runtimes) : begun, this.#stopSignal]);
     if (this.#state !== 'starting') return;
     if (dedicated.length) await this.#startProcesses(dedicated);
     if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
     const runners: InlineRunner[] = [];
     try {
       // Warm start: the tick path runs dry before the first deadline, and its cost seeds the lead.
-      const prepareNs = rehearse(this.#runtimes.filter((rt) => rt.config.mode !== 0));
-      for (const rt of this.#runtimes) {
+      const prepareNs = rehearse(this.#parts.runtimes.filter((rt) => rt.config.mode !== 0));
+      for (const rt of this.#parts.runtimes) {
         if (rt.config.mode === 0) continue;
         const runner = v ? v.inline(rt) : new NativeRunner(rt, prepareNs);
         if (!this.#refed) runner.unref();
         runners.push(runner);
-        this.#runners.set(rt, runner);
+        this.#parts.runners.set(rt, runner);
       }
       // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
-      const started = [...this.#runners];
+      const started = [...this.#parts.runners];
       const anchors = inlineAnchors(started.map(([, r]) => r.config), v ? v.now() : binding.now(), v ? v.realtimeOffset : binding.realtimeOffset);
       started.forEach(([rt, r], i) => {
         const anchor = grids.get(rt.config) ?? anchors[i]; // a cluster timer keeps the cluster's grid
-        this.#anchors.set(rt, anchor);
+        this.#parts.anchors.set(rt, anchor);
         r.start(anchor);
       });
     } catch (err) {
-      await Promise.all([...runners.map((r) => r.stop()), ...this.#processes.map((p) => p.stop())]);
-      this.#runners.clear();
-      this.#processes = [];
+      await Promise.all([...runners.map((r) => r.stop()), ...this.#parts.processes.map((p) => p.stop())]);
+      this.#parts.runners.clear();
+      this.#parts.processes = [];
       throw err;
     }
-    for (const rt of this.#runtimes) if (rt.config.mode === 0) this.#scheduler.add(rt, grids.get(rt.config));
-    this.#scheduler.start();
+    for (const rt of this.#parts.runtimes) if (rt.config.mode === 0) this.#parts.scheduler.add(rt, grids.get(rt.config));
+    this.#parts.scheduler.start();
   }
 
   async #startProcesses(timers: TimerConfig[]): Promise<void> {
@@ -257,24 +249,24 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
     };
     // Each its own copy: what a restarted worker is sent cannot be changed from outside.
-    const v = this.#virtual;
-    this.#processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
+    const v = this.#parts.virtual;
+    this.#parts.processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
       : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit)));
-    if (!this.#refed) for (const p of this.#processes) p.unref();
+    if (!this.#refed) for (const p of this.#parts.processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
       let failure = await firstFailure(steps);
       if (failure === undefined) return;
       // The worker imports a URL; the path the user gave, and so the hint, is known here.
       const hint = (failure as RTimerError).code === 'ERR_RTIMER_ROUTES_LOAD' ? relativeHint(this.#routes) : '';
       if (hint) failure = new RTimerError('ERR_RTIMER_ROUTES_LOAD', `${(failure as Error).message} (${hint})`, { cause: failure });
-      await Promise.all(this.#processes.map((p) => p.stop()));
-      this.#processes = [];
+      await Promise.all(this.#parts.processes.map((p) => p.stop()));
+      this.#parts.processes = [];
       throw failure;
     };
     // Every process loads first, then all arm on one anchor, so the timers share a phase.
-    await settle(this.#processes.map((p) => p.load()));
+    await settle(this.#parts.processes.map((p) => p.load()));
     const anchor = v ? v.now() : binding.now();
-    await settle(this.#processes.map((p) => p.arm(anchor)));
+    await settle(this.#parts.processes.map((p) => p.arm(anchor)));
   }
 
   /**
@@ -284,7 +276,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
    */
   stop(): Promise<void> {
     const caller = callingExecution();
-    const own = caller && this.#runtimes.includes(caller.runtime) ? caller : undefined;
+    const own = caller && this.#parts.runtimes.includes(caller.runtime) ? caller : undefined;
     if (!this.#stopping) {
       if (this.#state === 'idle' || this.#state === 'stopped') {
         this.#state = 'stopped';
@@ -293,32 +285,32 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       const wasStarting = this.#starting;
       this.#state = 'stopping';
       this.#stopCalled();
-      for (const rt of this.#runtimes) rt.life.halted = true;
+      for (const rt of this.#parts.runtimes) rt.life.halted = true;
       // Resigns at once (synchronously no tick is ours any more): the next node leads in about an interval.
-      const cluster = this.#cluster?.close().catch((err: unknown) => this.#reportError(clusterError(err)));
+      const cluster = this.#parts.cluster?.close().catch((err: unknown) => this.#reportError(clusterError(err)));
       const servers = [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
       // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
-      const aborting = this.#processes.map((p) => p.stop());
+      const aborting = this.#parts.processes.map((p) => p.stop());
       this.#halted = (async () => {
         await wasStarting?.catch(() => undefined);
-        const processes = Promise.all([...aborting, ...this.#processes.map((p) => p.stop())]);
+        const processes = Promise.all([...aborting, ...this.#parts.processes.map((p) => p.stop())]);
         processes.catch(() => undefined); // awaited below, after the in-process timers halt
-        this.#scheduler.halt();
-        await Promise.all([...this.#runners.values()].map((r) => r.halt()));
-        return { drain: new StopDrain(this.#runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#virtual?.grace), processes };
+        this.#parts.scheduler.halt();
+        await Promise.all([...this.#parts.runners.values()].map((r) => r.halt()));
+        return { drain: new StopDrain(this.#parts.runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#parts.virtual?.grace), processes };
       })();
       this.#stopping = this.#halted.then(async ({ drain, processes }) => {
         await Promise.all([drain.all(), processes, ...servers, cluster]);
         // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
-        for (const rt of this.#runtimes) void rt.life.finish('stop');
+        for (const rt of this.#parts.runtimes) void rt.life.finish('stop');
         // What the routes in flight left of the grace period: one stopGraceMs bounds the whole stop().
-        await new StopDrain(this.#runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e),
-          this.#virtual?.grace).all();
-        for (const rt of this.#runtimes) this.#virtual?.untrack(rt);
+        await new StopDrain(this.#parts.runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e),
+          this.#parts.virtual?.grace).all();
+        for (const rt of this.#parts.runtimes) this.#parts.virtual?.untrack(rt);
         this.#state = 'stopped';
       });
       // On virtual time nothing else may move the clock through a grace period.
-      void this.#virtual?.drive(this.#stopping);
+      void this.#parts.virtual?.drive(this.#stopping);
     }
     if (!own) return this.#stopping;
     return this.#halted!.then(async ({ drain, processes }) => { await Promise.all([drain.except(own), processes]); });
@@ -336,7 +328,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   #setRef(on: boolean): this {
     this.#refed = on;
-    for (const t of [this.#scheduler, ...this.#runners.values(), ...this.#processes]) {
+    for (const t of [this.#parts.scheduler, ...this.#parts.runners.values(), ...this.#parts.processes]) {
       if (on) t.ref(); else t.unref();
     }
     return this;
@@ -354,16 +346,16 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   [QUIET_STATS](): TimerStats[] { return this.#stats(); }
 
   #stats(): TimerStats[] {
-    const local = this.#runtimes.map((rt): TimerStats => {
-      const cluster = this.#cluster?.stats(rt.name);
+    const local = this.#parts.runtimes.map((rt): TimerStats => {
+      const cluster = this.#parts.cluster?.stats(rt.name);
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
         lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...(cluster ? { cluster } : {}) };
-      const runner = this.#runners.get(rt);
+      const runner = this.#parts.runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();
       return { ...base, ...n, ...nativeCounts(n, rt), errors: base.errors + dispatchErrors };
     });
-    const dedicated = this.#processes.map((p): TimerStats => {
+    const dedicated = this.#parts.processes.map((p): TimerStats => {
       const workers = p.workers();
       const sum = (k: keyof TimerCounters) =>
         workers.reduce((n, w) => n + w[k], 0);
@@ -375,24 +367,24 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
         routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
         state: this.#processState(p) };
     });
-    const order = new Map((this.#resolved ?? []).map((t, i) => [t.name, i]));
+    const order = new Map((this.#parts.resolved ?? []).map((t, i) => [t.name, i]));
     return [...local, ...dedicated].sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
   }
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
     const stats = new Map(this.#stats().map((s) => [s.name, s]));
-    const now = this.#virtual ? this.#virtual.now() : binding.now();
-    const wall = this.#virtual ? this.#virtual.wallMs() : Date.now();
+    const now = this.#parts.virtual ? this.#parts.virtual.now() : binding.now();
+    const wall = this.#parts.virtual ? this.#parts.virtual.wallMs() : Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
     return this.#timerList().map((t) => {
       const s = stats.get(t.name);
-      const rt = this.#runtimes.find((r) => r.name === t.name);
-      const p = this.#processes.find((x) => x.config.name === t.name);
+      const rt = this.#parts.runtimes.find((r) => r.name === t.name);
+      const p = this.#parts.processes.find((x) => x.config.name === t.name);
       let next: number | null = null;
       if (this.#state === 'running' && s?.state === 'running') {
-        if (rt && t.mode === 0) { const d = this.#scheduler.untilNext(rt); next = d === null ? null : wall + Number(d) / 1e6; }
-        else if (rt) next = epochMs(nextGrid(this.#anchors.get(rt) ?? null, t.intervalUs, now));
+        if (rt && t.mode === 0) { const d = this.#parts.scheduler.untilNext(rt); next = d === null ? null : wall + Number(d) / 1e6; }
+        else if (rt) next = epochMs(nextGrid(this.#parts.anchors.get(rt) ?? null, t.intervalUs, now));
         else if (p) next = epochMs(p.nextDeadline(now));
       }
       return timerInfo(t, s, next, p?.loops());
@@ -458,9 +450,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (this.#state !== 'running') {
       throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
     }
-    const rt = this.#runtimes.find((r) => r.name === name);
+    const rt = this.#parts.runtimes.find((r) => r.name === name);
     if (rt) { await applyControl(rt, verb, callingExecution()); return; }
-    const p = this.#processes.find((x) => x.config.name === name)!;
+    const p = this.#parts.processes.find((x) => x.config.name === name)!;
     if (p.failed) throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: it failed`);
     await p.control(verb);
   }
