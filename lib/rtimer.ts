@@ -3,11 +3,11 @@ import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
 import { didYouMean, RTimerConfigError, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
 import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
-import { callingExecution, TimerRuntime, type Execution, type TimerCounters } from './schedule/runtime.js';
+import { callingExecution, TimerRuntime, type Execution } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import type { TimerParts } from './schedule/timer-parts.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
-import { Histogram } from './stats/histogram.js';
+import { collectStats } from './stats/collect.js';
 import { NativeRunner, rehearse } from './schedule/native-runner.js';
 import { ProcessTimer, type SupervisorOptions } from './process/supervisor.js';
 import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
@@ -16,13 +16,13 @@ import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';
 import type { RTimerErrorEvent, RTimerEvents } from './events.js';
-import { applyControl, nativeCounts } from './schedule/control.js';
+import { applyControl } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
-import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TimerState, type TriggerVerb } from './ctl/types.js';
+import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TriggerVerb } from './ctl/types.js';
 import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
-import { virtualHost, type DedicatedTimer, type InlineRunner } from './schedule/virtual-host.js';
+import { virtualHost, type InlineRunner } from './schedule/virtual-host.js';
 import { Cluster } from './cluster/cluster.js';
 import { clusterError } from './cluster/etcd.js';
 import { clusterSettings, type ClusterSettings } from './cluster/options.js';
@@ -339,41 +339,17 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   /** Per timer, in declaration order: counters, lateness and duration histograms (ns). */
   stats(): TimerStats[] {
     if (this.#state === 'idle') warnOnce(this, 'RTIMER_STATS_BEFORE_START', 'stats() before start(): no timer runs yet, every figure is empty');
-    return this.#stats();
+    return this.#collect();
   }
 
   /** @internal stats() without its before-start warning: for the metrics collector of any copy of the package. */
-  [QUIET_STATS](): TimerStats[] { return this.#stats(); }
+  [QUIET_STATS](): TimerStats[] { return this.#collect(); }
 
-  #stats(): TimerStats[] {
-    const local = this.#parts.runtimes.map((rt): TimerStats => {
-      const cluster = this.#parts.cluster?.stats(rt.name);
-      const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...(cluster ? { cluster } : {}) };
-      const runner = this.#parts.runners.get(rt);
-      if (!runner) return base;
-      const { dispatchErrors, raw: _raw, ...n } = runner.stats();
-      return { ...base, ...n, ...nativeCounts(n, rt), errors: base.errors + dispatchErrors };
-    });
-    const dedicated = this.#parts.processes.map((p): TimerStats => {
-      const workers = p.workers();
-      const sum = (k: keyof TimerCounters) =>
-        workers.reduce((n, w) => n + w[k], 0);
-      const lateness = new Histogram();
-      const duration = new Histogram();
-      for (const w of workers) { lateness.add(w.lateness); duration.add(w.duration); }
-      return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'), idle: sum('idle'),
-        executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
-        routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
-        state: this.#processState(p) };
-    });
-    const order = new Map((this.#parts.resolved ?? []).map((t, i) => [t.name, i]));
-    return [...local, ...dedicated].sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
-  }
+  #collect(): TimerStats[] { return collectStats(this.#parts, this.#state === 'stopped' || this.#state === 'idle'); }
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
-    const stats = new Map(this.#stats().map((s) => [s.name, s]));
+    const stats = new Map(this.#collect().map((s) => [s.name, s]));
     const now = this.#parts.virtual ? this.#parts.virtual.now() : binding.now();
     const wall = this.#parts.virtual ? this.#parts.virtual.wallMs() : Date.now();
     const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
@@ -463,17 +439,6 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     } catch (err) {
       throwLater(err);
     }
-  }
-
-  #localState(rt: TimerRuntime): TimerState {
-    return this.#state === 'stopped' || this.#state === 'idle' ? 'stopped' : rt.life.current;
-  }
-
-  #processState(p: DedicatedTimer): TimerState {
-    if (p.failed) return 'failed';
-    if (this.#state === 'stopped' || this.#state === 'idle') return 'stopped';
-    if (p.paused) return 'paused';
-    return p.loops().every((l) => l === 'ended') ? 'ended' : 'running';
   }
 
   #assertIdle(what: string): void {
