@@ -20,7 +20,7 @@ import { applyControl } from './schedule/control.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TriggerVerb } from './ctl/types.js';
-import { timerInfo } from './ctl/info.js';
+import { listTimers } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
 import { virtualHost, type InlineRunner } from './schedule/virtual-host.js';
 import { Cluster } from './cluster/cluster.js';
@@ -349,22 +349,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */
   list(): TimerInfo[] {
-    const stats = new Map(this.#collect().map((s) => [s.name, s]));
-    const now = this.#parts.virtual ? this.#parts.virtual.now() : binding.now();
-    const wall = this.#parts.virtual ? this.#parts.virtual.wallMs() : Date.now();
-    const epochMs = (d: bigint | null) => (d === null ? null : wall + Number(d - now) / 1e6);
-    return this.#timerList().map((t) => {
-      const s = stats.get(t.name);
-      const rt = this.#parts.runtimes.find((r) => r.name === t.name);
-      const p = this.#parts.processes.find((x) => x.config.name === t.name);
-      let next: number | null = null;
-      if (this.#state === 'running' && s?.state === 'running') {
-        if (rt && t.mode === 0) { const d = this.#parts.scheduler.untilNext(rt); next = d === null ? null : wall + Number(d) / 1e6; }
-        else if (rt) next = epochMs(nextGrid(this.#parts.anchors.get(rt) ?? null, t.intervalUs, now));
-        else if (p) next = epochMs(p.nextDeadline(now));
-      }
-      return timerInfo(t, s, next, p?.loops());
-    });
+    return listTimers(this.#parts, this.#timerList(), this.#collect(), this.#state === 'running');
   }
 
   /** Pauses a timer: no route runs, its deadlines stay on their grid and count as `paused`. */
@@ -456,11 +441,4 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       throwLater(thrown);
     }
   }
-}
-
-/** The first deadline after `now` of a grid anchored at `anchor`, ns; null when not armed. */
-function nextGrid(anchor: bigint | null, intervalUs: number, now: bigint): bigint | null {
-  if (anchor === null) return null;
-  const interval = BigInt(intervalUs) * 1000n;
-  return anchor + (now < anchor ? 1n : (now - anchor) / interval + 1n) * interval;
 }
