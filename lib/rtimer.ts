@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { didYouMean, RTimerConfigError, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
+import { RTimerConfigError, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
 import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
 import { callingExecution, TimerRuntime, type Execution } from './schedule/runtime.js';
 import { StopDrain } from './schedule/stop-drain.js';
@@ -16,10 +16,11 @@ import { firstFailure } from './process/settle.js';
 import { ErrorPrinter } from './error-printer.js';
 import { inlineAnchors } from './schedule/phase.js';
 import type { RTimerErrorEvent, RTimerEvents } from './events.js';
-import { applyControl } from './schedule/control.js';
+import { controlTimer, findTimer, triggerVerb } from './schedule/control.js';
+import type { ControlVerb } from './process/protocol.js';
 import type { LoopStateChange } from './schedule/lifecycle.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
-import { TRIGGER_VERBS, type Controllable, type TimerInfo, type TriggerVerb } from './ctl/types.js';
+import { type Controllable, type TimerInfo, type TriggerVerb } from './ctl/types.js';
 import { listTimers } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
 import { virtualHost, type InlineRunner } from './schedule/virtual-host.js';
@@ -363,7 +364,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   /** The next deadline of a running timer as a Date (croner's nextRun()); null when none is due. */
   nextRun(name: string): Date | null {
-    const t = this.#find(name);
+    const t = findTimer(this.#timerList(), name);
     const next = this.list().find((x) => x.name === t.name)?.nextDeadline ?? null;
     return next === null ? null : new Date(next);
   }
@@ -373,14 +374,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
    * `loop` resumes the loop as it was, `end` runs the end route (then `ended`); `tick` runs the tick
    * routes once now, outside the schedule (counted in `triggered`). In mode=N, on every worker.
    */
-  trigger(name: string, verb: TriggerVerb): Promise<void> {
-    const v = (typeof verb === 'string' ? verb.toLowerCase() : verb) as TriggerVerb; // verbs are case-insensitive, as names are
-    if (!TRIGGER_VERBS.includes(v)) {
-      return Promise.reject(new RTimerError('ERR_RTIMER_VERB_UNKNOWN',
-        `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb}${didYouMean(verb, TRIGGER_VERBS)} (expected ${TRIGGER_VERBS.join(', ')})`));
-    }
-    return this.#control(name, v);
-  }
+  async trigger(name: string, verb: TriggerVerb): Promise<void> { return this.#control(name, triggerVerb(verb)); }
 
   /** Opens a JSON-RPC 2.0 control socket (see lib/ctl) driving this RTimer; stop() closes it. */
   async listen(options: ListenOptions): Promise<CtlServer> {
@@ -395,29 +389,6 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     return server;
   }
 
-  /** A timer by name, compared case-insensitively as the configuration does; unknown names say the nearest. */
-  #find(name: string): TimerConfig {
-    const list = this.#timerList();
-    const t = typeof name === 'string' ? list.find((x) => x.name.toLowerCase() === name.toLowerCase()) : undefined;
-    if (!t) {
-      throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN',
-        `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}${didYouMean(name, list.map((x) => x.name))}`);
-    }
-    return t;
-  }
-
-  async #control(given: string, verb: TriggerVerb | 'pause' | 'resume'): Promise<void> {
-    const { name } = this.#find(given);
-    if (this.#state !== 'running') {
-      throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${this.#state}`);
-    }
-    const rt = this.#parts.runtimes.find((r) => r.name === name);
-    if (rt) { await applyControl(rt, verb, callingExecution()); return; }
-    const p = this.#parts.processes.find((x) => x.config.name === name)!;
-    if (p.failed) throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: it failed`);
-    await p.control(verb);
-  }
-
   #stateChanged(timer: string, worker: number | undefined, c: LoopStateChange): void {
     try {
       this.emit('timer-state', { timer, ...(worker === undefined ? {} : { worker }), ...c });
@@ -430,6 +401,11 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (this.#state !== 'idle') {
       throw new RTimerError('ERR_RTIMER_RUNNING', `${what} is only allowed before start() (state: ${this.#state})`);
     }
+  }
+
+  /** Async: an unknown name rejects, as every control call does. */
+  async #control(name: string, verb: ControlVerb): Promise<void> {
+    return controlTimer(this.#parts, findTimer(this.#timerList(), name), verb, this.#state);
   }
 
   /** Never throws: a throwing 'error' listener surfaces as uncaught on the next tick, after our bookkeeping. */
