@@ -1,40 +1,30 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
+import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { RTimerConfigError, RTimerError, RTimerRouteError, RTimerStopGraceError, throwLater, warnOnce } from './errors.js';
-import { isModuleSource, loadRoutes, moduleUrl, relativeHint, resolveRoutes, type Route, type RouteState, type RoutesSource } from './route/routes.js';
-import { callingExecution, TimerRuntime, type Execution } from './schedule/runtime.js';
+import { clusterError } from './cluster/etcd.js';
+import { clusterSettings } from './cluster/options.js';
+import { listTimers } from './ctl/info.js';
+import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
+import type { Controllable, TimerInfo, TriggerVerb } from './ctl/types.js';
+import { ErrorPrinter } from './error-printer.js';
+import { RTimerConfigError, RTimerError, RTimerStopGraceError, stoppedError, throwLater, warnOnce } from './errors.js';
+import type { RTimerErrorEvent, RTimerEvents } from './events.js';
+import type { ControlVerb } from './process/protocol.js';
+import type { RouteState, RoutesSource } from './route/routes.js';
+import { controlTimer, findTimer, triggerVerb } from './schedule/control.js';
+import { callingExecution, type Execution } from './schedule/runtime.js';
+import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
+import { startTimers, type StartHost } from './schedule/start.js';
 import { StopDrain } from './schedule/stop-drain.js';
 import type { TimerParts } from './schedule/timer-parts.js';
-import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
+import { virtualHost } from './schedule/virtual-host.js';
 import { collectStats } from './stats/collect.js';
-import { NativeRunner, rehearse } from './schedule/native-runner.js';
-import { ProcessTimer, type SupervisorOptions } from './process/supervisor.js';
-import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
-import { binding } from './native/binding.js';
-import { firstFailure } from './process/settle.js';
-import { ErrorPrinter } from './error-printer.js';
-import { inlineAnchors } from './schedule/phase.js';
-import type { RTimerErrorEvent, RTimerEvents } from './events.js';
-import { controlTimer, findTimer, triggerVerb } from './schedule/control.js';
-import type { ControlVerb } from './process/protocol.js';
-import type { LoopStateChange } from './schedule/lifecycle.js';
-import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
-import { type Controllable, type TimerInfo, type TriggerVerb } from './ctl/types.js';
-import { listTimers } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
-import { virtualHost, type InlineRunner } from './schedule/virtual-host.js';
-import { Cluster } from './cluster/cluster.js';
-import { clusterError } from './cluster/etcd.js';
-import { clusterSettings, type ClusterSettings } from './cluster/options.js';
 
 export type { TimerStats, RTimerOptions };
 
 const QUIET_STATS = Symbol.for('node-rtimer.quietStats');
-
-function stoppedError(): RTimerError {
-  return new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again');
-}
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -58,11 +48,9 @@ export interface RTimer<S extends object = RouteState> {
  */
 export class RTimer<S extends object = RouteState> extends EventEmitter implements Controllable {
   readonly config: RTimerConfig;
-  readonly #routes: RoutesSource | undefined;
   readonly #printer = new ErrorPrinter();
   readonly #parts: TimerParts;
   #state: State = 'idle';
-  readonly #supervisor: SupervisorOptions;
   #refed = true;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -74,15 +62,15 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   /** Settles when stop() is called: start() stops waiting for start routes then. */
   #stopCalled!: () => void;
   readonly #stopSignal = new Promise<void>((r) => { this.#stopCalled = r; });
-  readonly #clusterSettings: ClusterSettings | undefined;
+  /** What start() needs of this RTimer. */
+  readonly #host: StartHost;
 
   constructor(options: RTimerOptions<S> = {}) {
     super();
-    ({ supervisor: this.#supervisor, stopGraceMs: this.#stopGraceMs } = rtimerOptions(options));
+    const { supervisor, stopGraceMs } = rtimerOptions(options);
+    this.#stopGraceMs = stopGraceMs;
     this.config = options.config ?? new RTimerConfig();
     if (options.defaultInterval !== undefined) this.config.setDefaultInterval(options.defaultInterval);
-    // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
-    this.#routes = options.routes as RoutesSource | undefined;
     const virtual = virtualHost(options.clock);
     this.#parts = { scheduler: new SharedScheduler(virtual?.scheduler ?? options.clock as SchedulerClock | undefined), virtual,
       resolved: null, runtimes: [], runners: new Map(), processes: [], anchors: new Map(), cluster: null };
@@ -92,7 +80,14 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
         'the cluster option needs etcd and real time: a VirtualClock cannot run cluster timers (leave cluster out of the test\'s RTimer options)',
         { text: 'cluster' });
     }
-    this.#clusterSettings = options.cluster === undefined ? undefined : clusterSettings(options.cluster);
+    this.#host = {
+      owner: this, supervisor, stopGraceMs, stopSignal: this.#stopSignal,
+      // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
+      routes: options.routes as RoutesSource | undefined,
+      cluster: options.cluster === undefined ? undefined : clusterSettings(options.cluster),
+      starting: () => this.#state === 'starting', refed: () => this.#refed, reportError: (err) => this.#reportError(err),
+      emit: (event, payload) => { try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); } },
+    };
   }
 
   /** Declares a timer: `"name=ta;mode=0;interval=10"` or `{ name, interval, mode, ... }`. */
@@ -128,7 +123,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     const froze = !this.config.frozen;
     this.config.freeze();
     this.#state = 'starting';
-    this.#starting = this.#start().then(() => {
+    this.#starting = startTimers(this.#parts, this.config, this.#host).then(() => {
       if (this.#state !== 'starting') throw stoppedError(); // stop() came before every timer was armed
       this.#state = 'running';
     }, async (err: unknown) => {
@@ -142,132 +137,6 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       throw err;
     });
     return this.#starting;
-  }
-
-  async #start(): Promise<void> {
-    const timers = this.config.resolve();
-    this.#parts.resolved = timers;
-    const v = this.#parts.virtual;
-    v?.check(timers);
-    if (timers.length === 0) warnOnce(this, 'RTIMER_NO_TIMERS', 'start() with no timers declared: nothing will run');
-    const idle = timers.filter((t) => t.routes.length === 0 && t.start === undefined && t.end === undefined);
-    if (idle.length) {
-      const names = idle.slice(0, 5).map((t) => `"${t.name}"`).join(', ') + (idle.length > 5 ? ` and ${idle.length - 5} more` : '');
-      warnOnce(this, 'RTIMER_TIMER_NO_EXEC', `timer${idle.length > 1 ? 's' : ''} ${names} ` +
-        `ha${idle.length > 1 ? 've' : 's'} no exec (no route): ${idle.length > 1 ? 'they tick' : 'it ticks'} and run${idle.length > 1 ? '' : 's'} nothing`);
-    }
-    this.#parts.cluster = Cluster.for(this.#clusterSettings, timers, (event, payload) => {
-      try { this.emit(event, payload as never); } catch (err) { throwLater(err); }
-    }, (err) => this.#reportError(err));
-    const closures = this.#routes !== undefined && !isModuleSource(this.#routes);
-    const dedicated = timers.filter((t) => typeof t.mode === 'number' && t.mode > 0);
-    for (const t of dedicated) {
-      if (closures || this.#routes === undefined) {
-        throw new RTimerError('ERR_RTIMER_ROUTES_NOT_MODULE',
-          `timer "${t.name}": mode=${t.mode} runs in dedicated timer processes, which cannot call functions defined ` +
-          `in this process; give routes as a module path (routes: './routes.mjs') or use mode: 'inline' to run it here`);
-      }
-    }
-    // Routes of this process's timers are checked first: a missing one fails before any fork.
-    const local = timers.filter((t) => t.mode === 0 || t.mode === 'inline');
-    // A timer with only start/end routes still needs them: ptimer's start runs without a loop route.
-    const withRoutes = local.filter((t) => t.routes.length > 0 || t.start !== undefined || t.end !== undefined);
-    let found = new Map<string, Route>();
-    if (withRoutes.length) {
-      if (this.#routes === undefined) {
-        throw new RTimerError('ERR_RTIMER_ROUTES_MISSING', `timer "${withRoutes[0].name}" has routes but no routes were given`);
-      }
-      // stop() does not wait for a slow import: start() rejects at once, the import ends unheeded.
-      const loading = loadRoutes(this.#routes);
-      loading.catch(() => undefined);
-      const loaded = await Promise.race([loading, this.#stopSignal.then(() => null)]);
-      if (loaded === null) throw stoppedError();
-      found = resolveRoutes(loaded.routes, loaded.from, withRoutes);
-    }
-    if (this.#state !== 'starting') return; // stop() came while the routes module loaded
-    if (this.#parts.cluster) {
-      await Promise.race([this.#parts.cluster.start(), this.#stopSignal]);
-      if (this.#state !== 'starting') return;
-    }
-    const onError = (err: RTimerRouteError) => this.#reportError(err);
-    const hook = (r: string | undefined) => (r === undefined ? undefined : found.get(r));
-    const clusterNow = binding.now();
-    const clusterOffset = this.#parts.cluster ? binding.realtimeOffset() : 0n;
-    const grids = new Map<TimerConfig, bigint>();
-    this.#parts.runtimes = local.map((t) => {
-      const c = t.cluster !== undefined ? this.#parts.cluster!.gate(t, clusterNow, clusterOffset) : undefined;
-      if (c) grids.set(t, c.anchor);
-      return new TimerRuntime(t, t.routes.map((r) => found.get(r)!), 0, onError, t.mode === 0, {
-        start: hook(t.start), end: hook(t.end), onState: (ch) => this.#stateChanged(t.name, undefined, ch), gate: c?.gate,
-        ...(v && { now: v.now, spend: v.spend }),
-      });
-    });
-    for (const rt of this.#parts.runtimes) v?.track(rt);
-    // ptimer's start, once per timer before its first tick (which comes one interval after the arm).
-    // A start route that never returns does not hold stop() up: stop()'s grace period covers it.
-    const begun = Promise.all(this.#parts.runtimes.map(async (rt) => { await rt.life.begin('start'); await rt.settled(); }));
-    await Promise.race([v ? v.starting(begun, this.#parts.runtimes) : begun, this.#stopSignal]);
-    if (this.#state !== 'starting') return;
-    if (dedicated.length) await this.#startProcesses(dedicated);
-    if (this.#state !== 'starting') return; // stop() came meanwhile; it stops the processes
-    const runners: InlineRunner[] = [];
-    try {
-      // Warm start: the tick path runs dry before the first deadline, and its cost seeds the lead.
-      const prepareNs = rehearse(this.#parts.runtimes.filter((rt) => rt.config.mode !== 0));
-      for (const rt of this.#parts.runtimes) {
-        if (rt.config.mode === 0) continue;
-        const runner = v ? v.inline(rt) : new NativeRunner(rt, prepareNs);
-        if (!this.#refed) runner.unref();
-        runners.push(runner);
-        this.#parts.runners.set(rt, runner);
-      }
-      // One anchor for all, so timers of one interval tick in phase unless phase/stagger/align say otherwise.
-      const started = [...this.#parts.runners];
-      const anchors = inlineAnchors(started.map(([, r]) => r.config), v ? v.now() : binding.now(), v ? v.realtimeOffset : binding.realtimeOffset);
-      started.forEach(([rt, r], i) => {
-        const anchor = grids.get(rt.config) ?? anchors[i]; // a cluster timer keeps the cluster's grid
-        this.#parts.anchors.set(rt, anchor);
-        r.start(anchor);
-      });
-    } catch (err) {
-      await Promise.all([...runners.map((r) => r.stop()), ...this.#parts.processes.map((p) => p.stop())]);
-      this.#parts.runners.clear();
-      this.#parts.processes = [];
-      throw err;
-    }
-    for (const rt of this.#parts.runtimes) if (rt.config.mode === 0) this.#parts.scheduler.add(rt, grids.get(rt.config));
-    this.#parts.scheduler.start();
-  }
-
-  async #startProcesses(timers: TimerConfig[]): Promise<void> {
-    const url = moduleUrl(this.#routes as string | URL);
-    const emit = (event: string, payload: unknown) => {
-      if (event === 'error') this.#reportError(payload as RTimerError);
-      else if (event === 'timer-state') {
-        const { timer, worker, ...c } = payload as LoopStateChange & { timer: string; worker: number };
-        this.#stateChanged(timer, worker, c);
-      }
-      else try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); }
-    };
-    // Each its own copy: what a restarted worker is sent cannot be changed from outside.
-    const v = this.#parts.virtual;
-    this.#parts.processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
-      : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit)));
-    if (!this.#refed) for (const p of this.#parts.processes) p.unref();
-    const settle = async (steps: Promise<void>[]) => {
-      let failure = await firstFailure(steps);
-      if (failure === undefined) return;
-      // The worker imports a URL; the path the user gave, and so the hint, is known here.
-      const hint = (failure as RTimerError).code === 'ERR_RTIMER_ROUTES_LOAD' ? relativeHint(this.#routes) : '';
-      if (hint) failure = new RTimerError('ERR_RTIMER_ROUTES_LOAD', `${(failure as Error).message} (${hint})`, { cause: failure });
-      await Promise.all(this.#parts.processes.map((p) => p.stop()));
-      this.#parts.processes = [];
-      throw failure;
-    };
-    // Every process loads first, then all arm on one anchor, so the timers share a phase.
-    await settle(this.#parts.processes.map((p) => p.load()));
-    const anchor = v ? v.now() : binding.now();
-    await settle(this.#parts.processes.map((p) => p.arm(anchor)));
   }
 
   /**
@@ -387,14 +256,6 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     const server = await opening;
     if (!this.#refed) server.unref();
     return server;
-  }
-
-  #stateChanged(timer: string, worker: number | undefined, c: LoopStateChange): void {
-    try {
-      this.emit('timer-state', { timer, ...(worker === undefined ? {} : { worker }), ...c });
-    } catch (err) {
-      throwLater(err);
-    }
   }
 
   #assertIdle(what: string): void {
