@@ -2,21 +2,20 @@ import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
 import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { clusterError } from './cluster/etcd.js';
 import { clusterSettings } from './cluster/options.js';
 import { listTimers } from './ctl/info.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import type { Controllable, TimerInfo, TriggerVerb } from './ctl/types.js';
 import { ErrorPrinter } from './error-printer.js';
-import { RTimerConfigError, RTimerError, RTimerStopGraceError, stoppedError, throwLater, warnOnce } from './errors.js';
+import { RTimerConfigError, RTimerError, stoppedError, throwLater, warnOnce } from './errors.js';
 import type { RTimerErrorEvent, RTimerEvents } from './events.js';
 import type { ControlVerb } from './process/protocol.js';
 import type { RouteState, RoutesSource } from './route/routes.js';
 import { controlTimer, findTimer, triggerVerb } from './schedule/control.js';
-import { callingExecution, type Execution } from './schedule/runtime.js';
+import { callingExecution } from './schedule/runtime.js';
 import { SharedScheduler, type SchedulerClock } from './schedule/shared-scheduler.js';
 import { startTimers, type StartHost } from './schedule/start.js';
-import { StopDrain } from './schedule/stop-drain.js';
+import { stopTimers, type Halted } from './schedule/stop.js';
 import type { TimerParts } from './schedule/timer-parts.js';
 import { virtualHost } from './schedule/virtual-host.js';
 import { collectStats } from './stats/collect.js';
@@ -55,7 +54,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   /** Settles when nothing runs any more but executions in flight; then waits for those. */
-  #halted: Promise<{ drain: StopDrain; processes: Promise<unknown> }> | null = null;
+  #halted: Promise<Halted> | null = null;
   readonly #stopGraceMs: number;
   /** Control sockets opened with listen(); closed by stop(). */
   readonly #servers = new Set<Promise<CtlServer>>();
@@ -150,35 +149,15 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     if (!this.#stopping) {
       if (this.#state === 'idle' || this.#state === 'stopped') {
         this.#state = 'stopped';
-        return Promise.all([...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined))).then(() => undefined);
+        return Promise.all(this.#closeServers()).then(() => undefined);
       }
       const wasStarting = this.#starting;
       this.#state = 'stopping';
       this.#stopCalled();
-      for (const rt of this.#parts.runtimes) rt.life.halted = true;
-      // Resigns at once (synchronously no tick is ours any more): the next node leads in about an interval.
-      const cluster = this.#parts.cluster?.close().catch((err: unknown) => this.#reportError(clusterError(err)));
-      const servers = [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
-      // Workers still starting are killed now (start() rejects with ERR_RTIMER_STOPPED), not waited for.
-      const aborting = this.#parts.processes.map((p) => p.stop());
-      this.#halted = (async () => {
-        await wasStarting?.catch(() => undefined);
-        const processes = Promise.all([...aborting, ...this.#parts.processes.map((p) => p.stop())]);
-        processes.catch(() => undefined); // awaited below, after the in-process timers halt
-        this.#parts.scheduler.halt();
-        await Promise.all([...this.#parts.runners.values()].map((r) => r.halt()));
-        return { drain: new StopDrain(this.#parts.runtimes, this.#stopGraceMs, (e) => this.#abandoned(e), this.#parts.virtual?.grace), processes };
-      })();
-      this.#stopping = this.#halted.then(async ({ drain, processes }) => {
-        await Promise.all([drain.all(), processes, ...servers, cluster]);
-        // ptimer's end, once per timer after its last tick, unless a -1 already ran it.
-        for (const rt of this.#parts.runtimes) void rt.life.finish('stop');
-        // What the routes in flight left of the grace period: one stopGraceMs bounds the whole stop().
-        await new StopDrain(this.#parts.runtimes, Math.max(0, this.#stopGraceMs - Math.ceil(drain.spentMs)), (e) => this.#abandoned(e),
-          this.#parts.virtual?.grace).all();
-        for (const rt of this.#parts.runtimes) this.#parts.virtual?.untrack(rt);
-        this.#state = 'stopped';
-      });
+      ({ halted: this.#halted, stopped: this.#stopping } = stopTimers(this.#parts, {
+        starting: wasStarting, stopGraceMs: this.#stopGraceMs, closeServers: () => this.#closeServers(),
+        reportError: (err) => this.#reportError(err), stopped: () => { this.#state = 'stopped'; },
+      }));
       // On virtual time nothing else may move the clock through a grace period.
       void this.#parts.virtual?.drive(this.#stopping);
     }
@@ -186,12 +165,9 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     return this.#halted!.then(async ({ drain, processes }) => { await Promise.all([drain.except(own), processes]); });
   }
 
-  #abandoned(e: Execution): void {
-    const rt = e.runtime;
-    const route = e.on === 'start' ? rt.config.start! : e.on === 'end' ? rt.config.end! : rt.config.routes[e.route];
-    this.#reportError(new RTimerStopGraceError(rt.name, route, 0, this.#stopGraceMs));
+  #closeServers(): Promise<unknown>[] {
+    return [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
   }
-
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
   ref(): this { return this.#setRef(true); }
   unref(): this { return this.#setRef(false); }
