@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { RTimerConfig } from './config/config.js';
-import { rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
+import { clusterOption, rtimerOptions, type RTimerOptions } from './config/rtimer-options.js';
 import type { ExecSpec, TimerConfig, TimerSpec } from './config/types.js';
-import { clusterSettings } from './cluster/options.js';
 import { listTimers } from './ctl/info.js';
 import { listen as listenCtl, type CtlServer, type ListenOptions } from './ctl/server.js';
 import type { Controllable, TimerInfo, TriggerVerb } from './ctl/types.js';
 import { ErrorPrinter } from './error-printer.js';
-import { RTimerConfigError, RTimerError, stoppedError, throwLater, warnOnce } from './errors.js';
+import { RTimerError, stoppedError, throwLater, warnOnce } from './errors.js';
 import type { RTimerErrorEvent, RTimerEvents } from './events.js';
 import type { ControlVerb } from './process/protocol.js';
 import type { RouteState, RoutesSource } from './route/routes.js';
@@ -73,17 +72,11 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     const virtual = virtualHost(options.clock);
     this.#parts = { scheduler: new SharedScheduler(virtual?.scheduler ?? options.clock as SchedulerClock | undefined), virtual,
       resolved: null, runtimes: [], runners: new Map(), processes: [], anchors: new Map(), cluster: null };
-    if (options.cluster !== undefined && virtual) {
-      // Leases, elections and the wall-clock grid live in etcd, on real time: a simulation would pretend.
-      throw new RTimerConfigError('ERR_RTIMER_VIRTUAL_CLUSTER',
-        'the cluster option needs etcd and real time: a VirtualClock cannot run cluster timers (leave cluster out of the test\'s RTimer options)',
-        { text: 'cluster' });
-    }
     this.#host = {
       owner: this, supervisor, stopGraceMs, stopSignal: this.#stopSignal,
       // S only types the routes for the caller; kept untyped so an RTimer<S> is an RTimer anywhere.
       routes: options.routes as RoutesSource | undefined,
-      cluster: options.cluster === undefined ? undefined : clusterSettings(options.cluster),
+      cluster: clusterOption(options, virtual !== undefined),
       starting: () => this.#state === 'starting', refed: () => this.#refed, reportError: (err) => this.#reportError(err),
       emit: (event, payload) => { try { this.emit(event as keyof RTimerEvents, payload as never); } catch (err) { throwLater(err); } },
     };
@@ -168,6 +161,7 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
   #closeServers(): Promise<unknown>[] {
     return [...this.#servers].map((s) => s.then((srv) => srv.close(), () => undefined));
   }
+
   /** Like a Node timer: a running RTimer keeps the process alive unless unref()'d. */
   ref(): this { return this.#setRef(true); }
   unref(): this { return this.#setRef(false); }

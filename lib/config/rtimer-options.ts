@@ -1,10 +1,10 @@
 import { RTimerConfig } from './config.js';
-import { RTimerError } from '../errors.js';
+import { RTimerConfigError, RTimerError } from '../errors.js';
 import type { RouteState, RoutesSource } from '../route/routes.js';
 import { validateSupervisorOptions, type SupervisorOptions } from '../process/supervisor.js';
 import type { SchedulerClock } from '../schedule/shared-scheduler.js';
 import type { VirtualTime } from '../schedule/virtual-host.js';
-import type { ClusterOptions } from '../cluster/options.js';
+import { clusterSettings, type ClusterOptions, type ClusterSettings } from '../cluster/options.js';
 
 export interface RTimerOptions<S extends object = RouteState> {
   /**
@@ -82,4 +82,16 @@ export function rtimerOptions(options: unknown): { options: RTimerOptions; super
   const stopGraceMs = graceOption(checked.stopGraceMs, 'stopGraceMs') ?? workerGrace ?? DEFAULT_STOP_GRACE_MS;
   if (workerGrace === undefined && checked.stopGraceMs !== undefined) supervisor.stopGraceMs = stopGraceMs;
   return { options: checked, supervisor, stopGraceMs };
+}
+
+/** The cluster option checked: none on a VirtualClock (`virtual`). */
+export function clusterOption(options: Pick<RTimerOptions, 'cluster'>, virtual: boolean): ClusterSettings | undefined {
+  if (options.cluster === undefined) return undefined;
+  if (virtual) {
+    // Leases, elections and the wall-clock grid live in etcd, on real time: a simulation would pretend.
+    throw new RTimerConfigError('ERR_RTIMER_VIRTUAL_CLUSTER',
+      'the cluster option needs etcd and real time: a VirtualClock cannot run cluster timers (leave cluster out of the test\'s RTimer options)',
+      { text: 'cluster' });
+  }
+  return clusterSettings(options.cluster);
 }
