@@ -91,6 +91,11 @@ export function describeThrown(value: unknown): string {
   return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
 }
 
+/** start() on an RTimer once stop() was called, or stop() while it started. */
+export function stoppedError(): RTimerError {
+  return new RTimerError('ERR_RTIMER_STOPPED', 'this RTimer was stopped; create a new one to start again');
+}
+
 /**
  * Rethrows on a later turn, as an uncaught exception: for a user callback (an 'error' listener)
  * that threw inside our bookkeeping, which must finish first. Like a throwing EventEmitter listener,

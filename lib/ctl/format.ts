@@ -1,9 +1,12 @@
 import type { TimerInfo } from './types.js';
 
-/** Columns padded to their widest cell; the first left-aligned, numbers right-aligned (every CLI table). */
-export function table(head: string[], rows: string[][]): string {
+/**
+ * Columns padded to their widest cell; the name column (`left`, the first unless said) left-aligned,
+ * the others right-aligned (every CLI table).
+ */
+export function table(head: string[], rows: string[][], left = 0): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 

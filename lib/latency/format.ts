@@ -1,6 +1,7 @@
 import type { LatencyRow } from './rows.js';
 import { label } from './rows.js';
 import type { LatencyJSON } from './report.js';
+import { table } from '../ctl/format.js';
 
 const pad = (v: number | string, w: number) => String(v).padStart(w);
 const usInt = (ns: number) => Math.trunc(ns / 1000);
@@ -27,14 +28,11 @@ export function formatSummary(report: LatencyJSON): string {
   const threads = Object.entries(report.thread);
   const cells = threads.map(([i, t]) => [i, t.label + (t.kind === 'floor' ? ' (C)' : ''), String(t.cycles), String(t.missed),
     fix(t.min), fix(t.p50), fix(t.p90), fix(t.p99), fix(t.p999), fix(t.max), fix(t.avg), t.cpu_percent.toFixed(1)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => (i === 1 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ').trimEnd();
   const { sysinfo } = report;
   return [
     `rtimer latency: ${report.duration_s} s on ${sysinfo.cpu} x${sysinfo.cpus}, ${sysinfo.sysname} ${sysinfo.release}, Node ${sysinfo.node}`,
     'lateness in µs at route entry (hrtime on the route\'s first line - ctx.scheduled); (C): the floor thread, no JS',
-    line(head),
-    ...cells.map(line),
+    table(head, cells, 1).trimEnd(),
     '',
     ...threads.map(([i, t]) => `T:${pad(i, 2)} ${t.verdict}`),
   ].join('\n') + '\n';

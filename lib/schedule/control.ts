@@ -1,5 +1,45 @@
+import type { TimerConfig } from '../config/types.js';
+import { TRIGGER_VERBS, type TriggerVerb } from '../ctl/types.js';
+import { didYouMean, RTimerError } from '../errors.js';
 import type { ControlVerb } from '../process/protocol.js';
-import type { Execution, TimerRuntime } from './runtime.js';
+import { callingExecution, type Execution, type TimerRuntime } from './runtime.js';
+import type { TimerParts } from './timer-parts.js';
+
+/** A timer by name, compared case-insensitively as the configuration does; unknown names say the nearest. */
+export function findTimer(timers: readonly TimerConfig[], name: string): TimerConfig {
+  const t = typeof name === 'string' ? timers.find((x) => x.name.toLowerCase() === name.toLowerCase()) : undefined;
+  if (!t) {
+    throw new RTimerError('ERR_RTIMER_TIMER_UNKNOWN',
+      `unknown timer ${typeof name === 'string' ? `"${name}"` : typeof name}${didYouMean(name, timers.map((x) => x.name))}`);
+  }
+  return t;
+}
+
+/** A trigger verb in any case, as names are; an unknown one throws, naming the nearest. */
+export function triggerVerb(verb: unknown): TriggerVerb {
+  const v = (typeof verb === 'string' ? verb.toLowerCase() : verb) as TriggerVerb;
+  if (!TRIGGER_VERBS.includes(v)) {
+    throw new RTimerError('ERR_RTIMER_VERB_UNKNOWN',
+      `unknown trigger verb ${typeof verb === 'string' ? `"${verb}"` : typeof verb}${didYouMean(verb, TRIGGER_VERBS)} (expected ${TRIGGER_VERBS.join(', ')})`);
+  }
+  return v;
+}
+
+/**
+ * A control verb on one timer of an RTimer in `state`: its loop in this process, or every worker of
+ * a mode=N timer. Called from a route, the calling execution is read before anything is awaited.
+ */
+export async function controlTimer(parts: TimerParts, timer: TimerConfig, verb: ControlVerb, state: string): Promise<void> {
+  const { name } = timer;
+  if (state !== 'running') {
+    throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: the RTimer is ${state}`);
+  }
+  const rt = parts.runtimes.find((r) => r.name === name);
+  if (rt) { await applyControl(rt, verb, callingExecution()); return; }
+  const p = parts.processes.find((x) => x.config.name === name)!;
+  if (p.failed) throw new RTimerError('ERR_RTIMER_NOT_RUNNING', `timer "${name}" cannot ${verb}: it failed`);
+  await p.control(verb);
+}
 
 /**
  * Applies a control verb to one worker's loop (the timer's, in mode 0 and inline). pause/resume

@@ -34,3 +34,10 @@ export function inlineAnchors(timers: readonly TimerConfig[], now: bigint, realt
     return anchor + (shift % interval);
   });
 }
+
+/** The first deadline after `now` of a grid anchored at `anchor`, ns; null when not armed. */
+export function nextGrid(anchor: bigint | null, intervalUs: number, now: bigint): bigint | null {
+  if (anchor === null) return null;
+  const interval = BigInt(intervalUs) * 1000n;
+  return anchor + (now < anchor ? 1n : (now - anchor) / interval + 1n) * interval;
+}
