@@ -22,6 +22,8 @@ import { timerInfo } from './ctl/info.js';
 import type { TimerStats } from './stats/timer-stats.js';
 import { virtualHost, type DedicatedTimer, type InlineRunner, type VirtualHost, type VirtualTime } from './schedule/virtual-host.js';
 import { Cluster } from './cluster/cluster.js';
+import type { ClusterCounts } from './cluster/grant.js';
+import type { ClusterTimerStats } from './cluster/once-gate.js';
 import { clusterError } from './cluster/etcd.js';
 import { clusterSettings, type ClusterOptions, type ClusterSettings } from './cluster/options.js';
 
@@ -328,7 +330,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
     // Each its own copy: what a restarted worker is sent cannot be changed from outside.
     const v = this.#virtual;
     this.#processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, this.#supervisor.stopGraceMs ?? this.#stopGraceMs, emit)
-      : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit)));
+      : new ProcessTimer(structuredClone(t), url, this.#supervisor, emit,
+        t.cluster ? this.#cluster!.dedicated(t, binding.now(), binding.realtimeOffset()) : undefined)));
     if (!this.#refed) for (const p of this.#processes) p.unref();
     const settle = async (steps: Promise<void>[]) => {
       let failure = await firstFailure(steps);
@@ -424,9 +427,8 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
 
   #stats(): TimerStats[] {
     const local = this.#runtimes.map((rt): TimerStats => {
-      const cluster = this.#cluster?.stats(rt.name);
       const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...(cluster ? { cluster } : {}) };
+        lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: this.#localState(rt), ...this.#clusterStats(rt.name) };
       const runner = this.#runners.get(rt);
       if (!runner) return base;
       const { dispatchErrors, raw: _raw, ...n } = runner.stats();
@@ -442,10 +444,15 @@ export class RTimer<S extends object = RouteState> extends EventEmitter implemen
       return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'), idle: sum('idle'),
         executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
         routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
-        state: this.#processState(p) };
+        state: this.#processState(p), ...this.#clusterStats(p.config.name, workers.map((w) => w.cluster)) };
     });
     const order = new Map((this.#resolved ?? []).map((t, i) => [t.name, i]));
     return [...local, ...dedicated].sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
+  }
+
+  #clusterStats(name: string, workers?: (ClusterCounts | undefined)[]): { cluster?: ClusterTimerStats } {
+    const cluster = this.#cluster?.stats(name, workers);
+    return cluster ? { cluster } : {};
   }
 
   /** Every timer with its state, mode, interval, workers, next deadline and counters (plain JSON). */

@@ -173,4 +173,91 @@ describe('cluster faults (node processes, real etcd)', function () {
     assert.equal(owners(steady2, killAt - 1).size, 3);
     assert.equal(owners(steady3, end - 3).size, 2);
   });
+
+  describe('mode=N: the parent coordinates, its workers run until a deadline it gives them', () => {
+    const once2 = { name: 'dbsync', interval: `${IV}ms`, mode: 2, cluster: 'once' };
+    const workersOf = (name: string, from: number) => h().filter((e) => e.timer === 'dbsync' && e.node === name && e.wall >= from);
+
+    it('SIGKILL of the leader node: another node\'s workers run the next tick within about ttl + interval, no tick twice', async () => {
+      const live = ['a', 'b', 'c'].map((x) => spawnNode(x, [once2]));
+      await Promise.all(live.map((p) => p.ready));
+      const failovers: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const last = await leaderNow(Date.now() - 200);
+        const victim = nodes.find((p) => p.name === last.node)!;
+        // Both workers of the leader run its ticks (a mode=N timer runs every tick on every worker).
+        assert.ok(await waitFor(() => new Set(workersOf(victim.name, Date.now() - 1000).map((e) => e.worker)).size === 2, 10_000));
+        const killedAt = Date.now();
+        await victim.kill();
+        spawnNode(`${victim.name}-${k}`, [once2]);
+        assert.ok(await waitFor(() => onceRuns(killedAt).some((e) => e.node !== victim.name), 20_000), `kill ${k}: nobody took over`);
+        failovers.push(onceRuns(killedAt).find((e) => e.node !== victim.name)!.wall - killedAt);
+      }
+      assert.deepEqual(duplicates(h(), 'dbsync'), []);
+      const median = [...failovers].sort((x, y) => x - y)[failovers.length >> 1];
+      assert.ok(median < TTL + IV + SLACK, `failovers ${failovers.join(', ')} ms (ttl ${TTL})`);
+      for (const f of failovers) assert.ok(f < 10 * TTL, `failovers ${failovers.join(', ')} ms (ttl ${TTL})`);
+    });
+
+    it('SIGSTOP of the leader\'s parent past the ttl: its workers stop by themselves at the run-until deadline; after SIGCONT it runs nothing, counts fenced, emits cluster-lost; no tick twice', async () => {
+      const live = ['a', 'b', 'c'].map((x) => spawnNode(x, [once2]));
+      await Promise.all(live.map((p) => p.ready));
+      const last = await leaderNow(Date.now() - 200);
+      const victim = nodes.find((p) => p.name === last.node)!;
+      assert.ok(await waitFor(() => new Set(workersOf(victim.name, Date.now() - 1000).map((e) => e.worker)).size === 2, 10_000));
+      victim.signal('SIGSTOP');
+      // Monotonic µs, as the route logs it: the parent's last keep-alive was sent before this, so its
+      // run-until deadline (that send time + ttl − guard) is before this + ttl.
+      const stoppedMono = Number(process.hrtime.bigint() / 1000n);
+      const stoppedAt = Date.now();
+      await sleep(TTL * 2.5);
+      // The workers ran on for a while (they are not stopped), then nothing past the deadline.
+      const late = workersOf(victim.name, stoppedAt).filter((e) => e.mono >= stoppedMono + TTL * 1000);
+      assert.deepEqual(late.map((e) => `${e.tick}/${e.worker}`), [], 'workers of the frozen parent ran ticks past its run-until deadline');
+      assert.ok(onceRuns(stoppedAt).some((e) => e.node !== victim.name), 'another node took over while the parent was frozen');
+      victim.signal('SIGCONT');
+      const contAt = Date.now();
+      await sleep(2000);
+      assert.deepEqual(workersOf(victim.name, contAt).map((e) => e.tick), [], 'the woken node ran once ticks');
+      assert.ok(onceRuns(contAt).length > 0, 'another node leads');
+      assert.deepEqual(duplicates(h(), 'dbsync'), []);
+      assert.match(victim.out, /cluster-lost/);
+      // The workers' refusals reach the parent's figures (their reports come every second).
+      let s = (await victim.stats())[0];
+      for (let i = 0; i < 20 && !(s.cluster!.fenced >= 1); i++) { await sleep(500); s = (await victim.stats())[0]; }
+      assert.ok(s.cluster!.fenced >= 1, JSON.stringify(s));
+      assert.equal(s.cluster!.role, 'member');
+    });
+
+    it("'slices' in mode=2 on 3 nodes: every task exactly once per cycle outside the cycles of a change (counted as rebalanced)", async () => {
+      const slices = { name: 'shaper', interval: `${IV}ms`, mode: 2, ntasks: 24, nslices: 3, cluster: 'slices' };
+      const tick = () => Math.floor(Date.now() / IV);
+      const ab = ['a', 'b'].map((x) => spawnNode(x, [slices]));
+      await Promise.all(ab.map((p) => p.ready));
+      await sleep(TTL + 600);
+      const steady1 = tick();
+      await sleep(1600);
+      const joinAt = tick();
+      const c = spawnNode('c', [slices]);
+      await c.ready;
+      await sleep(TTL + 1500);
+      const steady2 = tick();
+      await sleep(1600);
+      const end = tick();
+      const hist = h();
+      const every = Array.from({ length: 24 }, (_, i) => i);
+      for (const [from, to] of [[steady1, joinAt - 1], [steady2, end - 3]]) {
+        const cycles = tasksByCycle(hist, 'shaper', 3, from, to);
+        assert.ok(cycles.size >= 2, `${cycles.size} cycles in ${from}..${to}`);
+        for (const [cy, tasks] of cycles) assert.deepEqual(tasks, every, `cycle ${cy}`);
+      }
+      // Every node's two workers share its tasks.
+      const run = (from: number, to: number) => hist.filter((e) => e.tick >= from && e.tick <= to && e.own.length);
+      assert.equal(new Set(run(steady2, end - 3).map((e) => `${e.node}/${e.worker}`)).size, 6);
+      // The join was counted where it changed the cycle.
+      const counted = await Promise.all(ab.map(async (p) => (await p.stats())[0].cluster!.rebalanced));
+      assert.ok(counted.every((n) => n > 0), `rebalanced ${counted.join(', ')}`);
+    });
+  });
 });
+

@@ -233,13 +233,13 @@ describe('cluster configuration', () => {
     await assert.rejects(rt.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_NOT_CONFIGURED' && e.message.includes('"dbsync"'));
   });
 
-  it('reads cluster=once|slices|all in Kamailio strings and refuses other values and mode=N', () => {
+  it('reads cluster=once|slices|all in Kamailio strings (mode=N too) and refuses other values', () => {
     const rt = new RTimer();
     rt.timer('name=a;interval=10;cluster=ONCE').timer('name=b;interval=10;cluster=all;ntasks=4;nslices=2');
     assert.equal(rt.timers()[0].cluster, 'once');
     assert.equal(rt.timers()[1].cluster, undefined);
     assert.throws(() => rt.timer('name=c;interval=10;cluster=twice'), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_INVALID' && /twice/.test(e.message));
-    assert.throws(() => rt.timer('name=d;interval=10;mode=2;cluster=once'), (e: RTimerError) => e.code === 'ERR_RTIMER_OPTION_UNSUPPORTED');
+    assert.equal(rt.timer('name=d;interval=10;mode=2;cluster=once').timers()[2].cluster, 'once'); // mode=N: the parent coordinates
     assert.throws(() => rt.timer({ name: 'e', interval: 1, cluster: 'slices' }), (e: RTimerError) => e.code === 'ERR_RTIMER_NTASKS_INVALID');
   });
 

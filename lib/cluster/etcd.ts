@@ -59,6 +59,7 @@ export class EtcdCoordinator implements Coordinator {
   readonly callMs: number;
   #members = new Map<string, Member>();
   readonly #memberFns: ((m: ReadonlyMap<string, Member>) => void)[] = [];
+  readonly #renewFns: (() => void)[] = [];
   readonly #candidacies = new Set<EtcdCandidacy>();
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -85,6 +86,13 @@ export class EtcdCoordinator implements Coordinator {
 
   renewDeadline(): bigint {
     return this.#ackSent === 0n ? 0n : this.#ackSent + this.#ttlNs - this.#guardNs;
+  }
+
+  onRenew(fn: () => void): void { this.#renewFns.push(fn); }
+
+  #setAck(sent: bigint): void {
+    this.#ackSent = sent;
+    for (const fn of this.#renewFns) { try { fn(); } catch (err) { this.#onError(clusterError(err)); } }
   }
 
   #memberKey(node: string): string { return `${this.#s.prefix}/members/${keySegment(node)}`; }
@@ -133,7 +141,7 @@ export class EtcdCoordinator implements Coordinator {
     const id = await withDeadline(lease.grant(), Math.max(50, ms), 'lease grant');
     this.#lease = lease;
     this.#leaseHex = BigInt(id).toString(16);
-    this.#ackSent = sent;
+    this.#setAck(sent);
     this.session++;
   }
 
@@ -205,7 +213,7 @@ export class EtcdCoordinator implements Coordinator {
       try {
         const res = await withDeadline(this.#lease!.keepaliveOnce({ deadline: Date.now() + ms }), ms, 'keep-alive');
         if (this.#closed) return;
-        if (Number(res.TTL) > 0) this.#ackSent = sent;
+        if (Number(res.TTL) > 0) this.#setAck(sent);
       } catch (err) {
         if (this.#closed) return;
         // By class: etcd3's errors keep the name 'Error'.
@@ -216,7 +224,7 @@ export class EtcdCoordinator implements Coordinator {
 
   /** Our lease expired (etcd said so): a new one, our member key and our candidacies put again. */
   async #renewSession(): Promise<void> {
-    this.#ackSent = 0n;
+    this.#setAck(0n);
     this.#lease?.release();
     while (!this.#closed) {
       try {
@@ -254,7 +262,7 @@ export class EtcdCoordinator implements Coordinator {
 
   async #shut(): Promise<void> {
     this.#closed = true;
-    this.#ackSent = 0n;
+    this.#setAck(0n);
     try { await this.#watcher?.cancel(); } catch { /* closing anyway */ }
     this.#lease?.release();
     this.#client?.close();
