@@ -4,7 +4,8 @@ import { RTimer, RTimerError, rtimerCollector, type RouteContext } from '../lib/
 import { formatList } from '../lib/ctl/format.js';
 import { EtcdCluster, etcdMissing } from './support/etcd.js';
 import { waitFor } from './support/procs.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { duplicates, type Exec } from './support/cluster-nodes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runNode } from './support/run.js';
@@ -134,6 +135,54 @@ describe('cluster (3-member etcd on loopback)', function () {
       assert.deepEqual([...tasks].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i), `cycle ${c}: every task once`);
     }
     for (const rt of rts) assert.ok(rt.stats()[0].cluster!.standby >= 0);
+  });
+
+  it("mode=2: the parent leads and its workers run the claimed ticks; stats(), list() and metrics as in mode 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-cluster-n-'));
+    const log = join(dir, 'runs.log');
+    process.env.RTIMER_CLUSTER_LOG = log; // inherited by the workers forked at start()
+    try {
+      const pfx = fresh();
+      const routes = new URL('./fixtures/cluster/routes.mjs', import.meta.url);
+      const make = (name: string) => {
+        const rt = new RTimer({ routes, cluster: { etcd: { hosts: etcd.hosts }, node: name, ttlMs: TTL, prefix: pfx } });
+        rt.on('error', () => undefined);
+        rt.timer({ name: 'dbsync', interval: '100ms', mode: 2, cluster: 'once' }).exec({ timer: 'dbsync', route: 'R' });
+        nodes.push(rt);
+        return rt;
+      };
+      const rts = [make('a'), make('b')];
+      await Promise.all(rts.map((rt) => rt.start()));
+      const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Exec) : []);
+      assert.ok(await waitFor(() => runs().length >= 20, 30_000), `${runs().length} executions`);
+      const leaderRt = rts.find((rt) => rt.stats()[0].cluster?.role === 'leader')!;
+      assert.ok(leaderRt, 'one node leads');
+      const leader = leaderRt.stats()[0].cluster!;
+      // Only the leader's workers ran, both of them, in its term, on the wall-clock grid.
+      const h = runs();
+      assert.deepEqual([...new Set(h.map((e) => e.node))], [leader.node]);
+      assert.deepEqual([...new Set(h.map((e) => e.worker))].sort(), [0, 1]);
+      for (const e of h) { assert.equal(e.term, leader.term); assert.ok(Math.abs(e.tick * 100 - e.wall) < 1000, `tick ${e.tick} at ${e.wall}`); }
+      assert.ok(leader.claims > 0);
+      const info = leaderRt.list()[0].cluster!;
+      assert.deepEqual([info.mode, info.role, info.leader], ['once', 'leader', leader.node]);
+      const registry = new Registry();
+      rtimerCollector(leaderRt, { registry });
+      assert.match(await registry.metrics(), /^rtimer_cluster_leader\{timer="dbsync"\} 1$/m);
+      await Promise.all(rts.map((rt) => rt.stop()));
+      assert.deepEqual(duplicates(runs(), 'dbsync'), []);
+      for (const rt of rts) {
+        const s = rt.stats()[0];
+        const c = s.cluster!;
+        assert.equal(s.executions + s.missed + s.paused + c.standby + c.fenced, s.ticks, `${c.node}: the counters add up`);
+      }
+      // The follower's workers ticked and stood by.
+      const follower = rts.find((rt) => rt !== leaderRt)!.stats()[0];
+      assert.ok(follower.cluster!.standby > 0 && follower.executions === 0, JSON.stringify(follower.cluster));
+    } finally {
+      delete process.env.RTIMER_CLUSTER_LOG;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a second live process with the same node name', async () => {
