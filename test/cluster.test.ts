@@ -185,6 +185,33 @@ describe('cluster (3-member etcd on loopback)', function () {
     }
   });
 
+  it('steady state: the watch streams stay up (no watch re-created), claims one per tick, election re-checks once a ttl', async () => {
+    // gRPC messages etcd received, by method, over every member.
+    const received = async () => {
+      const by = new Map<string, number>();
+      for (const h of etcd.hosts) {
+        const text = await (await fetch(`${h}/metrics`)).text();
+        for (const m of text.matchAll(/^grpc_server_msg_received_total\{[^}]*grpc_method="(\w+)"[^}]*\} ([0-9.e+]+)$/gm)) by.set(m[1], (by.get(m[1]) ?? 0) + Number(m[2]));
+      }
+      return by;
+    };
+    const pfx = fresh();
+    const rt = node('solo', [], (r) => { for (const n of ['a', 'b']) r.timer({ name: n, interval: '1s', cluster: 'once' }).exec({ timer: n, route: 'R' }); }, pfx);
+    await rt.start();
+    await waitFor(() => rt.stats().every((s) => s.executions > 0), 10_000);
+    const before = await received();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 6000));
+    const after = await received();
+    const secs = (Date.now() - t0) / 1000;
+    const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    // A call deadline on the watch stream ended it every 667 ms: 3 watchers re-created each time (~25 here).
+    assert.ok(d('Watch') <= 3, `${d('Watch')} watch requests in ${secs} s`);
+    // Orders of magnitude: 2 claims a second, 2 election re-checks per ttl (2 s), a keep-alive per ttl/4.
+    assert.ok(d('Txn') <= 4 * secs, `${d('Txn')} txns in ${secs} s`);
+    assert.ok(d('Range') <= 3 * secs, `${d('Range')} ranges in ${secs} s`);
+  });
+
   it('refuses a second live process with the same node name', async () => {
     const pfx = fresh();
     const timers = (rt: RTimer) => rt.timer({ name: 't', interval: 1, cluster: 'once' });
