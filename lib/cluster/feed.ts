@@ -68,6 +68,12 @@ export class WorkerFeed {
     return own;
   }
 
+  /** The timer's workers failed for good: another node should run it, so this one resigns. */
+  release(): void {
+    void this.#gate?.close();
+    this.close();
+  }
+
   /** The workers hold nothing from now on (stop(): the gate has resigned). */
   close(): void {
     if (this.#check) { clearInterval(this.#check); this.#check = null; }

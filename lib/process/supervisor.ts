@@ -42,6 +42,8 @@ export interface ClusterFeed {
   readonly anchor: bigint;
   grant(): ClusterGrant;
   onGrant(fn: (g: ClusterGrant) => void): void;
+  /** The timer failed (its workers are gone for good): leave the election so another node runs it. */
+  release(): void;
 }
 
 export interface WorkerEvent { timer: string; worker: number; pid: number | undefined }
@@ -497,6 +499,7 @@ export class ProcessTimer {
     const err = new RTimerError('ERR_RTIMER_WORKER_FAILED',
       `timer "${this.#config.name}" failed: worker ${w.index} ${how}, ${exits} ${exits === 1 ? 'exit' : 'exits'} within ` +
       `${this.#opts.restartWindowMs} ms (maxRestarts ${this.#opts.maxRestarts}); its other workers are stopped`);
+    this.cluster?.release();
     this.emit('timer-failed', { timer: this.#config.name, error: err });
     this.emit('error', err);
     void this.stop();
