@@ -143,6 +143,20 @@ describe('cluster faults (node processes, real etcd)', function () {
 
   it("'slices': a node joining, then dying: every task once per cycle outside the cycles of a change", async () => {
     const slices = { name: 'shaper', interval: `${IV}ms`, mode: 'inline', ntasks: 12, nslices: 3, cluster: 'slices' };
+    const run = await joinAndLeave(slices, true);
+    const hist = h();
+    assert.ok(hist.some((e) => e.node === 'c'), 'the joined node takes tasks');
+    everyTaskOncePerCycle(hist, run.steady, 12);
+    const owners = ([from, to]: number[]) => new Set(hist.filter((e) => e.tick >= from && e.tick <= to && e.own.length).map((e) => e.node));
+    assert.equal(owners(run.steady[1]).size, 3);
+    assert.equal(owners(run.steady[2]).size, 2);
+  });
+
+  /**
+   * A `slices` run: nodes a and b, then c joins and (`leave`) is killed; the ticks of each steady
+   * stretch (before the join, between join and leave, after the leave), as [from, to].
+   */
+  async function joinAndLeave(slices: object, leave: boolean): Promise<{ steady: number[][]; ab: NodeProcess[] }> {
     const tick = () => Math.floor(Date.now() / IV);
     const ab = ['a', 'b'].map((x) => spawnNode(x, [slices]));
     await Promise.all(ab.map((p) => p.ready));
@@ -154,23 +168,96 @@ describe('cluster faults (node processes, real etcd)', function () {
     await c.ready;
     await sleep(TTL + 1500);
     const steady2 = tick();
-    assert.ok(h().some((e) => e.node === 'c'), 'the joined node takes tasks');
     await sleep(1600);
+    if (!leave) return { steady: [[steady1, joinAt - 1], [steady2, tick() - 3]], ab };
     const killAt = tick();
     await c.kill();
     await sleep(TTL + 1500);
     const steady3 = tick();
     await sleep(1600);
-    const end = tick();
-    const hist = h();
-    const every = Array.from({ length: 12 }, (_, i) => i);
-    for (const [from, to] of [[steady1, joinAt - 1], [steady2, killAt - 1], [steady3, end - 3]]) {
+    return { steady: [[steady1, joinAt - 1], [steady2, killAt - 1], [steady3, tick() - 3]], ab };
+  }
+
+  /** The checker's `slices` guarantee: in each stretch, at least 2 full cycles, each running every task once. */
+  function everyTaskOncePerCycle(hist: Exec[], stretches: number[][], ntasks: number): void {
+    const every = Array.from({ length: ntasks }, (_, i) => i);
+    for (const [from, to] of stretches) {
       const cycles = tasksByCycle(hist, 'shaper', 3, from, to);
       assert.ok(cycles.size >= 2, `${cycles.size} cycles in ${from}..${to}`);
       for (const [cy, tasks] of cycles) assert.deepEqual(tasks, every, `cycle ${cy}`);
     }
-    const owners = (from: number, to: number) => new Set(hist.filter((e) => e.tick >= from && e.tick <= to && e.own.length).map((e) => e.node));
-    assert.equal(owners(steady2, killAt - 1).size, 3);
-    assert.equal(owners(steady3, end - 3).size, 2);
+  }
+
+  describe('mode=N: the parent coordinates, its workers run until a deadline it gives them', () => {
+    const once2 = { name: 'dbsync', interval: `${IV}ms`, mode: 2, cluster: 'once' };
+    const workersOf = (name: string, from: number) => h().filter((e) => e.timer === 'dbsync' && e.node === name && e.wall >= from);
+
+    it('SIGKILL of the leader node: another node\'s workers run the next tick within about ttl + interval, no tick twice', async () => {
+      const live = ['a', 'b', 'c'].map((x) => spawnNode(x, [once2]));
+      await Promise.all(live.map((p) => p.ready));
+      const failovers: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const last = await leaderNow(Date.now() - 200);
+        const victim = nodes.find((p) => p.name === last.node)!;
+        // Both workers of the leader run its ticks (a mode=N timer runs every tick on every worker).
+        assert.ok(await waitFor(() => new Set(workersOf(victim.name, Date.now() - 1000).map((e) => e.worker)).size === 2, 10_000));
+        const killedAt = Date.now();
+        await victim.kill();
+        spawnNode(`${victim.name}-${k}`, [once2]);
+        assert.ok(await waitFor(() => onceRuns(killedAt).some((e) => e.node !== victim.name), 20_000), `kill ${k}: nobody took over`);
+        failovers.push(onceRuns(killedAt).find((e) => e.node !== victim.name)!.wall - killedAt);
+      }
+      assert.deepEqual(duplicates(h(), 'dbsync'), []);
+      const median = [...failovers].sort((x, y) => x - y)[failovers.length >> 1];
+      assert.ok(median < TTL + IV + SLACK, `failovers ${failovers.join(', ')} ms (ttl ${TTL})`);
+      for (const f of failovers) assert.ok(f < 10 * TTL, `failovers ${failovers.join(', ')} ms (ttl ${TTL})`);
+    });
+
+    it('SIGSTOP of the leader\'s parent past the ttl: its workers stop by themselves at the run-until deadline; after SIGCONT it runs nothing, counts fenced, emits cluster-lost; no tick twice', async () => {
+      const live = ['a', 'b', 'c'].map((x) => spawnNode(x, [once2]));
+      await Promise.all(live.map((p) => p.ready));
+      const last = await leaderNow(Date.now() - 200);
+      const victim = nodes.find((p) => p.name === last.node)!;
+      assert.ok(await waitFor(() => new Set(workersOf(victim.name, Date.now() - 1000).map((e) => e.worker)).size === 2, 10_000));
+      victim.signal('SIGSTOP');
+      // Monotonic µs, as the route logs it: the parent's last keep-alive was sent before this, so its
+      // run-until deadline (that send time + ttl − guard) is before this + ttl.
+      const stoppedMono = Number(process.hrtime.bigint() / 1000n);
+      const stoppedAt = Date.now();
+      // Frozen at least 2.5 ttl, and until another node leads (a loaded host may take longer).
+      assert.ok(await waitFor(() => onceRuns(stoppedAt).some((e) => e.node !== victim.name), 20_000), 'another node took over while the parent was frozen');
+      await sleep(Math.max(0, stoppedAt + TTL * 2.5 - Date.now()));
+      // Its workers ran on (they are not stopped) until the deadline, then nothing. The guard (100 ms)
+      // covers the check-to-route time; 300 ms more for a loaded host's scheduling.
+      const late = workersOf(victim.name, stoppedAt).filter((e) => e.mono >= stoppedMono + (TTL + 300) * 1000);
+      assert.deepEqual(late.map((e) => `${e.tick}/${e.worker}`), [], 'workers of the frozen parent ran ticks past its run-until deadline');
+      victim.signal('SIGCONT');
+      const contAt = Date.now();
+      await sleep(2000);
+      assert.deepEqual(workersOf(victim.name, contAt).map((e) => e.tick), [], 'the woken node ran once ticks');
+      assert.ok(onceRuns(contAt).length > 0, 'another node leads');
+      assert.deepEqual(duplicates(h(), 'dbsync'), []);
+      assert.match(victim.out, /cluster-lost/);
+      // The workers' refusals reach the parent's figures (their reports come every second).
+      let s = (await victim.stats())[0];
+      for (let i = 0; i < 20 && !(s.cluster!.fenced >= 1); i++) { await sleep(500); s = (await victim.stats())[0]; }
+      assert.ok(s.cluster!.fenced >= 1, JSON.stringify(s));
+      assert.equal(s.cluster!.role, 'member');
+    });
+
+    it("'slices' in mode=2 on 3 nodes: every task exactly once per cycle outside the cycles of a change (counted as rebalanced)", async () => {
+      const slices = { name: 'shaper', interval: `${IV}ms`, mode: 2, ntasks: 24, nslices: 3, cluster: 'slices' };
+      const { steady, ab } = await joinAndLeave(slices, false);
+      const hist = h();
+      everyTaskOncePerCycle(hist, steady, 24);
+      // Every node's two workers share its tasks.
+      const [from, to] = steady[1];
+      const owning = hist.filter((e) => e.tick >= from && e.tick <= to && e.own.length);
+      assert.equal(new Set(owning.map((e) => `${e.node}/${e.worker}`)).size, 6);
+      // The join was counted where it changed the cycle.
+      const counted = await Promise.all(ab.map(async (p) => (await p.stats())[0].cluster!.rebalanced));
+      assert.ok(counted.every((n) => n > 0), `rebalanced ${counted.join(', ')}`);
+    });
   });
 });
+

@@ -4,7 +4,8 @@ import { RTimer, RTimerError, rtimerCollector, type RouteContext } from '../lib/
 import { formatList } from '../lib/ctl/format.js';
 import { EtcdCluster, etcdMissing } from './support/etcd.js';
 import { waitFor } from './support/procs.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { duplicates, type Exec } from './support/cluster-nodes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runNode } from './support/run.js';
@@ -136,6 +137,81 @@ describe('cluster (3-member etcd on loopback)', function () {
     for (const rt of rts) assert.ok(rt.stats()[0].cluster!.standby >= 0);
   });
 
+  it("mode=2: the parent leads and its workers run the claimed ticks; stats(), list() and metrics as in mode 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-cluster-n-'));
+    const log = join(dir, 'runs.log');
+    process.env.RTIMER_CLUSTER_LOG = log; // inherited by the workers forked at start()
+    try {
+      const pfx = fresh();
+      const routes = new URL('./fixtures/cluster/routes.mjs', import.meta.url);
+      const make = (name: string) => {
+        const rt = new RTimer({ routes, cluster: { etcd: { hosts: etcd.hosts }, node: name, ttlMs: TTL, prefix: pfx } });
+        rt.on('error', () => undefined);
+        rt.timer({ name: 'dbsync', interval: '100ms', mode: 2, cluster: 'once' }).exec({ timer: 'dbsync', route: 'R' });
+        nodes.push(rt);
+        return rt;
+      };
+      const rts = [make('a'), make('b')];
+      await Promise.all(rts.map((rt) => rt.start()));
+      const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Exec) : []);
+      assert.ok(await waitFor(() => runs().length >= 20, 30_000), `${runs().length} executions`);
+      const leaderRt = rts.find((rt) => rt.stats()[0].cluster?.role === 'leader')!;
+      assert.ok(leaderRt, 'one node leads');
+      const leader = leaderRt.stats()[0].cluster!;
+      // Only the leader's workers ran, both of them, in its term, on the wall-clock grid.
+      const h = runs();
+      assert.deepEqual([...new Set(h.map((e) => e.node))], [leader.node]);
+      assert.deepEqual([...new Set(h.map((e) => e.worker))].sort(), [0, 1]);
+      for (const e of h) { assert.equal(e.term, leader.term); assert.ok(Math.abs(e.tick * 100 - e.wall) < 1000, `tick ${e.tick} at ${e.wall}`); }
+      assert.ok(leader.claims > 0);
+      const info = leaderRt.list()[0].cluster!;
+      assert.deepEqual([info.mode, info.role, info.leader], ['once', 'leader', leader.node]);
+      const registry = new Registry();
+      rtimerCollector(leaderRt, { registry });
+      assert.match(await registry.metrics(), /^rtimer_cluster_leader\{timer="dbsync"\} 1$/m);
+      await Promise.all(rts.map((rt) => rt.stop()));
+      assert.deepEqual(duplicates(runs(), 'dbsync'), []);
+      for (const rt of rts) {
+        const s = rt.stats()[0];
+        const c = s.cluster!;
+        assert.equal(s.executions + s.missed + s.paused + c.standby + c.fenced, s.ticks, `${c.node}: the counters add up`);
+      }
+      // The follower's workers ticked and stood by.
+      const follower = rts.find((rt) => rt !== leaderRt)!.stats()[0];
+      assert.ok(follower.cluster!.standby > 0 && follower.executions === 0, JSON.stringify(follower.cluster));
+    } finally {
+      delete process.env.RTIMER_CLUSTER_LOG;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('steady state: the watch streams stay up (no watch re-created), claims one per tick, election re-checks once a ttl', async () => {
+    // gRPC messages etcd received, by method, over every member.
+    const received = async () => {
+      const by = new Map<string, number>();
+      for (const h of etcd.hosts) {
+        const text = await (await fetch(`${h}/metrics`)).text();
+        for (const m of text.matchAll(/^grpc_server_msg_received_total\{[^}]*grpc_method="(\w+)"[^}]*\} ([0-9.e+]+)$/gm)) by.set(m[1], (by.get(m[1]) ?? 0) + Number(m[2]));
+      }
+      return by;
+    };
+    const pfx = fresh();
+    const rt = node('solo', [], (r) => { for (const n of ['a', 'b']) r.timer({ name: n, interval: '1s', cluster: 'once' }).exec({ timer: n, route: 'R' }); }, pfx);
+    await rt.start();
+    await waitFor(() => rt.stats().every((s) => s.executions > 0), 10_000);
+    const before = await received();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 6000));
+    const after = await received();
+    const secs = (Date.now() - t0) / 1000;
+    const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    // A call deadline on the watch stream ended it every 667 ms: 3 watchers re-created each time (~25 here).
+    assert.ok(d('Watch') <= 3, `${d('Watch')} watch requests in ${secs} s`);
+    // Orders of magnitude: 2 claims a second, 2 election re-checks per ttl (2 s), a keep-alive per ttl/4.
+    assert.ok(d('Txn') <= 4 * secs, `${d('Txn')} txns in ${secs} s`);
+    assert.ok(d('Range') <= 3 * secs, `${d('Range')} ranges in ${secs} s`);
+  });
+
   it('refuses a second live process with the same node name', async () => {
     const pfx = fresh();
     const timers = (rt: RTimer) => rt.timer({ name: 't', interval: 1, cluster: 'once' });
@@ -233,13 +309,13 @@ describe('cluster configuration', () => {
     await assert.rejects(rt.start(), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_NOT_CONFIGURED' && e.message.includes('"dbsync"'));
   });
 
-  it('reads cluster=once|slices|all in Kamailio strings and refuses other values and mode=N', () => {
+  it('reads cluster=once|slices|all in Kamailio strings (mode=N too) and refuses other values', () => {
     const rt = new RTimer();
     rt.timer('name=a;interval=10;cluster=ONCE').timer('name=b;interval=10;cluster=all;ntasks=4;nslices=2');
     assert.equal(rt.timers()[0].cluster, 'once');
     assert.equal(rt.timers()[1].cluster, undefined);
     assert.throws(() => rt.timer('name=c;interval=10;cluster=twice'), (e: RTimerError) => e.code === 'ERR_RTIMER_CLUSTER_INVALID' && /twice/.test(e.message));
-    assert.throws(() => rt.timer('name=d;interval=10;mode=2;cluster=once'), (e: RTimerError) => e.code === 'ERR_RTIMER_OPTION_UNSUPPORTED');
+    assert.equal(rt.timer('name=d;interval=10;mode=2;cluster=once').timers()[2].cluster, 'once'); // mode=N: the parent coordinates
     assert.throws(() => rt.timer({ name: 'e', interval: 1, cluster: 'slices' }), (e: RTimerError) => e.code === 'ERR_RTIMER_NTASKS_INVALID');
   });
 

@@ -4,7 +4,9 @@ import { RTimerConfigError, RTimerError } from '../errors.js';
 import type { TickGate } from '../schedule/runtime.js';
 import type { Coordinator, Member } from './coordinator.js';
 import { EtcdCoordinator } from './etcd.js';
+import { WorkerFeed } from './feed.js';
 import { Grid } from './grid.js';
+import type { ClusterCounts } from './grant.js';
 import { OnceGate, type ClusterEmit, type ClusterTimerStats } from './once-gate.js';
 import type { ClusterSettings } from './options.js';
 import { SlicesGate } from './slices-gate.js';
@@ -19,6 +21,7 @@ export class Cluster {
   readonly #co: Coordinator;
   readonly #emit: ClusterEmit;
   readonly #gates = new Map<string, OnceGate | SlicesGate>();
+  readonly #feeds = new Map<string, WorkerFeed>();
   #closing: Promise<void> | null = null;
 
   constructor(settings: ClusterSettings, emit: ClusterEmit, onError: (err: RTimerError) => void, co?: Coordinator) {
@@ -56,14 +59,32 @@ export class Cluster {
   /** The gate and grid of a cluster timer; `now` and `realtimeOffset` read once for all timers. */
   gate(t: TimerConfig, now: bigint, realtimeOffset: bigint): { gate: TickGate; anchor: bigint } {
     if (this.#closing) throw new RTimerError('ERR_RTIMER_STOPPED', 'the cluster was closed');
-    const grid = new Grid(t.intervalUs, now, realtimeOffset);
+    const grid = Grid.at(t.intervalUs, now, realtimeOffset);
     const gate = t.cluster === 'once' ? new OnceGate(t, grid, this.#co, this.#emit) : new SlicesGate(t, grid, this.#co);
     this.#gates.set(t.name, gate);
     if (gate instanceof OnceGate) gate.start();
     return { gate, anchor: grid.anchor };
   }
 
-  stats(name: string): ClusterTimerStats | undefined { return this.#gates.get(name)?.stats(); }
+  /**
+   * A mode=N cluster timer: the parent campaigns (`once`) and watches the members, and feeds its
+   * workers grants (feed.ts); they are armed on the grid's anchor.
+   */
+  dedicated(t: TimerConfig, now: bigint, realtimeOffset: bigint): WorkerFeed {
+    if (this.#closing) throw new RTimerError('ERR_RTIMER_STOPPED', 'the cluster was closed');
+    const grid = Grid.at(t.intervalUs, now, realtimeOffset);
+    const gate = t.cluster === 'once' ? new OnceGate(t, grid, this.#co, this.#emit) : null;
+    const feed = new WorkerFeed(t, grid, this.#co, gate);
+    this.#feeds.set(t.name, feed);
+    if (gate) { this.#gates.set(t.name, gate); gate.start(); }
+    return feed;
+  }
+
+  /** A cluster timer's figures; for a mode=N timer, with its workers' counts (`workers`). */
+  stats(name: string, workers?: (ClusterCounts | undefined)[]): ClusterTimerStats | undefined {
+    const feed = this.#feeds.get(name);
+    return feed ? feed.stats(workers ?? []) : this.#gates.get(name)?.stats();
+  }
 
   /** The live members as last seen. */
   members(): string[] { return [...this.#co.members().keys()].sort(); }
@@ -72,6 +93,7 @@ export class Cluster {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.#gates.values()].map((g) => (g instanceof OnceGate ? g.close() : undefined)));
+      for (const f of this.#feeds.values()) f.close();
       await this.#co.close();
     })();
     return this.#closing;

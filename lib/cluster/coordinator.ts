@@ -46,6 +46,8 @@ export interface Coordinator {
    * keep-alive the store acknowledged, plus the ttl, less a guard (client-go's renew deadline).
    */
   renewDeadline(): bigint;
+  /** Called whenever the renew deadline changes (an acknowledged keep-alive, a lost or new lease). */
+  onRenew(fn: () => void): void;
   /** Joins the election named `key` (already escaped). */
   campaign(key: string, events: CandidacyEvents): Candidacy;
   /** The live members as last seen. */

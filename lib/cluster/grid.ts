@@ -7,19 +7,22 @@ import { taskRange, type SliceFields } from '../schedule/slices.js';
  * the grid is read once against the monotonic clock and then runs on it (as `align: 'realtime'`).
  */
 export class Grid {
-  /** Monotonic ns of the grid point at or before start. */
-  readonly anchor: bigint;
-  /** The global number of that grid point. */
-  readonly base: number;
-  readonly intervalNs: bigint;
+  /**
+   * `anchor`: monotonic ns of the grid point numbered `base`. A mode=N worker only numbers ticks: its
+   * parent arms it on the anchor.
+   */
+  constructor(readonly anchor: bigint, readonly base: number, readonly intervalNs: bigint) {}
 
-  constructor(intervalUs: number, now: bigint, realtimeOffset: bigint) {
-    this.intervalNs = BigInt(intervalUs) * 1000n;
+  /** The grid of an interval read against the clocks now: the grid point at or before `now`. */
+  static at(intervalUs: number, now: bigint, realtimeOffset: bigint): Grid {
+    const intervalNs = BigInt(intervalUs) * 1000n;
     const wall = now + realtimeOffset;
-    const rem = ((wall % this.intervalNs) + this.intervalNs) % this.intervalNs;
-    this.anchor = now - rem;
-    this.base = Number((wall - rem) / this.intervalNs);
+    const rem = ((wall % intervalNs) + intervalNs) % intervalNs;
+    return new Grid(now - rem, Number((wall - rem) / intervalNs), intervalNs);
   }
+
+  /** A grid that only numbers ticks and places cycles on the wall clock. */
+  static numbered(base: number, intervalNs: bigint): Grid { return new Grid(0n, base, intervalNs); }
 
   /** Monotonic ns of tick n's deadline. */
   deadline(n: number): bigint { return this.anchor + BigInt(n - this.base) * this.intervalNs; }

@@ -3,6 +3,7 @@ import type { ClusterTickView } from '../route/context.js';
 import type { TickGate } from '../schedule/runtime.js';
 import type { SliceFields } from '../schedule/slices.js';
 import { keySegment, type Candidacy, type Coordinator } from './coordinator.js';
+import { noGrant, type ClusterCounts, type ClusterGrant } from './grant.js';
 import { clusterFields, type Grid } from './grid.js';
 
 const hrtime = process.hrtime.bigint;
@@ -63,6 +64,8 @@ export class OnceGate implements TickGate {
   readonly #baseLeadNs: bigint;
   /** The slowest recent claim, decaying by a tenth per claim, ns. */
   #slowNs = 0n;
+  /** Told of every change of role, term or claimed ticks (a mode=N timer's feed to its workers). */
+  onChange: (() => void) | null = null;
 
   constructor(t: TimerConfig, grid: Grid, co: Coordinator, emit: ClusterEmit) {
     this.#t = t;
@@ -106,6 +109,22 @@ export class OnceGate implements TickGate {
 
   view(_n: number): ClusterTickView { return { cluster: { node: this.#co.node, role: this.role, term: this.term } }; }
 
+  /** What a mode=N timer's workers may run now: the claimed ticks of this term, until the renew deadline. */
+  grant(): ClusterGrant {
+    const runUntil = this.#co.renewDeadline();
+    return this.role === 'leader' ? { runUntil, role: 'leader', term: this.term, from: this.#claimFrom, to: this.#claimTo } : { ...noGrant(), runUntil };
+  }
+
+  /**
+   * Leadership ends once the renew deadline passed: a mode=N parent runs no tick itself, so it checks
+   * this on a timer (its workers stop at the deadline on their own).
+   */
+  check(): void {
+    if (this.role === 'leader' && hrtime() >= this.#co.renewDeadline()) this.#lose('renew deadline passed');
+  }
+
+  counts(): ClusterCounts { return { standby: this.standby, fenced: this.fenced, rebalanced: 0 }; }
+
   stats(): ClusterTimerStats {
     return { cluster: 'once', node: this.#co.node, role: this.role, leader: this.leader, term: this.role === 'leader' ? this.term : 0,
       standby: this.standby, fenced: this.fenced, rebalanced: 0, claims: this.claims, members: this.#co.members().size };
@@ -124,6 +143,7 @@ export class OnceGate implements TickGate {
     this.#claimFrom = this.#next;
     this.#claimTo = this.#next - 1;
     this.#emitSafe('cluster-acquired', { timer: this.#t.name, node: this.#co.node, term });
+    this.onChange?.();
     void this.#claimLoop(term);
   }
 
@@ -139,6 +159,7 @@ export class OnceGate implements TickGate {
     this.#claimTo = -1;
     this.leader = null;
     this.#wake?.();
+    this.onChange?.();
     this.#emitSafe('cluster-lost', { timer: this.#t.name, node: this.#co.node, term, reason });
   }
 
@@ -177,6 +198,7 @@ export class OnceGate implements TickGate {
         if (first !== this.#claimTo + 1) this.#claimFrom = first;
         this.#claimTo = last;
         this.#next = last + 1;
+        this.onChange?.();
       } else if (res.lost) {
         this.#lose('election key gone');
         return;

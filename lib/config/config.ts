@@ -229,7 +229,7 @@ export class RTimerConfig {
     }
     // Kamailio moves a microsecond timer off the main timer; ms and us are ours, treated alike.
     if (mode === 0 && interval.unit !== 's') mode = 1;
-    const role = clusterRole(cluster, name, mode, where);
+    const role = clusterRole(cluster, name, where);
     const counts = { ntasks: taskCount('ntasks', ntasks, name, where), nslices: taskCount('nslices', nslices, name, where) };
     if (role === 'slices' && (counts.ntasks < 1 || counts.ntasks > MAX_CLUSTER_TASKS)) {
       throw new RTimerConfigError('ERR_RTIMER_NTASKS_INVALID',
@@ -252,20 +252,14 @@ export class RTimerConfig {
 
 
 /** `cluster=once|slices|all` (any case); undefined for `all` or nothing. */
-function clusterRole(value: unknown, name: string, mode: number | 'inline', where: Where): 'once' | 'slices' | undefined {
+function clusterRole(value: unknown, name: string, where: Where): 'once' | 'slices' | undefined {
   if (value === undefined) return undefined;
   const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (v !== 'once' && v !== 'slices' && v !== 'all') {
     throw new RTimerConfigError('ERR_RTIMER_CLUSTER_INVALID',
       `timer "${name}": invalid cluster ${describeValue(value)}: expected "once", "slices" or "all"`, { ...where, text: describeValue(value) });
   }
-  if (v === 'all') return undefined;
-  if (mode !== 0 && mode !== 'inline') {
-    throw new RTimerConfigError('ERR_RTIMER_OPTION_UNSUPPORTED',
-      `timer "${name}": cluster: '${v}' runs in mode 0 or mode 'inline', not mode ${mode} (give mode: 'inline' for intervals under a second)`,
-      { ...where, text: String(v) });
-  }
-  return v;
+  return v === 'all' ? undefined : v;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { TimerConfig } from '../config/types.js';
 import type { LoopState, StateCause } from '../schedule/lifecycle.js';
 import type { TimerCounters } from '../schedule/runtime.js';
 import { BUCKETS } from '../stats/histogram.js';
+import { parseCounts, parseGrant, parseWorkerCluster, type ClusterCounts, type ClusterGrant, type WorkerClusterInfo } from '../cluster/grant.js';
 
 /**
  * Every message of ours carries this tag; the version lets a mismatched worker build fail plainly
@@ -14,7 +15,11 @@ export const TAG = 1;
 /** Parent → worker. Sent over the IPC channel with 'advanced' serialization (BigInt, typed arrays). */
 export type ToWorker = { rtimer: typeof TAG } & (
   /** `paused`: a restart of a paused timer's worker, which starts paused: no route, start included, until resumed. */
-  | { type: 'start'; token: string; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number; paused?: boolean }
+  | { type: 'start'; token: string; routes: string; timer: TimerConfig; worker: number; workers: number; statsIntervalMs: number; paused?: boolean;
+    /** A cluster timer's: the node and the grid's number of the arm anchor. */
+    cluster?: WorkerClusterInfo }
+  /** A cluster timer's latest grant from the parent (lib/cluster/grant.ts): what the worker may run, until when. */
+  | { type: 'cluster'; grant: ClusterGrant }
   /** Sent once every worker is loaded, so they all count from the same anchor. */
   | { type: 'arm'; anchorNs: bigint }
   | { type: 'stop' }
@@ -39,6 +44,8 @@ export interface ReportMessage {
   counters: TimerCounters;
   native: Omit<NativeTimerStats, 'wake' | 'callback' | 'hop'>;
   hist: Partial<Record<HistogramName, SnapshotDelta>>;
+  /** A cluster timer's refusals (standby, fenced, rebalanced). */
+  cluster?: ClusterCounts;
 }
 
 /** The parent's copy of a worker's figures, rebuilt from its reports. */
@@ -48,6 +55,7 @@ export interface WorkerReport {
   native: NativeTimerStats;
   /** Route duration histogram snapshot (the native snapshot layout). */
   duration: Float64Array;
+  cluster?: ClusterCounts;
 }
 
 /** Worker → parent. */
@@ -102,6 +110,7 @@ function validReport(r: unknown): r is ReportMessage {
   const n = r.native;
   if (![n.ticks, n.executions, n.missed, n.dispatchErrors].every(count) || ![n.leadNs, n.spinNs, n.elapsedNs].every(finite)) return false;
   if (!strings(n.applied) || !strings(n.refused) || (n.thread !== 'own' && n.thread !== 'shared')) return false;
+  if (r.cluster !== undefined && !parseCounts(r.cluster)) return false;
   return Object.entries(r.hist).every(([k, d]) => (HISTOGRAMS as string[]).includes(k) && validDelta(d));
 }
 
@@ -124,7 +133,8 @@ export function parseFromWorker(m: unknown, token: string): FromWorker | null {
 /** The parent's messages, checked as strictly in the worker (a route may emit 'message' too). */
 export function parseToWorker(m: unknown): ToWorker | null {
   if (!isObj(m) || m.rtimer !== TAG) return null;
-  if (m.type === 'start') return typeof m.token === 'string' && m.token.length > 0 && str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) && (m.paused === undefined || typeof m.paused === 'boolean') ? m as ToWorker : null;
+  if (m.type === 'start') return typeof m.token === 'string' && m.token.length > 0 && str(m.routes) && isObj(m.timer) && count(m.worker) && count(m.workers) && count(m.statsIntervalMs) && (m.paused === undefined || typeof m.paused === 'boolean') && (m.cluster === undefined || parseWorkerCluster(m.cluster) !== null) ? m as ToWorker : null;
+  if (m.type === 'cluster') return parseGrant(m.grant) ? m as ToWorker : null;
   if (m.type === 'arm') return typeof m.anchorNs === 'bigint' ? m as ToWorker : null;
   if (m.type === 'stop') return m as ToWorker;
   if (m.type === 'control') return count(m.id) && oneOf(CONTROL_VERBS, m.verb) ? m as ToWorker : null;

@@ -39,7 +39,8 @@ export async function startProcesses(parts: TimerParts, timers: TimerConfig[], h
   // Each its own copy: what a restarted worker is sent cannot be changed from outside.
   const v = parts.virtual;
   parts.processes = timers.map((t) => (v ? v.dedicated(structuredClone(t), url, host.supervisor.stopGraceMs ?? host.stopGraceMs, emit)
-    : new ProcessTimer(structuredClone(t), url, host.supervisor, emit)));
+    : new ProcessTimer(structuredClone(t), url, host.supervisor, emit,
+      t.cluster ? parts.cluster!.dedicated(t, binding.now(), binding.realtimeOffset()) : undefined)));
   if (!host.refed()) for (const p of parts.processes) p.unref();
   const settle = async (steps: Promise<void>[]) => {
     let failure = await firstFailure(steps);

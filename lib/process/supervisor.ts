@@ -11,6 +11,7 @@ import { validateSupervisorOptions, type ResolvedSupervisorOptions } from './opt
 import { applySnapshot, parseFromWorker, TAG, type ControlVerb, type ReportMessage, type ToWorker, type WorkerReport } from './protocol.js';
 import type { LoopState } from '../schedule/lifecycle.js';
 import { firstFailure } from './settle.js';
+import type { ClusterCounts, ClusterGrant, WorkerClusterInfo } from '../cluster/grant.js';
 
 export type { SupervisorOptions } from './options.js';
 export { validateSupervisorOptions } from './options.js';
@@ -28,6 +29,21 @@ export interface WorkerStats extends TimerCounters {
   lateness: Histogram;
   duration: Histogram;
   native?: NativeDetail;
+  /** A cluster timer's refusals in this worker (dead incarnations included). */
+  cluster?: ClusterCounts;
+}
+
+/**
+ * A mode=N cluster timer's link to the parent's cluster side (lib/cluster/feed.ts): workers are
+ * armed on the grid's anchor, told the node and the grid's numbering at start, and sent every grant.
+ */
+export interface ClusterFeed {
+  readonly info: WorkerClusterInfo;
+  readonly anchor: bigint;
+  grant(): ClusterGrant;
+  onGrant(fn: (g: ClusterGrant) => void): void;
+  /** The timer failed (its workers are gone for good): leave the election so another node runs it. */
+  release(): void;
 }
 
 export interface WorkerEvent { timer: string; worker: number; pid: number | undefined }
@@ -57,7 +73,7 @@ interface Worker {
   restarts: number[];
   report: WorkerReport | null;
   /** What earlier incarnations of this worker reported before they died. */
-  past: { counters: TimerCounters; lateness: Histogram; duration: Histogram };
+  past: { counters: TimerCounters; lateness: Histogram; duration: Histogram; cluster: ClusterCounts };
   restartTimer: NodeJS.Timeout | null;
   pid: number | undefined;
   /** The step of its start under way: resolved by 'loaded' or 'armed', rejected by a failure. */
@@ -106,7 +122,8 @@ export class ProcessTimer {
   /** What its workers run, restarts included: its own copy, which nothing outside can change. */
   readonly #config: TimerConfig;
 
-  constructor(config: TimerConfig, private readonly routes: string, options: unknown, private readonly emit: Emit) {
+  constructor(config: TimerConfig, private readonly routes: string, options: unknown, private readonly emit: Emit,
+    private readonly cluster?: ClusterFeed) {
     this.#config = structuredClone(config);
     this.config = deepFreeze(structuredClone(config));
     this.#opts = validateSupervisorOptions(options, config.intervalUs / 1000);
@@ -114,8 +131,11 @@ export class ProcessTimer {
       index, child: null, gone: Promise.resolve(), exit: null, token: '', state: 'starting', restarts: [], report: null, restartTimer: null,
       pid: undefined, waiting: null, initial: true, anchorNs: 0n, armedAtNs: null, stopAtNs: null, final: false,
       lastSeen: 0, unresponsive: false, killReason: null, loop: 'running', controls: new Map(),
-      past: { counters: zero(), lateness: new Histogram(), duration: new Histogram() },
+      past: { counters: zero(), lateness: new Histogram(), duration: new Histogram(), cluster: { standby: 0, fenced: 0, rebalanced: 0 } },
     }));
+    cluster?.onGrant((grant) => {
+      for (const w of this.#workers) if (w.child) this.#send(w.child, { rtimer: TAG, type: 'cluster', grant });
+    });
   }
 
   /** A read-only view of the timer it runs. */
@@ -179,7 +199,8 @@ export class ProcessTimer {
 
   /** Arms every worker's timer on `anchorNs` (plus its stagger); resolves when all are armed. */
   async arm(anchorNs: bigint): Promise<void> {
-    this.#anchor = anchorNs;
+    // A cluster timer's workers tick on the cluster's grid, numbered from its anchor.
+    this.#anchor = this.cluster?.anchor ?? anchorNs;
     await this.#settleAll(this.#workers.map((w) => this.#arm(w)));
     this.#startWatchdog();
   }
@@ -219,7 +240,9 @@ export class ProcessTimer {
       const duration = new Histogram().add(w.past.duration);
       if (n) lateness.add(n.lateness);
       if (r) duration.add(Histogram.fromSnapshot(r.duration));
-      return { worker: w.index, pid: w.pid, state: w.state, restarts: w.restarts.length, ...counters, lateness, duration, native: n?.native };
+      const c = this.cluster ? addCounts(w.past.cluster, r?.cluster) : undefined;
+      return { worker: w.index, pid: w.pid, state: w.state, restarts: w.restarts.length, ...counters, lateness, duration, native: n?.native,
+        ...(c ? { cluster: c } : {}) };
     });
   }
 
@@ -304,7 +327,9 @@ export class ProcessTimer {
     child.on('exit', ended);
     child.on('message', (raw: unknown) => this.#message(w, child, raw));
     this.#send(child, { rtimer: TAG, type: 'start', token: w.token, routes: this.routes, timer: this.#config, worker: w.index,
-      workers: this.#config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs, ...(this.#paused ? { paused: true } : {}) });
+      workers: this.#config.mode as number, statsIntervalMs: this.#opts.statsIntervalMs, ...(this.#paused ? { paused: true } : {}),
+      ...(this.cluster ? { cluster: this.cluster.info } : {}) });
+    if (this.cluster) this.#send(child, { rtimer: TAG, type: 'cluster', grant: this.cluster.grant() });
     return loaded;
   }
 
@@ -385,6 +410,7 @@ export class ProcessTimer {
       native: { ...r.native, wake: snap('wake', prev?.native.wake ?? null), callback: snap('callback', prev?.native.callback ?? null),
         hop: snap('hop', prev?.native.hop ?? null) },
       duration: snap('duration', prev?.duration ?? null),
+      ...(r.cluster ? { cluster: r.cluster } : {}),
     };
   }
 
@@ -453,6 +479,7 @@ export class ProcessTimer {
       for (const k of COUNTERS) w.past.counters[k] += r.counters[k];
       w.past.lateness.add(n.lateness);
       w.past.duration.add(Histogram.fromSnapshot(r.duration));
+      w.past.cluster = addCounts(w.past.cluster, r.cluster);
       w.report = null;
     }
     if (w.armedAtNs !== null && !w.final) {
@@ -472,6 +499,7 @@ export class ProcessTimer {
     const err = new RTimerError('ERR_RTIMER_WORKER_FAILED',
       `timer "${this.#config.name}" failed: worker ${w.index} ${how}, ${exits} ${exits === 1 ? 'exit' : 'exits'} within ` +
       `${this.#opts.restartWindowMs} ms (maxRestarts ${this.#opts.maxRestarts}); its other workers are stopped`);
+    this.cluster?.release();
     this.emit('timer-failed', { timer: this.#config.name, error: err });
     this.emit('error', err);
     void this.stop();
@@ -532,6 +560,10 @@ export class ProcessTimer {
       if (killed) { w.killReason = 'watchdog'; child.kill('SIGKILL'); }
     }
   }
+}
+
+function addCounts(a: ClusterCounts, b: ClusterCounts | undefined): ClusterCounts {
+  return b ? { standby: a.standby + b.standby, fenced: a.fenced + b.fenced, rebalanced: a.rebalanced + b.rebalanced } : { ...a };
 }
 
 function deepFreeze<T>(v: T): T {

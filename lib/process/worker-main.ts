@@ -8,6 +8,7 @@ import { NativeRunner, rehearse } from '../schedule/native-runner.js';
 import { TimerRuntime } from '../schedule/runtime.js';
 import { applyControl, nativeCounts } from '../schedule/control.js';
 import { describeThrown } from './describe.js';
+import { workerGate, type WorkerGate } from '../cluster/worker-gate.js';
 import { diffSnapshot, HISTOGRAMS, parseToWorker, TAG, type FromWorker, type HistogramName, type ReportMessage, type ToWorker } from './protocol.js';
 
 // A message that cannot be sent (the channel closed, a value that does not serialize) is dropped:
@@ -40,6 +41,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { if (!p
 
 let runner: NativeRunner | null = null;
 let runtime: TimerRuntime | null = null;
+/** A cluster timer's gate, fed the parent's grants from the 'start' message on. */
+let gate: WorkerGate | null = null;
 let onStop: Route | undefined;
 let hookInfo: { timer: string; worker: number; workers: number; pid: number } | null = null;
 let statsIntervalMs = 1000;
@@ -62,7 +65,8 @@ function report(): ReportMessage {
     const d = diffSnapshot(sent[name] ?? null, now[name]);
     if (d) { hist[name] = d; sent[name] = now[name]; }
   }
-  return { pid: process.pid, counters: { ...runtime!.counters, ...nativeCounts(native, runtime!) }, native, hist };
+  return { pid: process.pid, counters: { ...runtime!.counters, ...nativeCounts(native, runtime!) }, native, hist,
+    ...(gate ? { cluster: gate.counts() } : {}) };
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -81,7 +85,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     send({ type: 'route-error', route: err.route, ...describeThrown(err.cause) });
   }, false, {
     start: hook(m.timer.start), end: hook(m.timer.end),
-    onState: (c) => send({ type: 'state', ...c }),
+    onState: (c) => send({ type: 'state', ...c }), ...(gate ? { gate } : {}),
   });
   runner = new NativeRunner(runtime, rehearse([runtime]));
   statsIntervalMs = m.statsIntervalMs;
@@ -103,7 +107,10 @@ process.on('message', (raw: unknown) => {
     if (token) return;
     token = m.token;
     startPaused = m.paused === true;
+    if (m.cluster) gate = workerGate(m.timer, m.cluster, m.worker, m.workers);
     start(m).then(() => send({ type: 'loaded', pid: process.pid }), (err: unknown) => failed(err, 'ERR_RTIMER_WORKER_START'));
+  } else if (m.type === 'cluster') {
+    gate?.apply(m.grant);
   } else if (m.type === 'arm' && runner && !stopping) {
     const armedAtNs = binding.now();
     try {

@@ -1,3 +1,5 @@
+import type { ClusterCounts } from '../cluster/grant.js';
+import type { ClusterTimerStats } from '../cluster/once-gate.js';
 import type { TimerState } from '../ctl/types.js';
 import { nativeCounts } from '../schedule/control.js';
 import type { TimerCounters, TimerRuntime } from '../schedule/runtime.js';
@@ -12,9 +14,8 @@ import type { TimerStats } from './timer-stats.js';
  */
 export function collectStats(parts: TimerParts, stopped: boolean): TimerStats[] {
   const local = parts.runtimes.map((rt): TimerStats => {
-    const cluster = parts.cluster?.stats(rt.name);
     const base = { name: rt.name, mode: rt.config.mode, intervalUs: rt.config.intervalUs, ...rt.counters,
-      lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: localState(rt, stopped), ...(cluster ? { cluster } : {}) };
+      lateness: rt.lateness, duration: rt.duration, abandoned: rt.abandoned, state: localState(rt, stopped), ...clusterStats(parts, rt.name) };
     const runner = parts.runners.get(rt);
     if (!runner) return base;
     const { dispatchErrors, raw: _raw, ...n } = runner.stats();
@@ -30,10 +31,15 @@ export function collectStats(parts: TimerParts, stopped: boolean): TimerStats[] 
     return { name: p.config.name, mode: p.config.mode, intervalUs: p.config.intervalUs, ticks: sum('ticks'), idle: sum('idle'),
       executions: sum('executions'), missed: sum('missed'), paused: sum('paused'), errors: sum('errors'),
       routeCalls: sum('routeCalls'), triggered: sum('triggered'), lateness, duration, workers, failed: p.failed,
-      state: processState(p, stopped) };
+      state: processState(p, stopped), ...clusterStats(parts, p.config.name, workers.map((w) => w.cluster)) };
   });
   const order = new Map((parts.resolved ?? []).map((t, i) => [t.name, i]));
   return [...local, ...dedicated].sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
+}
+
+function clusterStats(parts: TimerParts, name: string, workers?: (ClusterCounts | undefined)[]): { cluster?: ClusterTimerStats } {
+  const cluster = parts.cluster?.stats(name, workers);
+  return cluster ? { cluster } : {};
 }
 
 function localState(rt: TimerRuntime, stopped: boolean): TimerState {

@@ -8,7 +8,7 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of live) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 
 /** One execution, as a node logged it. */
-export interface Exec { node: string; pid: number; timer: string; tick: number; term: number; own: number[]; mono: number; wall: number }
+export interface Exec { node: string; pid: number; worker: number; timer: string; tick: number; term: number; own: number[]; mono: number; wall: number }
 
 export interface NodeSpec { hosts: string[]; ttlMs: number; prefix: string; timers: object[]; dir: string }
 
@@ -44,6 +44,20 @@ export class NodeProcess {
   }
 
   signal(sig: NodeJS.Signals): void { this.proc.kill(sig); }
+
+  /** Its timers' figures (test/fixtures/cluster/node.mjs prints them on SIGUSR2). */
+  async stats(): Promise<{ name: string; ticks: number; executions: number; missed: number; paused: number;
+    cluster?: { role: string; standby: number; fenced: number; rebalanced: number } }[]> {
+    const from = this.out.length;
+    this.proc.kill('SIGUSR2');
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const m = /^stats (.*)\n/m.exec(this.out.slice(from));
+      if (m) return JSON.parse(m[1]);
+      if (Date.now() > end) throw new Error(`node ${this.name} printed no stats: ${this.out.slice(from)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /** Every node's log, merged and sorted by wall time. */
@@ -56,11 +70,22 @@ export function history(nodes: { log: string }[]): Exec[] {
   return all.sort((a, b) => a.wall - b.wall);
 }
 
-/** The `once` guarantee: no tick of `timer` ran twice (on any node, in any term). */
+/**
+ * The `once` guarantee: no tick of `timer` ran twice, on any node, in any term. A mode=N node runs
+ * each tick on each of its workers (as a local mode=N timer does): a tick is a duplicate when it ran
+ * on two nodes, or twice on one worker.
+ */
 export function duplicates(h: Exec[], timer: string): number[] {
-  const seen = new Set<number>();
+  const node = new Map<number, string>();
+  const seen = new Set<string>();
   const twice: number[] = [];
-  for (const e of h) if (e.timer === timer) { if (seen.has(e.tick)) twice.push(e.tick); seen.add(e.tick); }
+  for (const e of h) {
+    if (e.timer !== timer) continue;
+    const key = `${e.tick}/${e.worker}`;
+    if (seen.has(key) || (node.get(e.tick) ?? e.node) !== e.node) twice.push(e.tick);
+    seen.add(key);
+    node.set(e.tick, e.node);
+  }
   return twice;
 }
 
