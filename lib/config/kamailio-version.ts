@@ -23,14 +23,21 @@ export interface KamailioRules {
 
 export const DEFAULT_KAMAILIO_VERSION = '6.0.0';
 
-/** Reads `'X.Y'` or `'X.Y.Z'` (X.Y means X.Y.0); anything else is an RTimerConfigError naming it. */
+/**
+ * The release an `X.Y` without its patch level stands for, where node-rtimer was checked against a
+ * real binary: `5.6` is Debian's 5.6.3 (test/kamailio/), so its KAMAILIO_5_6_3 block reads as there.
+ */
+const CHECKED_RELEASE: Readonly<Record<string, number>> = { '5.6': 3 };
+
+/** Reads `'X.Y'` or `'X.Y.Z'` (X.Y is the checked release above, else X.Y.0); anything else is an RTimerConfigError naming it. */
 export function kamailioRules(version: string = DEFAULT_KAMAILIO_VERSION): KamailioRules {
   const m = typeof version === 'string' ? /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,3}))?$/.exec(version) : null;
   if (!m) {
     throw new RTimerConfigError('ERR_RTIMER_KAMAILIO_VERSION',
       `Kamailio version ${JSON.stringify(String(version))} is not X.Y or X.Y.Z (such as 5.6 or 6.0.1)`, { text: String(version) });
   }
-  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  const patch = m[3] !== undefined ? Number(m[3]) : CHECKED_RELEASE[`${major}.${minor}`] ?? 0;
   const modern = major > 5 || (major === 5 && minor >= 7);
   return {
     version: `${major}.${minor}.${patch}`, major, minor, patch,
