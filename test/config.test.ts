@@ -49,6 +49,7 @@ describe('timer parameter', () => {
     for (const v of ['0', '-5', 'abc', '1.5', '']) {
       assert.throws(() => new RTimerConfig().setDefaultInterval(v), configError('ERR_RTIMER_DEFAULT_INTERVAL_INVALID'));
     }
+    assert.throws(() => new RTimerConfig().setDefaultInterval(0), /Kamailio would give the timers after it an interval of 0 s/);
   });
 
   it('moves u, us and ms intervals off the main timer (mode 0 or none becomes 1)', () => {

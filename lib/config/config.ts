@@ -59,7 +59,8 @@ export class RTimerConfig {
     const text = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : describeValue(value);
     if (!/^[0-9]+$/.test(text) || Number(text) <= 0 || Number(text) > 0xffff_ffff) {
       throw new RTimerConfigError('ERR_RTIMER_DEFAULT_INTERVAL_INVALID',
-        `invalid default_interval ${describeValue(value)}: expected a positive whole number of seconds`, { ...at, text });
+        `invalid default_interval ${describeValue(value)}: expected a positive whole number of seconds`
+        + (text === '0' ? '; Kamailio would give the timers after it an interval of 0 s' : ''), { ...at, text });
     }
     this.#defaultInterval = Number(text);
     return this;
