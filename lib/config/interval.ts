@@ -40,7 +40,7 @@ export function parseInterval(text: string | number, where: { file?: string; lin
     if (suffix !== undefined) {
       throw new RTimerConfigError('ERR_RTIMER_INTERVAL_INVALID',
         `invalid interval "${raw}": zero with a unit is not an interval (write 0 or nothing for the default)`
-          + (suffix === 'u' || suffix === 'us' ? '; Kamailio would read default_interval as microseconds (120 µs for the default 120)' : ''),
+          + (suffix === 'u' ? '; Kamailio would read default_interval as microseconds (120 µs for the default 120)' : ''),
         { ...where, text: raw });
     }
     return { value: 0, unit: 's', intervalUs: 0, isDefault: true };
