@@ -4,10 +4,11 @@ import { VirtualClock } from '../lib/testing/index.js';
 import type { TimerStateEvent } from '../lib/events.js';
 import FakeTimers from '@sinonjs/fake-timers';
 import { runNode } from './support/run.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ctl } from '../lib/ctl/index.js';
+import { waitFor } from './support/procs.js';
 
 const MS = 1_000_000n;
 
@@ -277,6 +278,22 @@ describe('VirtualClock', () => {
     assert.ok(took >= 20n * MS && took < 2000n * MS, `spent ${took} ns`);
     assert.throws(() => new VirtualClock().spend('soon'), { code: 'ERR_RTIMER_SPEND_INVALID', message: /spend\("soon"\)/ });
   });
+
+  it("clock.spend(d) in a route is the route's time, as ctx.spend(d); outside a route it moves the clock", async () => {
+    const clock = new VirtualClock();
+    const seen: bigint[] = [];
+    const rt = new RTimer({ clock, routes: { R: (_m, ctx) => { seen.push(ctx.started); if (ctx.tick === 1) clock.spend('130ms'); } } });
+    rt.timer({ name: 'r', interval: '100ms', mode: 'inline' }).exec({ timer: 'r', route: 'R' });
+    await rt.start();
+    await clock.tick(400);
+    const [s] = rt.stats();
+    await rt.stop();
+    // Tick 2, due at 200 ms, starts at 230 when tick 1 ends; tick 3 is on time.
+    assert.deepEqual(seen.map((t) => t / MS), [100n, 230n, 300n, 400n]);
+    assert.equal(s.duration.max, 130e6);
+    clock.spend(5);
+    assert.equal(clock.now(), 405);
+  });
 });
 
 describe('VirtualClock: mode=N simulated in this process', () => {
@@ -310,6 +327,55 @@ describe('VirtualClock: mode=N simulated in this process', () => {
     assert.deepEqual(log, ['end 0 seen 0,1', 'end 1 seen 2', 'end 2 seen 4', 'bye 0 after 2', 'bye 1 after 1', 'bye 2 after 1']);
     assert.deepEqual(errors, []);
     assert.equal(rt.stats()[0].state, 'stopped');
+  });
+
+  it("one worker's spend() holds up its own ticks only, as in a real forked run", async function () {
+    this.timeout(20_000);
+    const url = new URL('./fixtures/virtual/worker-routes.mjs', import.meta.url);
+    const perWorker = (rt: RTimer) => rt.stats()[0].workers!.map((w) => ({ worker: w.worker, executions: w.executions, missed: w.missed }));
+    // Worker 0's tick 1 (at 100 ms) spends 250 ms: under skip its tick 2 is missed and tick 3 runs late
+    // at 350 ms, as the engine does inline; worker 1 runs every tick on time.
+    const expected = [{ worker: 0, executions: 4, missed: 1 }, { worker: 1, executions: 5, missed: 0 }];
+    for (const via of ['ctx', 'clock'] as const) {
+      const clock = new VirtualClock();
+      (globalThis as { __vclockClock?: VirtualClock }).__vclockClock = via === 'clock' ? clock : undefined;
+      try {
+        const rt = new RTimer({ clock, routes: url });
+        rt.timer({ name: 'w', interval: '100ms', mode: 2, policy: 'skip' }).exec({ timer: 'w', route: 'OVERRUN_ON_0' });
+        await rt.start();
+        await clock.tick(500);
+        assert.deepEqual(perWorker(rt), expected, `spend() through ${via}`);
+        // Two workers due at one time run in the order their events were queued (two processes would race).
+        assert.deepEqual(log.filter((l) => l.startsWith('w')), ['w0 t1', 'w1 t1', 'w1 t2', 'w1 t3', 'w0 t3', 'w1 t4', 'w0 t4', 'w1 t5', 'w0 t5'],
+          `spend() through ${via}`);
+        assert.equal(clock.now(), 500, "a worker's spend() leaves the shared clock where tick() took it");
+        await rt.stop();
+        log.length = 0;
+      } finally {
+        delete (globalThis as { __vclockClock?: VirtualClock }).__vclockClock;
+      }
+    }
+    // The same timer forked for real: its workers log each call to a file. The busy-wait ends 50 ms
+    // from any deadline, so only a stall of that size could change what runs.
+    const dir = mkdtempSync(join(tmpdir(), 'rtimer-vclock-'));
+    const file = join(dir, 'calls.log');
+    writeFileSync(file, '');
+    process.env.VCLOCK_LOG = file;
+    const real = new RTimer({ routes: url });
+    real.timer({ name: 'w', interval: '100ms', mode: 2, policy: 'skip' }).exec({ timer: 'w', route: 'OVERRUN_ON_0' });
+    try {
+      await real.start();
+      const calls = () => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      assert.ok(await waitFor(() => calls().includes('w0 t6') && calls().includes('w1 t6'), 10_000), calls().join());
+      await real.stop();
+      const upTo5 = (w: number) => calls().filter((l) => l.startsWith(`w${w} `)).map((l) => Number(l.split(' t')[1])).filter((t) => t <= 5);
+      assert.deepEqual([upTo5(0), upTo5(1)], [[1, 3, 4, 5], [1, 2, 3, 4, 5]]);
+      assert.deepEqual(perWorker(real).map((w) => w.missed), [1, 0]);
+    } finally {
+      delete process.env.VCLOCK_LOG;
+      await real.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('start() rejects naming the worker whose start route never settles, and stops the others', async function () {

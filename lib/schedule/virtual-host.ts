@@ -33,8 +33,11 @@ export interface VirtualHost {
   spend(d: SpendDuration): void;
   /** Throws RTimerConfigError for a timer that asks for what only real time has (threads, priorities). */
   check(timers: readonly TimerConfig[]): void;
-  /** Routes of this runtime count as pending while in flight: tick() waits for them. */
-  track(rt: TimerRuntime, worker?: number): void;
+  /**
+   * Routes of this runtime count as pending while in flight: tick() waits for them. A simulated
+   * worker's runtime comes with its own spend(), which the clock's spend() uses in its routes.
+   */
+  track(rt: TimerRuntime, worker?: number, spend?: (d: SpendDuration) => void): void;
   untrack(rt: TimerRuntime): void;
   inline(rt: TimerRuntime): InlineRunner;
   dedicated(config: TimerConfig, url: string, graceMs: number, emit: DedicatedEmit): DedicatedTimer;

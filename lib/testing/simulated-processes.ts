@@ -7,9 +7,10 @@ import { findRoute, loadRoutes, resolveRoutes, type Route } from '../route/route
 import { applyControl, nativeCounts } from '../schedule/control.js';
 import type { LoopState } from '../schedule/lifecycle.js';
 import { TimerRuntime } from '../schedule/runtime.js';
-import type { SimulatedLoop, SimulatedTimer } from '../schedule/simulated-loop.js';
+import { SimulatedLoop, type LoopClock, type SimulatedTimer } from '../schedule/simulated-loop.js';
 import { StopDrain } from '../schedule/stop-drain.js';
 import type { DedicatedEmit, DedicatedTimer, VirtualHost } from '../schedule/virtual-host.js';
+import { WorkerTimeline } from './worker-timeline.js';
 
 interface SimWorker {
   index: number;
@@ -36,7 +37,7 @@ function workerUrl(url: string, worker: number): string {
  * A mode=N timer on a VirtualClock: its N workers simulated in this process, each what a forked
  * worker is (lib/process/worker-main.ts): its own instance of the routes module, onWorkerStart and
  * onWorkerStop, its own ctx.worker, start/loop/end and slices, and its own event loop (ticks of two
- * workers are never one batch). Nothing is forked, so nothing restarts, dies or is killed.
+ * workers are never one batch) and time (one worker's spend() holds up no other). Nothing is forked, so nothing restarts, dies or is killed.
  */
 export class SimulatedProcessTimer implements DedicatedTimer {
   readonly config: Readonly<TimerConfig>;
@@ -45,7 +46,7 @@ export class SimulatedProcessTimer implements DedicatedTimer {
   #stopping: Promise<void> | null = null;
 
   constructor(config: TimerConfig, private readonly url: string, private readonly graceMs: number,
-    private readonly emit: DedicatedEmit, private readonly host: VirtualHost, private readonly newLoop: () => SimulatedLoop) {
+    private readonly emit: DedicatedEmit, private readonly host: VirtualHost, private readonly shared: LoopClock) {
     this.config = structuredClone(config);
   }
 
@@ -67,13 +68,16 @@ export class SimulatedProcessTimer implements DedicatedTimer {
       } catch (err) {
         throw new RTimerError('ERR_RTIMER_WORKER_INIT', `onWorkerStart of ${this.url} threw: ${describeThrown(err).message}`);
       }
+      // Its own time: what its routes spend holds up its ticks only, as in a process of its own.
+      const time = new WorkerTimeline(this.shared);
+      const spend = (d: Parameters<WorkerTimeline['spend']>[0]) => time.spend(d);
       const runtime = new TimerRuntime(t, t.routes.map((r) => found.get(r)!), index,
         (err) => this.emit('error', err), false, {
-          start: hook(t.start), end: hook(t.end), now: this.host.now, spend: this.host.spend,
+          start: hook(t.start), end: hook(t.end), now: () => time.now(), spend,
           onState: (c) => this.emit('timer-state', { timer: t.name, worker: index, ...c }),
         });
-      this.host.track(runtime, index);
-      const w: SimWorker = { index, runtime, timer: this.newLoop().timer(runtime), info, anchorNs: null, stopped: false,
+      this.host.track(runtime, index, spend);
+      const w: SimWorker = { index, runtime, timer: new SimulatedLoop(time).timer(runtime), info, anchorNs: null, stopped: false,
         onStop: findRoute(routes, 'onWorkerStop') };
       this.#workers.push(w);
       const begun = (async () => { await runtime.life.begin('start'); await runtime.settled(); })();

@@ -4,7 +4,7 @@ import { parseDurationMs } from '../config/interval.js';
 import { RTimerConfigError, RTimerError } from '../errors.js';
 import { spendNs, type SpendDuration } from '../route/spend.js';
 import { LoopPhase, SimulatedLoop, type LoopClock } from '../schedule/simulated-loop.js';
-import type { TimerRuntime } from '../schedule/runtime.js';
+import { callingExecution, type TimerRuntime } from '../schedule/runtime.js';
 import { VIRTUAL_HOST, type VirtualHost, type VirtualTime } from '../schedule/virtual-host.js';
 import { EventQueue, type VirtualEvent } from './event-queue.js';
 import { SimulatedProcessTimer } from './simulated-processes.js';
@@ -74,6 +74,8 @@ export class VirtualClock implements VirtualTime {
   readonly #pendingMs: number;
   readonly #events = new EventQueue();
   readonly #tracked = new Map<TimerRuntime, number>();
+  /** Simulated workers' own spend(): their time, not this clock's. */
+  readonly #spenders = new WeakMap<TimerRuntime, (d: SpendDuration) => void>();
   /** Settles when the verb driving time now is done: verbs run one after the other. */
   #driving: Promise<unknown> = Promise.resolve();
   #active = false;
@@ -118,8 +120,16 @@ export class VirtualClock implements VirtualTime {
   /** The virtual wall clock. */
   date(): Date { return new Date(this.#wallMs()); }
 
-  /** Makes the calling route take `d` of virtual time, as ctx.spend(d) does. */
-  spend(d: SpendDuration): void { this.#now += spendNs(d); }
+  /**
+   * Makes the calling route take `d` of virtual time, as ctx.spend(d) does: in a mode=N worker's
+   * route, that worker's time only.
+   */
+  spend(d: SpendDuration): void {
+    const rt = callingExecution()?.runtime;
+    const own = rt === undefined ? undefined : this.#spenders.get(rt);
+    if (own !== undefined) own(d);
+    else this.#now += spendNs(d);
+  }
 
   /**
    * Moves time on by `d`, running every deadline on the way in order and awaiting the routes each
@@ -287,11 +297,14 @@ export class VirtualClock implements VirtualTime {
       realtimeOffset: () => BigInt(Math.round(this.#wall0Ms * 1e6)) - this.#mono0,
       spend: (d) => this.spend(d),
       check: (timers) => checkTimers(timers),
-      track: (rt, worker = 0) => { this.#tracked.set(rt, worker); },
+      track: (rt, worker = 0, spend) => {
+        this.#tracked.set(rt, worker);
+        if (spend !== undefined) this.#spenders.set(rt, spend);
+      },
       untrack: (rt) => { this.#tracked.delete(rt); },
       inline: (rt) => (this.#loop ??= new SimulatedLoop(this.#loopClock)).timer(rt),
       dedicated: (config, url, graceMs, emit) =>
-        new SimulatedProcessTimer(config, url, graceMs, emit, this.#host, () => new SimulatedLoop(this.#loopClock)),
+        new SimulatedProcessTimer(config, url, graceMs, emit, this.#host, this.#loopClock),
       drive: (done) => this.#drive(done),
       starting: (done, runtimes) => this.#starting(done, runtimes),
     };
