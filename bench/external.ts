@@ -27,6 +27,27 @@ function buildFloor(): string | null {
   return floorBin;
 }
 
+let stallsBin: string | null | undefined;
+
+/**
+ * The host's stalls, measured by bench/host-stalls.c: what a spinning thread loses to the (virtual)
+ * CPU being taken away. No timer can start a route closer to its deadline than these allow.
+ */
+export function hostStalls(label: string, spinSeconds: number, intervalNs: number, rounds: number): Record<string, unknown> | { skipped: string } {
+  if (stallsBin === undefined) {
+    const bin = join(scratch, 'host-stalls');
+    stallsBin = spawnSync('cc', ['-O2', '-o', bin, fileURLToPath(new URL('./host-stalls.c', import.meta.url))]).status === 0 ? bin : null;
+  }
+  if (!stallsBin) return { skipped: 'no C compiler (cc) to build bench/host-stalls.c' };
+  const r = JSON.parse(execFileSync(stallsBin, [String(spinSeconds), String(intervalNs), String(rounds)], { encoding: 'utf8' })) as Record<string, number>;
+  const us = (ns: number) => ns / 1000;
+  return {
+    when: label, 'gaps > 5 µs /s': r.over5PerS, 'gaps > 20 µs /s': r.over20PerS, 'gaps > 50 µs /s': r.over50PerS,
+    'largest gap µs': us(r.largestNs), [`after a ${intervalNs / 1e6} ms sleep, largest gap in 500 µs of spin p50 µs`]: us(r.wakeGapP50Ns),
+    'p99 µs': us(r.wakeGapP99Ns),
+  };
+}
+
 export function nativeFloor(intervalNs: number, durationMs: number): External {
   const bin = buildFloor();
   if (!bin) return { skipped: 'no C compiler (cc) to build bench/wait-floor.c' };

@@ -18,8 +18,12 @@ describe('bench smoke test', function () {
         { timeoutMs: 50_000 });
       assert.equal(r.code, 0, r.stderr);
       const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-      assert.equal(json.sections.length, 2);
-      const [scale, inPhase] = json.sections;
+      assert.equal(json.sections.length, 3);
+      const [host, scale, inPhase] = json.sections;
+      // The host's own stalls, probed before and after the scenarios by a C spin (bench/host-stalls.c).
+      assert.match(host.title, /^0\. the host/);
+      assert.deepEqual(host.extra.map((x: { when: string }) => x.when), ['before', 'after'], JSON.stringify(host));
+      for (const x of host.extra) assert.ok(x['largest gap µs'] > 0 && x['p99 µs'] >= 0 && x['gaps > 5 µs /s'] >= x['gaps > 50 µs /s'], JSON.stringify(x));
       assert.deepEqual(scale.rows.map((x: { candidate: string }) => x.candidate), ['rtimer-scale', 'setInterval-scale']);
       for (const row of scale.rows) assert.ok(row.executed > 100 && row.p50 > 0, JSON.stringify(row));
       // The engine's figure is node-rtimer's alone, and the route never starts before the engine does.
@@ -42,7 +46,7 @@ describe('bench smoke test', function () {
       assert.match(md, /at route entry/);
       const svg = readdirSync(out).find((f) => f.endsWith('.svg'));
       assert.ok(svg && readFileSync(join(out, svg), 'utf8').startsWith('<svg'));
-      assert.match(r.stderr, /\[1\] 5\. scale/, 'progress is shown');
+      assert.match(r.stderr, /\[1\] host stalls \(before\)\n\[2\] 5\. scale/, 'progress is shown');
       assert.match(r.stdout, /node-rtimer benchmark on .+ cores, .+ Node v/, 'the machine is named');
     } finally {
       if (existsSync(out)) rmSync(out, { recursive: true, force: true });
