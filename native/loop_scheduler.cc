@@ -205,9 +205,11 @@ void LoopScheduler::Run(int64_t target) {
     const int64_t took = loop_->LastPrepared() - now;
     // Only batches handed over early say whether the margin was enough (a catch-up never is).
     if (lead_ > 0 && first > 0 && !own_lead_) {
-      // Late: up by how late at once (at 1 s a step at a time would take a minute of late ticks).
+      // Late: up by how late, at most doubling (at 1 s a fixed step would take a minute of late
+      // ticks; one stall must not make every later tick spin the cap, as in Learn()).
       const int64_t late = loop_->LastPrepared() - first;
-      const int64_t margin = margin_ns_ + (late > 0 ? std::max(late, kMarginLateSteps * kMarginStepNs) : -kMarginStepNs);
+      const int64_t up = std::clamp<int64_t>(late, kMarginLateSteps * kMarginStepNs, std::max<int64_t>(margin_ns_, kMarginLateSteps * kMarginStepNs));
+      const int64_t margin = margin_ns_ + (late > 0 ? up : -kMarginStepNs);
       margin_ns_ = std::clamp<int64_t>(margin, 0, kMaxMarginNs);
     }
     // took ≈ base + per × (n − 1): small batches teach the base, large ones the per-tick part.
