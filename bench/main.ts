@@ -121,13 +121,14 @@ async function scenarioRtp() {
       const trace = await runChild({ candidate: name, intervalNs, durationMs, rtpPort: port });
       await new Promise((r) => setTimeout(r, 50));
       const report = await new Promise<Record<string, number>>((r) => { rx.once('message', r as never); rx.send('report'); });
-      rows.push({ candidate: name, packets: report.packets, jitterUs: report.jitterUs, ptErrorP50Us: report.ptErrorP50 / 1000,
+      rows.push({ candidate: name, packets: report.packets, meanJitterUs: report.meanJitterUs, maxJitterUs: report.maxJitterUs,
+        lastJitterUs: report.lastJitterUs, ptErrorP50Us: report.ptErrorP50 / 1000,
         ptErrorP99Us: report.ptErrorP99 / 1000, ptErrorMaxUs: report.ptErrorMax / 1000 });
       return trace;
     },
   }));
   const s = await compare('3. RTP pacing, 20 ms, 172-byte packets over UDP on 127.0.0.1',
-    'Sender paced by the candidate; receiver in another process computes RFC 3550 interarrival jitter and packet-time error (arrival − ideal send time).',
+    'Sender paced by the candidate; receiver in another process computes RFC 3550 interarrival jitter J per packet and reports its mean and max over the stream (as Wireshark\'s RTP analysis does; the last J beside them), and the packet-time error (arrival − ideal send time).',
     ms(20), dur(10000, 1500), wrapped);
   // One row per candidate: the median of each figure over the repeated runs.
   s.extra = candidates.map((name) => {
